@@ -1,0 +1,48 @@
+"""Bot tokens at rest: MultiFernet with the keys of TOKEN_ENCRYPTION_KEYS (first key encrypts)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+
+
+class TokenDecryptionError(Exception):
+    """A stored token cannot be decrypted with any configured key."""
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([Fernet(key.encode()) for key in settings.TOKEN_ENCRYPTION_KEYS])
+
+
+def encrypt_token(token: str) -> str:
+    """Ciphertext for a plaintext token ('' stays '')."""
+    return _fernet().encrypt(token.encode()).decode() if token else ""
+
+
+def decrypt_token(ciphertext: str) -> str:
+    """Plaintext for stored ciphertext."""
+    if not ciphertext:
+        return ""
+    try:
+        return _fernet().decrypt(ciphertext.encode()).decode()
+    except InvalidToken:
+        raise TokenDecryptionError("bot token cannot be decrypted with TOKEN_ENCRYPTION_KEYS") from None
+
+
+def rotate_ciphertext(ciphertext: str) -> str:
+    """Re-encrypt with the first (newest) key."""
+    return _fernet().rotate(ciphertext.encode()).decode() if ciphertext else ""
+
+
+def token_fingerprint(token: str) -> str | None:
+    """A stable, non-reversible id of a token, to keep tokens unique without decrypting them."""
+    return hashlib.sha256(token.encode()).hexdigest() if token else None
+
+
+def mask_token(token: str) -> str:
+    """Show a token as `1234…abcd`: the bot id's first digits and the last four characters."""
+    if not token:
+        return ""
+    return f"{token[:4]}…{token[-4:]}" if len(token) > 12 else "…"

