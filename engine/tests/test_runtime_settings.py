@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.test import SimpleTestCase
+
+from engine.runtime_settings import SPECS, parse_setting
+
+PRODUCT_DEFAULTS = {
+    "simulation_active": False,
+    "scale_factor": 1.0,
+    "max_msgs_per_min": 6,
+    "bot_hourly_msg_limit": {"min": 6, "max": 12},
+    "reply_probability": 0.65,
+    "reply_to_bots_probability": 0.5,
+    "mention_probability": 0.35,
+    "short_reaction_probability": 0.12,
+    "message_length_profile": {"short": 0.55, "medium": 0.35, "long": 0.10},
+    "typing_enabled": True,
+    "prime_hours_boost": True,
+    "prime_hours": ["09:30-12:00", "14:00-18:00"],
+    "persona_refresh_interval": 8,
+    "persona_refresh_minutes": 30,
+    "news_trigger_enabled": True,
+    "news_trigger_probability": 0.5,
+    "consistency_guard_enabled": True,
+    "dedup_enabled": True,
+    "dedup_window_hours": 12,
+    "batch_processing_enabled": True,
+    "batch_size": 5,
+    "compliance_guard_enabled": True,
+}
+
+
+class RuntimeSettingsTests(SimpleTestCase):
+    def assert_rejected(self, key: str, value: object, expected: str) -> None:
+        with self.assertRaises(ValidationError) as caught:
+            parse_setting(key, value)
+        self.assertTrue(any(message.startswith(expected) for message in caught.exception.messages))
+
+    def test_it_has_the_product_defaults(self) -> None:
+        defaults = {spec.key: spec.default for spec in SPECS}
+        for key, value in PRODUCT_DEFAULTS.items():
+            self.assertEqual(defaults[key], value, key)
+        self.assertIn("news_feed_urls", defaults)
+        self.assertEqual(set(defaults["llm_budget"]), {"rpm", "tpm", "daily_tokens"})
+
+    def test_every_default_is_valid_and_documented(self) -> None:
+        for spec in SPECS:
+            self.assertEqual(parse_setting(spec.key, spec.default), spec.default, spec.key)
+            self.assertTrue(spec.help, spec.key)
+
+    def test_it_rejects_an_unknown_key_by_name(self) -> None:
+        with self.assertRaises(ValidationError) as caught:
+            parse_setting("max_messages_per_minute", 6)
+        self.assertIn("'max_messages_per_minute' is not a setting", caught.exception.message_dict["key"][0])
+
+    def test_it_does_not_coerce_strings(self) -> None:
+        self.assert_rejected("simulation_active", "true", "simulation_active:")
+        self.assert_rejected("max_msgs_per_min", "6", "max_msgs_per_min:")
+
+    def test_it_does_not_truncate_floats_to_ints(self) -> None:
+        self.assert_rejected("batch_size", 2.5, "batch_size:")
+
+    def test_it_accepts_ints_for_floats(self) -> None:
+        self.assertEqual(parse_setting("scale_factor", 2), 2.0)
+
+    def test_it_checks_ranges(self) -> None:
+        self.assert_rejected("reply_probability", 1.2, "reply_probability:")
+        self.assert_rejected("scale_factor", 0, "scale_factor:")
+
+    def test_it_checks_compound_values(self) -> None:
+        self.assert_rejected("bot_hourly_msg_limit", {"min": 12, "max": 6}, "bot_hourly_msg_limit:")
+        self.assert_rejected("message_length_profile", {"short": 0.9, "medium": 0.9, "long": 0}, "message_length")
+        self.assert_rejected("llm_budget", {"rpm": 30}, "llm_budget.tpm:")
+        self.assert_rejected("prime_hours", ["9-12"], "prime_hours.0:")
+        self.assert_rejected("news_feed_urls", ["not a url"], "news_feed_urls.0:")
