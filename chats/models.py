@@ -86,6 +86,10 @@ class Membership(models.Model):
     disabled_reason = models.CharField(
         max_length=300, blank=True, default="", help_text="Why the engine disabled it (e.g. bot was kicked)."
     )
+    # Persona-refresh state lives here (not in process memory): the full persona is re-stated
+    # every N messages or M minutes, whichever comes first.
+    messages_since_refresh = models.PositiveIntegerField(default=0, editable=False)
+    persona_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,0 +1,104 @@
+"""Admin for chats, their member bots, and the messages said in them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
+
+from chats.models import Chat, Membership, Message
+from config.forms import JSON_FORMFIELD_OVERRIDES, pretty_json_html
+
+
+class ChatMembershipInline(admin.TabularInline):
+    """The bots of a chat."""
+
+    model = Membership
+    fk_name = "chat"
+    extra = 0
+    fields = ("bot", "is_enabled", "talkativeness", "disabled_reason")
+    autocomplete_fields = ("bot",)
+
+
+@admin.register(Chat)
+class ChatAdmin(admin.ModelAdmin):
+    """Chats: sandbox chats may leave the Telegram chat id blank (they get a local one)."""
+
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES
+    list_display = ("title", "transport", "telegram_chat_id", "language", "is_enabled", "cadence", "member_count")
+    list_filter = ("transport", "language", "is_enabled")
+    search_fields = ("title",)
+    readonly_fields = ("created_at", "updated_at")
+    inlines = (ChatMembershipInline,)
+    actions = ("enable_chats", "disable_chats")
+    fieldsets = (
+        (None, {"fields": ("title", "transport", "telegram_chat_id", "is_enabled")}),
+        ("Conversation", {"fields": ("language", "timezone", "cadence", "topics")}),
+        ("Timestamps", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Chat]:
+        return super().get_queryset(request).annotate(member_total=Count("memberships"))
+
+    @admin.display(description="members", ordering="member_total")
+    def member_count(self, obj: Any) -> int:
+        return int(getattr(obj, "member_total", 0))
+
+    @admin.action(description="Enable selected chats")
+    def enable_chats(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
+        changed = queryset.exclude(is_enabled=True).update(is_enabled=True)
+        self.message_user(request, f"Enabled {changed} chat(s).")
+
+    @admin.action(description="Disable selected chats")
+    def disable_chats(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
+        changed = queryset.exclude(is_enabled=False).update(is_enabled=False)
+        self.message_user(request, f"Disabled {changed} chat(s).")
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Memberships across all chats, with the reason the engine disabled one."""
+
+    list_display = ("chat", "bot", "is_enabled", "talkativeness", "disabled_reason", "created_at")
+    list_filter = ("is_enabled", "chat")
+    search_fields = ("chat__title", "bot__name", "disabled_reason")
+    list_select_related = ("chat", "bot")
+    autocomplete_fields = ("chat", "bot")
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """Messages are read-mostly: they can be added (e.g. to seed a sandbox) or deleted, never rewritten."""
+
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES
+    list_display = ("created_at", "chat", "speaker", "excerpt", "telegram_message_id")
+    list_filter = ("chat", "bot")
+    search_fields = ("text", "sender_name", "sender_username")
+    list_select_related = ("chat", "bot")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("chat", "bot")
+    raw_id_fields = ("reply_to",)
+    readonly_fields = ("metadata_pretty", "created_at")
+
+    def get_fields(self, request: HttpRequest, obj: Message | None = None) -> Any:
+        sender = ("sender_user_id", "sender_username", "sender_name", "sender_is_bot")
+        head = ("chat", "bot", *sender, "text", "telegram_message_id", "reply_to")
+        return (*head, "metadata_pretty", "created_at") if obj else (*head, "metadata")
+
+    def has_change_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
+        return False
+
+    @admin.display(description="speaker")
+    def speaker(self, obj: Message) -> str:
+        return obj.speaker_label
+
+    @admin.display(description="text")
+    def excerpt(self, obj: Message) -> str:
+        return obj.text if len(obj.text) <= 80 else f"{obj.text[:79]}…"
+
+    @admin.display(description="metadata")
+    def metadata_pretty(self, obj: Message) -> SafeString:
+        return pretty_json_html(obj.metadata)

@@ -1,0 +1,772 @@
+"""A fake Telegram Bot API server: real HTTP on 127.0.0.1, scriptable faults, a record of every request.
+
+Usage::
+
+    with FakeTelegram() as fake:
+        bot = fake.add_bot(username="ayse_bot")
+        client = TelegramClient(bot.token, base_url=fake.base_url)
+        fake.rate_limit("sendMessage", retry_after=3)
+        ...
+        assert fake.requests("sendMessage")[0].params["text"] == "..."
+
+As a pytest fixture: ``yield from serve_fake_telegram()`` inside a ``@pytest.fixture`` function.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import functools
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from telegram.constants import ChatAction, ReactionEmoji
+
+JSONDict = dict[str, Any]
+
+PATH_PATTERN = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)/?$")
+TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+MENTION_PATTERN = re.compile(r"@[A-Za-z0-9_]{3,32}")
+SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+# Form bodies carry every value as a string; these are decoded like Telegram does.
+INT_FIELDS = frozenset({"chat_id", "message_id", "offset", "limit", "timeout", "max_connections", "message_thread_id"})
+BOOL_FIELDS = frozenset({"is_big", "drop_pending_updates", "disable_notification", "protect_content"})
+JSON_FIELDS = frozenset(
+    {"reply_parameters", "reaction", "allowed_updates", "entities", "reply_markup", "link_preview_options"}
+)
+MESSAGE_MAX_CHARS = 4096
+REACTION_EMOJI = frozenset(str(emoji) for emoji in ReactionEmoji)
+CHAT_ACTIONS = frozenset(str(action) for action in ChatAction)
+MAX_LONG_POLL_S = 50.0
+UPDATE_ID_START = 100_000_000
+
+# Descriptions exactly as Telegram words them; delivery code classifies errors by them.
+CHAT_NOT_FOUND = "Bad Request: chat not found"
+BOT_KICKED = "Forbidden: bot was kicked from the group chat"
+BOT_BLOCKED = "Forbidden: bot was blocked by the user"
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
+POLL_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+NOT_ENOUGH_RIGHTS = "Bad Request: not enough rights to send text messages to the chat"
+
+
+class FakeTelegramError(Exception):
+    """An error answer: HTTP status, Telegram description and optional response parameters."""
+
+    def __init__(self, status: int, description: str, parameters: JSONDict | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.parameters = parameters
+
+    def body(self) -> JSONDict:
+        """The JSON body Telegram sends with this error."""
+        body: JSONDict = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+@dataclass(frozen=True)
+class FakeBot:
+    """A bot account the fake server knows: its token and the user Telegram reports for it."""
+
+    token: str
+    id: int
+    username: str
+    first_name: str
+
+    def user(self) -> JSONDict:
+        """The bot as a Telegram User object."""
+        return {"id": self.id, "is_bot": True, "first_name": self.first_name, "username": self.username}
+
+    def me(self) -> JSONDict:
+        """The getMe result."""
+        return {
+            **self.user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the fake received; `at` is `time.monotonic()` on arrival."""
+
+    at: float
+    token: str
+    method: str
+    params: JSONDict
+    content_type: str
+
+    @property
+    def chat_id(self) -> int | str | None:
+        """The chat the request addressed, if any."""
+        return self.params.get("chat_id")
+
+    @property
+    def reply_to_message_id(self) -> int | None:
+        """The replied-to message id from `reply_parameters` or the legacy `reply_to_message_id`."""
+        return reply_to_message_id(self.params)
+
+
+@dataclass
+class Fault:
+    """A scripted misbehaviour: latency and/or an error answer for matching requests."""
+
+    method: str | None
+    status: int = 0
+    description: str = ""
+    parameters: JSONDict | None = None
+    latency: float = 0.0
+    remaining: int | None = 1
+    chat_id: int | str | None = None
+    token: str | None = None
+
+    def matches(self, token: str, method: str, params: JSONDict) -> bool:
+        """Whether this fault applies to the request and is not used up."""
+        if self.remaining is not None and self.remaining <= 0:
+            return False
+        if self.method is not None and self.method.lower() != method.lower():
+            return False
+        if self.token is not None and self.token != token:
+            return False
+        return self.chat_id is None or str(self.chat_id) == str(params.get("chat_id"))
+
+
+@dataclass
+class WebhookState:
+    """What setWebhook registered for one bot."""
+
+    url: str = ""
+    secret_token: str | None = None
+    allowed_updates: list[str] = field(default_factory=list)
+    max_connections: int = 40
+
+
+def make_token(bot_id: int) -> str:
+    """A token shaped like a real one: `<bot id>:<35 url-safe characters>`."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+    return f"{bot_id}:" + "".join(secrets.choice(alphabet) for _ in range(35))
+
+
+def make_user(user_id: int, first_name: str, username: str | None = None, *, is_bot: bool = False) -> JSONDict:
+    """A Telegram User object."""
+    user: JSONDict = {"id": user_id, "is_bot": is_bot, "first_name": first_name}
+    if username:
+        user["username"] = username
+    return user
+
+
+def make_chat(chat_id: int, title: str | None = None) -> JSONDict:
+    """A Telegram Chat object: negative ids are supergroups, positive ones private chats."""
+    if chat_id < 0:
+        return {"id": chat_id, "type": "supergroup", "title": title or f"Group {chat_id}"}
+    return {"id": chat_id, "type": "private", "first_name": title or f"User {chat_id}"}
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit Telegram uses for entity offsets."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def mention_entities(text: str) -> list[JSONDict]:
+    """`mention` entities for every @username in the text, with UTF-16 offsets."""
+    return [
+        {"type": "mention", "offset": utf16_len(text[: match.start()]), "length": utf16_len(match.group())}
+        for match in MENTION_PATTERN.finditer(text)
+    ]
+
+
+def make_message(
+    *,
+    message_id: int,
+    chat: JSONDict,
+    sender: JSONDict,
+    text: str,
+    reply_to_message: JSONDict | None = None,
+    date: int | None = None,
+) -> JSONDict:
+    """A Telegram Message object with mention entities derived from the text."""
+    message: JSONDict = {
+        "message_id": message_id,
+        "from": sender,
+        "chat": chat,
+        "date": date if date is not None else int(time.time()),
+        "text": text,
+    }
+    entities = mention_entities(text)
+    if entities:
+        message["entities"] = entities
+    if reply_to_message is not None:
+        message["reply_to_message"] = reply_to_message
+    return message
+
+
+def make_update(update_id: int, message: JSONDict, *, kind: str = "message") -> JSONDict:
+    """A Telegram Update carrying a message (`kind` may be `edited_message`, `channel_post`, ...)."""
+    return {"update_id": update_id, kind: message}
+
+
+def parse_body(content_type: str, body: bytes) -> JSONDict:
+    """Parse a JSON, form-encoded or multipart request body into raw parameters."""
+    if not body:
+        return {}
+    if content_type.startswith("application/json"):
+        parsed = json.loads(body)
+        return parsed if isinstance(parsed, dict) else {}
+    if content_type.startswith("multipart/form-data"):
+        return parse_multipart(content_type, body)
+    return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+
+
+def parse_multipart(content_type: str, body: bytes) -> JSONDict:
+    """Parse multipart/form-data without the removed `cgi` module."""
+    header = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
+    params: JSONDict = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            params[name] = payload.decode("utf-8", errors="replace")
+    return params
+
+
+def coerce_params(raw: JSONDict) -> JSONDict:
+    """Decode string values of known typed fields, as the real Bot API does."""
+    return {key: coerce_value(key, value) for key, value in raw.items()}
+
+
+def coerce_value(key: str, value: Any) -> Any:
+    """Decode one parameter; unparseable values are kept as sent so validation can reject them."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if key in INT_FIELDS:
+            return int(value)
+        if key in JSON_FIELDS:
+            return json.loads(value)
+    except ValueError:
+        return value
+    if key in BOOL_FIELDS:
+        return value.lower() in ("true", "1")
+    return value
+
+
+def ok(result: Any) -> JSONDict:
+    """A successful Bot API answer."""
+    return {"ok": True, "result": result}
+
+
+class FakeTelegram:
+    """The fake Bot API: bots, chats, updates, webhooks, faults and the request record."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._host = host
+        self._lock = threading.Condition()
+        self._stopping = threading.Event()
+        self._bots: dict[str, FakeBot] = {}
+        self._faults: list[Fault] = []
+        self._requests: list[RecordedRequest] = []
+        self._next_message_id: dict[str, int] = {}
+        self._messages: dict[tuple[str, int], JSONDict] = {}
+        self._reactions: dict[tuple[str, int], list[JSONDict]] = {}
+        self._updates: dict[str, list[JSONDict]] = {}
+        self._next_update_id: dict[str, int] = {}
+        self._poll_generation: dict[str, int] = {}
+        self._webhooks: dict[str, WebhookState] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---
+
+    def start(self) -> FakeTelegram:
+        """Bind a free port and serve in a daemon thread."""
+        handler = type("BoundHandler", (FakeTelegramHandler,), {"fake": self})
+        self._server = ThreadingHTTPServer((self._host, 0), handler)
+        self._server.daemon_threads = True
+        # A short poll interval keeps shutdown (and so every test's teardown) fast.
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.02)
+        self._thread = threading.Thread(target=serve, name="fake-telegram", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, wake long polls and sleeping faults, and release the port."""
+        self._stopping.set()
+        with self._lock:
+            self._lock.notify_all()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeTelegram:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        assert self._server is not None, "FakeTelegram is not started"
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """The Bot API base URL in settings.TELEGRAM_API_BASE_URL's format (`.../bot`)."""
+        return f"http://{self._host}:{self.port}/bot"
+
+    # --- bots ---
+
+    def add_bot(
+        self, *, username: str, first_name: str | None = None, token: str | None = None, bot_id: int | None = None
+    ) -> FakeBot:
+        """Register a bot; its user id is the token's numeric prefix."""
+        with self._lock:
+            if token is None:
+                token = make_token(bot_id if bot_id is not None else 7_000_000_000 + len(self._bots) + 1)
+            bot = FakeBot(
+                token=token, id=int(token.split(":", 1)[0]), username=username, first_name=first_name or username
+            )
+            self._bots[token] = bot
+            return bot
+
+    def bot(self, token: str) -> FakeBot:
+        """The registered bot for a token."""
+        with self._lock:
+            return self._bots[token]
+
+    # --- faults ---
+
+    def add_fault(self, fault: Fault) -> Fault:
+        """Script a fault; the first matching, unexhausted fault answers a request."""
+        with self._lock:
+            self._faults.append(fault)
+            return fault
+
+    def fail(
+        self,
+        method: str | None,
+        *,
+        status: int,
+        description: str,
+        times: int | None = 1,
+        parameters: JSONDict | None = None,
+        chat_id: int | str | None = None,
+        token: str | None = None,
+    ) -> Fault:
+        """Answer the next `times` matching requests (None = all) with an error."""
+        fault = Fault(
+            method,
+            status=status,
+            description=description,
+            parameters=parameters,
+            remaining=times,
+            chat_id=chat_id,
+            token=token,
+        )
+        return self.add_fault(fault)
+
+    def rate_limit(self, method: str | None, *, retry_after: int, times: int | None = 1, **match: Any) -> Fault:
+        """Answer with Telegram's 429 flood-control error."""
+        description = f"Too Many Requests: retry after {retry_after}"
+        return self.fail(
+            method, status=429, description=description, times=times, parameters={"retry_after": retry_after}, **match
+        )
+
+    def server_error(self, method: str | None, *, status: int = 500, times: int | None = 1, **match: Any) -> Fault:
+        """Answer with a 5xx error."""
+        description = f"{HTTPStatus(status).phrase}" if status in HTTPStatus._value2member_map_ else "Server Error"
+        return self.fail(method, status=status, description=description, times=times, **match)
+
+    def chat_not_found(self, method: str | None = None, *, times: int | None = None, **match: Any) -> Fault:
+        """Answer with 400 chat not found."""
+        return self.fail(method, status=400, description=CHAT_NOT_FOUND, times=times, **match)
+
+    def bot_kicked(self, method: str | None = None, *, times: int | None = None, **match: Any) -> Fault:
+        """Answer with 403 bot was kicked from the group chat."""
+        return self.fail(method, status=403, description=BOT_KICKED, times=times, **match)
+
+    def bot_blocked(self, method: str | None = None, *, times: int | None = None, **match: Any) -> Fault:
+        """Answer with 403 bot was blocked by the user."""
+        return self.fail(method, status=403, description=BOT_BLOCKED, times=times, **match)
+
+    def delay(self, method: str | None, seconds: float, *, times: int | None = None, **match: Any) -> Fault:
+        """Sleep `seconds` before answering matching requests normally."""
+        return self.add_fault(Fault(method, latency=seconds, remaining=times, **match))
+
+    def clear_faults(self) -> None:
+        """Remove every scripted fault."""
+        with self._lock:
+            self._faults.clear()
+
+    # --- records ---
+
+    def requests(self, method: str | None = None, *, token: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests in arrival order, optionally filtered by method and token."""
+        with self._lock:
+            return [
+                request
+                for request in self._requests
+                if (method is None or request.method.lower() == method.lower())
+                and (token is None or request.token == token)
+            ]
+
+    def sent_messages(self, chat_id: int | str | None = None) -> list[JSONDict]:
+        """Messages bots sent successfully, in order."""
+        with self._lock:
+            return [
+                _public(message)
+                for message in self._messages.values()
+                if message.get("_sent") and (chat_id is None or str(message["chat"]["id"]) == str(chat_id))
+            ]
+
+    def reactions(self, chat_id: int | str, message_id: int) -> list[JSONDict]:
+        """The reaction list last set on a message."""
+        with self._lock:
+            return list(self._reactions.get((str(chat_id), message_id), []))
+
+    def webhook(self, token: str) -> WebhookState | None:
+        """The webhook registered for a bot, if any."""
+        with self._lock:
+            return self._webhooks.get(token)
+
+    def clear_requests(self) -> None:
+        """Forget recorded requests."""
+        with self._lock:
+            self._requests.clear()
+
+    # --- member messages and updates ---
+
+    def post_member_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        sender: JSONDict,
+        reply_to_message_id: int | None = None,
+        to_tokens: list[str] | None = None,
+        chat_title: str | None = None,
+    ) -> JSONDict:
+        """A member writes in a chat: store the message and queue an update for each bot (default all)."""
+        with self._lock:
+            chat = make_chat(chat_id, chat_title)
+            reply = self._messages.get((str(chat_id), reply_to_message_id)) if reply_to_message_id else None
+            if reply_to_message_id and reply is None:
+                reply = {"message_id": reply_to_message_id, "chat": chat, "date": int(time.time())}
+            message = make_message(
+                message_id=self._take_message_id(chat_id),
+                chat=chat,
+                sender=sender,
+                text=text,
+                reply_to_message=_public(reply) if reply else None,
+            )
+            self._messages[(str(chat_id), message["message_id"])] = message
+            for token in self._bots if to_tokens is None else to_tokens:
+                self._queue_locked(token, {"message": message})
+            return message
+
+    def queue_update(self, token: str, payload: JSONDict) -> JSONDict:
+        """Queue an update for getUpdates; `payload` is the update without `update_id`, which is assigned."""
+        with self._lock:
+            return self._queue_locked(token, payload)
+
+    def pending_updates(self, token: str) -> list[JSONDict]:
+        """Updates not yet confirmed by a getUpdates offset."""
+        with self._lock:
+            return list(self._updates.get(token, []))
+
+    def deliver_webhook(self, token: str, update: JSONDict, *, timeout: float = 10.0) -> int:
+        """POST an update to the bot's registered webhook with its secret header, like Telegram; returns the status."""
+        state = self.webhook(token)
+        assert state is not None, "no webhook registered for this bot"
+        assert state.url, "no webhook registered for this bot"
+        headers = {"Content-Type": "application/json"}
+        if state.secret_token:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = state.secret_token
+        request = urllib.request.Request(state.url, data=json.dumps(update).encode(), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    # --- request handling (called from handler threads) ---
+
+    def handle(self, token: str, method: str, params: JSONDict, content_type: str) -> tuple[int, JSONDict]:
+        """Record, apply faults, authenticate and dispatch one Bot API call."""
+        with self._lock:
+            self._requests.append(RecordedRequest(time.monotonic(), token, method, params, content_type))
+            fault = self._take_fault(token, method, params)
+        try:
+            if fault is not None:
+                self._apply_fault(fault)
+            bot = self._authenticate(token)
+            return HTTPStatus.OK, self._dispatch(bot, method, params)
+        except FakeTelegramError as error:
+            return error.status, error.body()
+
+    def _take_fault(self, token: str, method: str, params: JSONDict) -> Fault | None:
+        for fault in self._faults:
+            if fault.matches(token, method, params):
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault
+        return None
+
+    def _apply_fault(self, fault: Fault) -> None:
+        if fault.latency:
+            self._stopping.wait(fault.latency)
+        if fault.status:
+            raise FakeTelegramError(fault.status, fault.description, fault.parameters)
+
+    def _authenticate(self, token: str) -> FakeBot:
+        if not TOKEN_SHAPE.match(token):
+            raise FakeTelegramError(404, "Not Found")
+        with self._lock:
+            bot = self._bots.get(token)
+        if bot is None:
+            raise FakeTelegramError(401, "Unauthorized")
+        return bot
+
+    def _dispatch(self, bot: FakeBot, method: str, params: JSONDict) -> JSONDict:
+        handlers = {
+            "getme": lambda: ok(bot.me()),
+            "sendmessage": lambda: self._send_message(bot, params),
+            "sendchataction": lambda: self._send_chat_action(params),
+            "setmessagereaction": lambda: self._set_reaction(params),
+            "getupdates": lambda: self._get_updates(bot, params),
+            "setwebhook": lambda: self._set_webhook(bot, params),
+            "deletewebhook": lambda: self._delete_webhook(bot, params),
+            "getwebhookinfo": lambda: self._webhook_info(bot),
+        }
+        handler = handlers.get(method.lower())
+        if handler is None:
+            raise FakeTelegramError(404, "Not Found")
+        return handler()
+
+    def _send_message(self, bot: FakeBot, params: JSONDict) -> JSONDict:
+        chat_id = _require_chat_id(params)
+        text = params.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise FakeTelegramError(400, "Bad Request: message text is empty")
+        if len(text) > MESSAGE_MAX_CHARS:
+            raise FakeTelegramError(400, "Bad Request: message is too long")
+        with self._lock:
+            message = make_message(
+                message_id=self._take_message_id(chat_id),
+                chat=make_chat(chat_id),
+                sender=bot.user(),
+                text=text,
+                reply_to_message=self._reply_target(chat_id, params),
+            )
+            self._messages[(str(chat_id), message["message_id"])] = {**message, "_sent": True}
+        return ok(message)
+
+    def _reply_target(self, chat_id: int, params: JSONDict) -> JSONDict | None:
+        reply_id = reply_to_message_id(params)
+        if reply_id is None:
+            return None
+        known = self._messages.get((str(chat_id), reply_id))
+        if known is not None:
+            return _public(known)
+        return {"message_id": reply_id, "chat": make_chat(chat_id), "date": int(time.time())}
+
+    def _send_chat_action(self, params: JSONDict) -> JSONDict:
+        _require_chat_id(params)
+        if params.get("action") not in CHAT_ACTIONS:
+            raise FakeTelegramError(400, "Bad Request: wrong parameter action in request")
+        return ok(True)
+
+    def _set_reaction(self, params: JSONDict) -> JSONDict:
+        chat_id = _require_chat_id(params)
+        reaction = params.get("reaction") or []
+        if not isinstance(reaction, list) or any(not _valid_reaction(item) for item in reaction):
+            raise FakeTelegramError(400, "Bad Request: REACTION_INVALID")
+        with self._lock:
+            self._reactions[(str(chat_id), int(params.get("message_id", 0)))] = reaction
+        return ok(True)
+
+    def _get_updates(self, bot: FakeBot, params: JSONDict) -> JSONDict:
+        offset = int(params.get("offset") or 0)
+        limit = min(max(int(params.get("limit") or 100), 1), 100)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), MAX_LONG_POLL_S)
+        allowed = params.get("allowed_updates") or []
+        with self._lock:
+            if self._webhooks.get(bot.token, WebhookState()).url:
+                raise FakeTelegramError(409, WEBHOOK_CONFLICT)
+            generation = self._poll_generation[bot.token] = self._poll_generation.get(bot.token, 0) + 1
+            self._lock.notify_all()
+            self._confirm(bot.token, offset)
+            while True:
+                if self._poll_generation[bot.token] != generation:
+                    raise FakeTelegramError(409, POLL_CONFLICT)
+                found = [update for update in self._updates.get(bot.token, []) if _allowed(update, allowed)]
+                remaining = deadline - time.monotonic()
+                if found or remaining <= 0 or self._stopping.is_set():
+                    return ok(found[:limit])
+                self._lock.wait(remaining)
+
+    def _confirm(self, token: str, offset: int) -> None:
+        # Telegram forgets updates below a positive offset; a negative offset keeps only the last -offset ones.
+        queue = self._updates.get(token, [])
+        if offset > 0:
+            self._updates[token] = [update for update in queue if update["update_id"] >= offset]
+        elif offset < 0:
+            self._updates[token] = queue[offset:]
+
+    def _set_webhook(self, bot: FakeBot, params: JSONDict) -> JSONDict:
+        url = str(params.get("url") or "")
+        secret = params.get("secret_token")
+        if url and urlsplit(url).scheme not in ("http", "https"):
+            raise FakeTelegramError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        if secret is not None and not SECRET_TOKEN_PATTERN.match(str(secret)):
+            raise FakeTelegramError(400, "Bad Request: secret token contains unallowed characters")
+        with self._lock:
+            if params.get("drop_pending_updates"):
+                self._updates[bot.token] = []
+            self._webhooks[bot.token] = WebhookState(
+                url=url,
+                secret_token=secret,
+                allowed_updates=list(params.get("allowed_updates") or []),
+                max_connections=int(params.get("max_connections") or 40),
+            )
+        return ok(True)
+
+    def _delete_webhook(self, bot: FakeBot, params: JSONDict) -> JSONDict:
+        with self._lock:
+            self._webhooks.pop(bot.token, None)
+            if params.get("drop_pending_updates"):
+                self._updates[bot.token] = []
+        return ok(True)
+
+    def _webhook_info(self, bot: FakeBot) -> JSONDict:
+        with self._lock:
+            state = self._webhooks.get(bot.token, WebhookState())
+            info: JSONDict = {
+                "url": state.url,
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._updates.get(bot.token, [])),
+            }
+            if state.url:
+                info.update(max_connections=state.max_connections, allowed_updates=state.allowed_updates)
+            return ok(info)
+
+    # --- helpers (lock held by the caller) ---
+
+    def _take_message_id(self, chat_id: int | str) -> int:
+        key = str(chat_id)
+        self._next_message_id[key] = self._next_message_id.get(key, 0) + 1
+        return self._next_message_id[key]
+
+    def _queue_locked(self, token: str, payload: JSONDict) -> JSONDict:
+        update_id = self._next_update_id.get(token, UPDATE_ID_START) + 1
+        self._next_update_id[token] = update_id
+        update = {"update_id": update_id, **payload}
+        self._updates.setdefault(token, []).append(update)
+        self._lock.notify_all()
+        return update
+
+
+class FakeTelegramHandler(BaseHTTPRequestHandler):
+    """Routes `/bot<token>/<method>` to the owning FakeTelegram."""
+
+    fake: FakeTelegram
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY a kept-alive connection waits ~40 ms
+    # for the client's delayed ACK on every response.
+    disable_nagle_algorithm = True
+
+    def do_POST(self) -> None:
+        """Handle a Bot API call with a JSON, form or multipart body."""
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self._answer(self.headers.get("Content-Type", ""), body, urlsplit(self.path).query)
+
+    def do_GET(self) -> None:
+        """Handle a Bot API call with query-string parameters."""
+        self._answer("", b"", urlsplit(self.path).query)
+
+    def _answer(self, content_type: str, body: bytes, query: str) -> None:
+        match = PATH_PATTERN.match(urlsplit(self.path).path)
+        if match is None:
+            self._write(HTTPStatus.NOT_FOUND, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        try:
+            raw = {**dict(parse_qsl(query)), **parse_body(content_type, body)}
+        except ValueError:
+            self._write(
+                HTTPStatus.BAD_REQUEST, {"ok": False, "error_code": 400, "description": "Bad Request: can't parse JSON"}
+            )
+            return
+        status, answer = self.fake.handle(match["token"], match["method"], coerce_params(raw), content_type)
+        self._write(status, answer)
+
+    def _write(self, status: int, answer: JSONDict) -> None:
+        payload = json.dumps(answer).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # The client gave up (e.g. its timeout fired during scripted latency).
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet: request lines carry bot tokens."""
+
+
+def serve_fake_telegram() -> Iterator[FakeTelegram]:
+    """Generator for a pytest fixture: a started fake server, stopped afterwards."""
+    with FakeTelegram() as fake:
+        yield fake
+
+
+def reply_to_message_id(params: JSONDict) -> int | None:
+    """The replied-to message id from `reply_parameters` (PTB 22) or the legacy `reply_to_message_id`."""
+    reply = params.get("reply_parameters")
+    if isinstance(reply, dict) and "message_id" in reply:
+        return int(reply["message_id"])
+    legacy = params.get("reply_to_message_id")
+    return int(legacy) if legacy not in (None, "") else None
+
+
+def _public(message: JSONDict) -> JSONDict:
+    """A stored message without the fake's private bookkeeping keys."""
+    return {key: value for key, value in message.items() if not key.startswith("_")}
+
+
+def _require_chat_id(params: JSONDict) -> int:
+    chat_id = params.get("chat_id")
+    if chat_id in (None, ""):
+        raise FakeTelegramError(400, "Bad Request: chat_id is empty")
+    if not isinstance(chat_id, int):
+        raise FakeTelegramError(400, CHAT_NOT_FOUND)
+    return chat_id
+
+
+def _valid_reaction(item: Any) -> bool:
+    return isinstance(item, dict) and item.get("type") == "emoji" and item.get("emoji") in REACTION_EMOJI
+
+
+def _allowed(update: JSONDict, allowed: list[str]) -> bool:
+    return not allowed or any(kind in update for kind in allowed)

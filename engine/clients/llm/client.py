@@ -1,0 +1,75 @@
+"""The client the engine calls: a provider guarded by its circuit breaker, chosen from settings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from engine.clients.llm.base import (
+    LlmPermanentError,
+    LlmProvider,
+    LlmRateLimited,
+    LlmRequest,
+    LlmResponse,
+    LlmTransientError,
+)
+from engine.clients.llm.breaker import CircuitBreaker
+from engine.clients.llm.groq import GroqProvider
+from engine.clients.llm.offline import OfflineProvider
+from engine.clients.llm.openai_compat import OpenAICompatProvider
+
+BREAKER_FAILURE_THRESHOLD = 5
+BREAKER_COOLDOWN_S = 30.0
+
+
+class LlmClient:
+    """Runs completions through the provider unless its circuit is open."""
+
+    def __init__(self, provider: LlmProvider, breaker: CircuitBreaker | None = None) -> None:
+        self.provider = provider
+        self.breaker = breaker
+
+    def complete(self, request: LlmRequest) -> LlmResponse:
+        """Complete the request; raises LlmCircuitOpen without calling the provider when open."""
+        if self.breaker is None:
+            return self.provider.complete(request)
+        self.breaker.before_call()
+        try:
+            response = self.provider.complete(request)
+        except (LlmRateLimited, LlmTransientError) as error:
+            self.breaker.record_failure(error.retry_after)
+            raise
+        except LlmPermanentError:
+            # The server answered (bad request, key or model): it is up, so the circuit stays closed.
+            self.breaker.record_success()
+            raise
+        self.breaker.record_success()
+        return response
+
+
+def provider_from_settings() -> LlmProvider:
+    """The provider named by settings.LLM_PROVIDER (offline | groq | openai_compat)."""
+    if settings.LLM_PROVIDER == "groq":
+        return GroqProvider.from_settings()
+    if settings.LLM_PROVIDER == "openai_compat":
+        return OpenAICompatProvider.from_settings()
+    return OfflineProvider()
+
+
+def breaker_for(provider_name: str) -> CircuitBreaker:
+    """The shared (Redis) circuit breaker of a provider."""
+    from django_rq import get_connection  # django_rq needs configured settings at import time
+
+    return CircuitBreaker(
+        get_connection("default"),
+        provider_name,
+        failure_threshold=BREAKER_FAILURE_THRESHOLD,
+        cooldown_s=BREAKER_COOLDOWN_S,
+        trial_timeout_s=settings.LLM_TIMEOUT_S + 5.0,
+    )
+
+
+def client_from_settings() -> LlmClient:
+    """An LlmClient for the configured provider; network providers get a circuit breaker."""
+    provider = provider_from_settings()
+    breaker = None if provider.name == "offline" else breaker_for(provider.name)
+    return LlmClient(provider, breaker)

@@ -1,0 +1,440 @@
+"""The LLM boundary over real HTTP to the fake Groq/OpenAI server, the circuit breaker, prices and headers."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import httpx
+import pytest
+from django.test import override_settings
+from redis import ConnectionPool, Redis
+
+from config.testing.fake_llm import FakeLlmServer, format_reset
+from engine.clients.llm import (
+    BreakerState,
+    CircuitBreaker,
+    GroqProvider,
+    LlmCircuitOpen,
+    LlmClient,
+    LlmPermanentError,
+    LlmRateLimited,
+    LlmRequest,
+    LlmTransientError,
+    OfflineProvider,
+    OpenAICompatProvider,
+    client_from_settings,
+    cost_usd,
+    parse_duration,
+    parse_rate_limits,
+    parse_retry_after,
+    provider_from_settings,
+)
+
+PROMPT = "Sen deneyimli bir borsacısın. AKBNK hakkında kısa bir yorum yaz."
+REQUEST = LlmRequest(
+    messages=[{"role": "system", "content": "Persona"}, {"role": "user", "content": PROMPT}],
+    model="llama-3.3-70b-versatile",
+    temperature=0.9,
+    max_tokens=120,
+    seed=7,
+)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeLlmServer]:
+    with FakeLlmServer(limit_requests=1000, limit_tokens=50_000) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(server: FakeLlmServer) -> Iterator[FakeLlmServer]:
+    server.reset()
+    server.reply = "AKBNK tarafında hacim artıyor."
+    server.latency_s = 0.0
+    yield server
+    server.reset()
+
+
+def groq_provider(fake: FakeLlmServer, timeout_s: float = 5.0) -> GroqProvider:
+    return GroqProvider(
+        api_key="gsk_test_secret", model="llama-3.1-8b-instant", base_url=fake.groq_base_url, timeout_s=timeout_s
+    )
+
+
+def completion_requests(fake: FakeLlmServer) -> int:
+    return sum(1 for request in fake.requests if request.path.endswith("/chat/completions"))
+
+
+class TestGroqProvider:
+    def test_it_returns_text_tokens_latency_and_rate_limits(self, fake: FakeLlmServer) -> None:
+        fake.latency_s = 0.05
+        response = groq_provider(fake).complete(REQUEST)
+        assert response.text == "AKBNK tarafında hacim artıyor."
+        assert (response.provider, response.model) == ("groq", "llama-3.3-70b-versatile")
+        assert response.tokens_in == (len("Persona" + PROMPT) + 3) // 4
+        assert response.tokens_out == (len(response.text) + 3) // 4
+        assert response.latency_ms >= 50
+        limits = response.rate_limits
+        assert limits is not None
+        assert (limits.limit_requests, limits.remaining_requests, limits.limit_tokens) == (1000, 999, 50_000)
+        assert limits.remaining_tokens == 50_000 - response.tokens_in - response.tokens_out
+        assert limits.reset_requests_s is not None
+        assert 0 < limits.reset_requests_s <= 60
+
+    def test_the_request_carries_model_sampling_and_messages(self, fake: FakeLlmServer) -> None:
+        groq_provider(fake).complete(REQUEST)
+        [request] = fake.requests
+        assert request.path == "/openai/v1/chat/completions"
+        assert request.body["model"] == "llama-3.3-70b-versatile"
+        assert (request.body["temperature"], request.body["max_tokens"], request.body["seed"]) == (0.9, 120, 7)
+        assert request.body["messages"] == [dict(message) for message in REQUEST.messages]
+        assert request.headers["authorization"] == "<redacted>"
+
+    def test_an_empty_model_means_the_provider_default(self, fake: FakeLlmServer) -> None:
+        groq_provider(fake).complete(LlmRequest(messages=[{"role": "user", "content": "hi"}]))
+        assert fake.requests[0].body["model"] == "llama-3.1-8b-instant"
+        assert "seed" not in fake.requests[0].body
+
+    def test_429_raises_rate_limited_with_retry_after_and_is_not_retried(self, fake: FakeLlmServer) -> None:
+        fake.rate_limit(times=3, retry_after=7)
+        with pytest.raises(LlmRateLimited) as caught:
+            groq_provider(fake).complete(REQUEST)
+        assert caught.value.retry_after == 7.0
+        assert caught.value.retryable
+        assert completion_requests(fake) == 1
+
+    @pytest.mark.parametrize("status", [500, 502, 503])
+    def test_5xx_is_transient_and_not_retried(self, fake: FakeLlmServer, status: int) -> None:
+        fake.server_error(times=3, status=status)
+        with pytest.raises(LlmTransientError):
+            groq_provider(fake).complete(REQUEST)
+        assert completion_requests(fake) == 1
+
+    def test_a_timeout_is_transient_and_returns_within_the_timeout(self, fake: FakeLlmServer) -> None:
+        fake.stall(3.0)
+        started = time.monotonic()
+        with pytest.raises(LlmTransientError, match="timed out"):
+            groq_provider(fake, timeout_s=0.3).complete(REQUEST)
+        assert time.monotonic() - started < 1.5
+        assert completion_requests(fake) == 1
+
+    @pytest.mark.parametrize("status", [400, 401, 403, 404])
+    def test_client_errors_are_permanent(self, fake: FakeLlmServer, status: int) -> None:
+        fake.fail(status)
+        with pytest.raises(LlmPermanentError) as caught:
+            groq_provider(fake).complete(REQUEST)
+        assert not caught.value.retryable
+
+    def test_401_bad_key_is_permanent(self, fake: FakeLlmServer) -> None:
+        fake.unauthorized()
+        with pytest.raises(LlmPermanentError, match="401"):
+            groq_provider(fake).complete(REQUEST)
+
+    def test_a_refused_connection_is_transient(self) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        provider = GroqProvider(api_key="k", model="m", base_url=f"http://127.0.0.1:{port}", timeout_s=2)
+        with pytest.raises(LlmTransientError, match="connection"):
+            provider.complete(REQUEST)
+
+    def test_the_fake_counts_down_rate_limits_per_request(self, fake: FakeLlmServer) -> None:
+        provider = groq_provider(fake)
+        first, second = provider.complete(REQUEST), provider.complete(REQUEST)
+        assert first.rate_limits is not None
+        assert second.rate_limits is not None
+        assert first.rate_limits.remaining_requests is not None
+        assert second.rate_limits.remaining_requests == first.rate_limits.remaining_requests - 1
+
+
+class TestOpenAICompatProvider:
+    def test_it_calls_the_v1_path_and_returns_the_completion(self, fake: FakeLlmServer) -> None:
+        provider = OpenAICompatProvider(base_url=fake.openai_base_url, model="llama3.1", timeout_s=5)
+        response = provider.complete(LlmRequest(messages=REQUEST.messages, temperature=0.7))
+        [request] = fake.requests
+        assert request.path == "/v1/chat/completions"
+        assert (request.body["model"], request.body["temperature"]) == ("llama3.1", 0.7)
+        assert (response.text, response.provider, response.model) == (fake.reply, "openai_compat", "llama3.1")
+        assert response.tokens_out > 0
+
+    def test_429_and_5xx_map_to_our_errors_without_retries(self, fake: FakeLlmServer) -> None:
+        provider = OpenAICompatProvider(base_url=fake.openai_base_url, model="llama3.1", timeout_s=5)
+        fake.rate_limit(retry_after=2.5)
+        fake.server_error()
+        with pytest.raises(LlmRateLimited) as caught:
+            provider.complete(REQUEST)
+        assert caught.value.retry_after == 2.5
+        with pytest.raises(LlmTransientError):
+            provider.complete(REQUEST)
+        assert completion_requests(fake) == 2
+
+
+class TestFakeServer:
+    def test_queued_and_callable_replies_come_in_order(self, fake: FakeLlmServer) -> None:
+        fake.queue_replies("first", lambda body: f"echo {body['model']}")
+        provider = groq_provider(fake)
+        texts = [provider.complete(REQUEST).text for _ in range(3)]
+        assert texts == ["first", "echo llama-3.3-70b-versatile", fake.reply]
+
+    def test_latency_does_not_block_concurrent_requests(self, fake: FakeLlmServer) -> None:
+        fake.latency_s = 0.4
+        body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+        started = time.monotonic()
+        with httpx.Client(base_url=fake.openai_base_url) as http, ThreadPoolExecutor(20) as pool:
+            statuses = list(pool.map(lambda _: http.post("/chat/completions", json=body).status_code, range(20)))
+        assert statuses == [200] * 20
+        assert time.monotonic() - started < 1.5
+
+    def test_enforced_limits_answer_429_with_retry_after(self) -> None:
+        with FakeLlmServer(limit_requests=1, enforce_limits=True) as fake:
+            provider = groq_provider(fake)
+            provider.complete(REQUEST)
+            with pytest.raises(LlmRateLimited) as caught:
+                provider.complete(REQUEST)
+        assert 0 < caught.value.retry_after <= 60
+
+    def test_reset_format_matches_groq(self) -> None:
+        assert [format_reset(s) for s in (179.56, 7.66, 0.12)] == ["2m59.56s", "7.66s", "120ms"]
+
+
+class TestHeaderParsing:
+    @pytest.mark.parametrize(
+        ("value", "seconds"),
+        [("2m59.56s", 179.56), ("7.66s", 7.66), ("120ms", 0.12), ("1h2m3s", 3723.0), ("12", 12.0), ("soon", None)],
+    )
+    def test_parse_duration(self, value: str, seconds: float | None) -> None:
+        result = parse_duration(value)
+        assert result == seconds if seconds is None else result == pytest.approx(seconds)
+
+    def test_rate_limit_headers_parse_into_info(self) -> None:
+        headers = httpx.Headers(
+            {
+                "X-RateLimit-Limit-Requests": "14400",
+                "x-ratelimit-remaining-requests": "14370",
+                "x-ratelimit-limit-tokens": "6000",
+                "x-ratelimit-remaining-tokens": "5997",
+                "x-ratelimit-reset-requests": "2m59.56s",
+                "x-ratelimit-reset-tokens": "7.66s",
+            }
+        )
+        info = parse_rate_limits(headers)
+        assert info is not None
+        assert (info.limit_requests, info.remaining_requests, info.limit_tokens, info.remaining_tokens) == (
+            14400,
+            14370,
+            6000,
+            5997,
+        )
+        assert (info.reset_requests_s, info.reset_tokens_s) == (pytest.approx(179.56), pytest.approx(7.66))
+
+    def test_no_rate_limit_headers_means_none(self) -> None:
+        assert parse_rate_limits(httpx.Headers({"content-type": "application/json"})) is None
+
+    def test_retry_after_forms(self) -> None:
+        assert parse_retry_after(httpx.Headers({"retry-after": "3"})) == 3.0
+        assert parse_retry_after(httpx.Headers({"retry-after-ms": "1500", "retry-after": "9"})) == 1.5
+        dated = parse_retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}))
+        assert dated == 0.0
+        assert parse_retry_after(httpx.Headers({})) is None
+
+
+class TestCost:
+    def test_prices_per_million_tokens(self) -> None:
+        assert cost_usd("llama-3.3-70b-versatile", 1_000_000, 1_000_000) == Decimal("1.38")
+        assert cost_usd("llama-3.1-8b-instant", 2000, 500) == Decimal("0.00014")
+        assert cost_usd("llama-3.3-70b-versatile", 1234, 56) == Decimal("0.00077230")
+
+    def test_unknown_models_are_free(self) -> None:
+        assert cost_usd("llama3.1", 10_000, 10_000) == Decimal(0)
+        assert cost_usd("offline", 10, 10) == Decimal(0)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_breaker(redis: Redis, clock: FakeClock, name: str = "groq") -> CircuitBreaker:
+    return CircuitBreaker(redis, name, failure_threshold=3, cooldown_s=10.0, trial_timeout_s=30.0, clock=clock)
+
+
+def second_connection(redis: Redis) -> Redis:
+    """A separate connection pool to the same server, as another worker process would have."""
+    pool = redis.connection_pool
+    return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **pool.connection_kwargs))
+
+
+class TestCircuitBreaker:
+    def test_it_opens_after_n_consecutive_failures(self, redis_conn: Redis, clock: FakeClock) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        for _ in range(2):
+            breaker.record_failure()
+        assert breaker.state() == BreakerState.CLOSED
+        breaker.record_failure()
+        assert breaker.state() == BreakerState.OPEN
+        with pytest.raises(LlmCircuitOpen) as caught:
+            breaker.before_call()
+        assert caught.value.retry_after == pytest.approx(10.0)
+
+    def test_a_success_resets_the_consecutive_count(self, redis_conn: Redis, clock: FakeClock) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        breaker.record_failure()
+        breaker.record_failure()
+        breaker.record_success()
+        breaker.record_failure()
+        breaker.record_failure()
+        assert breaker.state() == BreakerState.CLOSED
+
+    def test_half_open_after_the_cooldown_allows_one_trial(self, redis_conn: Redis, clock: FakeClock) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        for _ in range(3):
+            breaker.record_failure()
+        clock.now += 10.0
+        assert breaker.state() == BreakerState.HALF_OPEN
+        breaker.before_call()
+        with pytest.raises(LlmCircuitOpen):
+            breaker.before_call()  # a second caller while the trial runs
+
+    def test_a_successful_trial_closes_it(self, redis_conn: Redis, clock: FakeClock) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        for _ in range(3):
+            breaker.record_failure()
+        clock.now += 11
+        breaker.before_call()
+        breaker.record_success()
+        assert breaker.state() == BreakerState.CLOSED
+        breaker.before_call()
+        breaker.before_call()
+
+    def test_a_failed_trial_reopens_it(self, redis_conn: Redis, clock: FakeClock) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        for _ in range(3):
+            breaker.record_failure()
+        clock.now += 11
+        breaker.before_call()
+        breaker.record_failure()
+        assert breaker.state() == BreakerState.OPEN
+        clock.now += 9.9
+        assert breaker.state() == BreakerState.OPEN
+        clock.now += 0.2
+        assert breaker.state() == BreakerState.HALF_OPEN
+
+    def test_a_long_retry_after_keeps_it_open_longer(self, redis_conn: Redis, clock: FakeClock) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        for _ in range(3):
+            breaker.record_failure(retry_after=45.0)
+        clock.now += 30
+        assert breaker.state() == BreakerState.OPEN
+
+    def test_a_stuck_trial_lets_another_trial_through_after_its_lease(
+        self, redis_conn: Redis, clock: FakeClock
+    ) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        for _ in range(3):
+            breaker.record_failure()
+        clock.now += 10
+        breaker.before_call()  # this worker dies without recording anything
+        clock.now += 30
+        breaker.before_call()
+
+    def test_state_is_shared_between_workers(self, redis_conn: Redis, clock: FakeClock) -> None:
+        worker_a, worker_b = make_breaker(redis_conn, clock), make_breaker(second_connection(redis_conn), clock)
+        worker_a.record_failure()
+        worker_b.record_failure()
+        worker_a.record_failure()
+        assert worker_b.state() == BreakerState.OPEN
+        with pytest.raises(LlmCircuitOpen):
+            worker_b.before_call()
+        clock.now += 10
+        worker_b.before_call()
+        with pytest.raises(LlmCircuitOpen):
+            worker_a.before_call()  # only one trial across workers
+        worker_b.record_success()
+        assert worker_a.state() == BreakerState.CLOSED
+
+    def test_breakers_of_different_providers_are_independent(self, redis_conn: Redis, clock: FakeClock) -> None:
+        groq, local = make_breaker(redis_conn, clock, "groq"), make_breaker(redis_conn, clock, "openai_compat")
+        for _ in range(3):
+            groq.record_failure()
+        assert (groq.state(), local.state()) == (BreakerState.OPEN, BreakerState.CLOSED)
+
+    def test_it_recovers_in_real_time(self, redis_conn: Redis) -> None:
+        breaker = CircuitBreaker(redis_conn, "groq", failure_threshold=1, cooldown_s=0.2)
+        breaker.record_failure()
+        assert breaker.state() == BreakerState.OPEN
+        time.sleep(0.25)
+        assert breaker.state() == BreakerState.HALF_OPEN
+
+
+class TestLlmClient:
+    def test_it_opens_on_failures_and_rejects_without_a_request(
+        self, fake: FakeLlmServer, redis_conn: Redis, clock: FakeClock
+    ) -> None:
+        client = LlmClient(groq_provider(fake), make_breaker(redis_conn, clock))
+        fake.server_error(times=3)
+        for _ in range(3):
+            with pytest.raises(LlmTransientError):
+                client.complete(REQUEST)
+        with pytest.raises(LlmCircuitOpen):
+            client.complete(REQUEST)
+        assert completion_requests(fake) == 3
+
+    def test_it_recovers_through_half_open(self, fake: FakeLlmServer, redis_conn: Redis, clock: FakeClock) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        client = LlmClient(groq_provider(fake), breaker)
+        fake.rate_limit(times=3, retry_after=1)
+        for _ in range(3):
+            with pytest.raises(LlmRateLimited):
+                client.complete(REQUEST)
+        clock.now += 10
+        assert client.complete(REQUEST).text == fake.reply
+        assert breaker.state() == BreakerState.CLOSED
+
+    def test_permanent_errors_do_not_open_the_circuit(
+        self, fake: FakeLlmServer, redis_conn: Redis, clock: FakeClock
+    ) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        client = LlmClient(groq_provider(fake), breaker)
+        fake.unauthorized(times=5)
+        for _ in range(5):
+            with pytest.raises(LlmPermanentError):
+                client.complete(REQUEST)
+        assert breaker.state() == BreakerState.CLOSED
+
+
+class TestFromSettings:
+    @override_settings(LLM_PROVIDER="offline")
+    def test_offline_has_no_breaker(self) -> None:
+        client = client_from_settings()
+        assert isinstance(client.provider, OfflineProvider)
+        assert client.breaker is None
+
+    @override_settings(LLM_PROVIDER="groq", GROQ_API_KEY="gsk_x", GROQ_BASE_URL="http://127.0.0.1:9", LLM_TIMEOUT_S=4)
+    def test_groq_is_guarded_by_its_breaker(self) -> None:
+        client = client_from_settings()
+        assert isinstance(client.provider, GroqProvider)
+        assert client.breaker is not None
+        assert client.breaker.name == "groq"
+
+    @override_settings(LLM_PROVIDER="openai_compat", OPENAI_COMPAT_BASE_URL="http://127.0.0.1:9/v1")
+    def test_openai_compat(self) -> None:
+        assert isinstance(provider_from_settings(), OpenAICompatProvider)
+
+    def test_groq_settings_reach_the_server(self, fake: FakeLlmServer) -> None:
+        with override_settings(
+            GROQ_API_KEY="gsk_x", GROQ_BASE_URL=fake.groq_base_url, GROQ_MODEL="llama-3.1-8b-instant"
+        ):
+            GroqProvider.from_settings().complete(LlmRequest(messages=REQUEST.messages))
+        assert fake.requests[0].body["model"] == "llama-3.1-8b-instant"
