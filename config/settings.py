@@ -28,8 +28,9 @@ if DEBUG:
     TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[]) or local_token_keys(VAR_DIR)
 else:
     # Production must be configured explicitly: a missing key is an error, not a generated default.
-    SECRET_KEY = env.str("SECRET_KEY")
-    TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS")
+    # .strip(): secrets read from *_FILE often end with a newline.
+    SECRET_KEY = env.str("SECRET_KEY").strip()
+    TOKEN_ENCRYPTION_KEYS = [key.strip() for key in env.list("TOKEN_ENCRYPTION_KEYS") if key.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

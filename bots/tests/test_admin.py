@@ -82,7 +82,7 @@ class BotAdminPagesTest(AdminTestCase):
         bot = BotFactory.create(persona={**persona_default(), "bio": "Emekli borsacı, çay sever."})
         html = self.get_ok(reverse("admin:bots_bot_change", args=[bot.pk]))
         self.assertIn("Emekli borsacı, çay sever.", html)
-        self.assertIn("{\n  &quot;tone&quot;: &quot;professional&quot;", html)
+        self.assertIn("\n  &quot;tone&quot;: &quot;professional&quot;", html)
 
 
 class BotTokenSecrecyTest(AdminTestCase):
