@@ -23,6 +23,7 @@ migrate: $(VENV)/.runtime
 demo: migrate
 	$(PY) manage.py create_demo_crowd
 	$(PY) manage.py ensure_local_admin
+	$(PY) manage.py simulation start
 
 run: demo
 	$(PY) -m config.runstack --port $(PORT)

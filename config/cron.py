@@ -8,6 +8,10 @@ from rq import cron
 
 from engine import jobs
 
-HEARTBEAT_INTERVAL_S = 10
+TICK_INTERVAL_S = 2
+RECOVERY_INTERVAL_S = 30
+NEWS_INTERVAL_S = 15 * 60
 
-cron.register(jobs.heartbeat, queue_name="high", interval=HEARTBEAT_INTERVAL_S, ttl=HEARTBEAT_INTERVAL_S)
+cron.register(jobs.tick, queue_name="high", interval=TICK_INTERVAL_S, ttl=TICK_INTERVAL_S)
+cron.register(jobs.recover_turns, queue_name="low", interval=RECOVERY_INTERVAL_S, ttl=RECOVERY_INTERVAL_S)
+cron.register(jobs.fetch_news, queue_name="low", interval=NEWS_INTERVAL_S, ttl=NEWS_INTERVAL_S)

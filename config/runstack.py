@@ -22,8 +22,9 @@ MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
 def _processes(port: int) -> dict[str, list[str]]:
     return {
         "web": [*MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        "worker": [*MANAGE, "rqworker", "high", "default", "low", "--with-scheduler"],
+        "worker": [*MANAGE, "rqworker", "high", "default", "low", "--with-scheduler", "-v", "0"],
         "cron": [*MANAGE, "rqcron", "config.cron"],
+        "chat": [*MANAGE, "tail_chat"],
     }
 
 
@@ -62,7 +63,11 @@ def main() -> int:
     redis_server = _start_redis(env)
     children = {name: subprocess.Popen(cmd, env=env) for name, cmd in _processes(args.port).items()}
     signal.signal(signal.SIGTERM, _interrupt)
-    print(f"\n  Piyasa is running: http://127.0.0.1:{args.port}/admin/  (Ctrl-C stops everything)\n", flush=True)
+    print(
+        f"\n  Piyasa is running: http://127.0.0.1:{args.port}/admin/  (Ctrl-C stops everything)\n"
+        "  The demo crowd's messages appear below as they are sent.\n",
+        flush=True,
+    )
     exit_code = 0
     try:
         while all(child.poll() is None for child in children.values()):

@@ -117,6 +117,10 @@ RQ_QUEUES = {
     for name, timeout in (("high", 60), ("default", 120), ("low", 300))
 }
 RQ_SHOW_ADMIN_LINK = True
+# Non-forking workers: a forked work horse re-imports the SDKs and reconnects for every job
+# (~0.4 s each); in-process jobs take milliseconds, reuse connection pools and keep metrics in
+# the worker's memory. Scale with more worker processes (docs/architecture.md).
+RQ = {"WORKER_CLASS": "rq.worker.SimpleWorker"}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 # --- Auth, i18n, static ---
@@ -175,6 +179,7 @@ OPENAI_COMPAT_API_KEY = env.str("OPENAI_COMPAT_API_KEY", default="not-needed")
 OPENAI_COMPAT_MODEL = env.str("OPENAI_COMPAT_MODEL", default="llama3.1")
 LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=30.0)
 TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
+TELEGRAM_TIMEOUT_S = env.float("TELEGRAM_TIMEOUT_S", default=10.0)
 WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")
 
 LLM_PROVIDERS = ("offline", "groq", "openai_compat")
@@ -200,5 +205,9 @@ LOGGING = {
         # httpx logs full request URLs, and Telegram URLs carry the bot token.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # python-telegram-bot logs request URLs (with the token) at DEBUG.
+        "telegram": {"level": "INFO"},
+        # One line per job start/finish drowns everything else; RQ_LOG_LEVEL=INFO brings it back.
+        "rq": {"level": env.str("RQ_LOG_LEVEL", default="WARNING")},
     },
 }

@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from config.forms import PrettyJSONField, pretty_json_html
-from engine.models import Setting, Turn
+from engine.models import NewsItem, Setting, Turn
 from engine.runtime_settings import SPEC_BY_KEY, SPECS, SettingSpec
 
 
@@ -128,3 +128,21 @@ class SettingAdmin(admin.ModelAdmin):
         if spec is None:
             return settings_reference_html()
         return format_html("{} Default: <code>{}</code>", spec.help, _compact(spec.default))
+
+
+@admin.register(NewsItem)
+class NewsItemAdmin(admin.ModelAdmin):
+    """Cached headlines, for inspection only: the fetch_news job writes them (deleting stays allowed)."""
+
+    fields = ("title", "summary", "link", "language", "topics", "published_at", "source", "uid", "fetched_at")
+    readonly_fields = ("fetched_at",)
+    list_display = ("title", "language", "topics", "published_at", "source")
+    list_filter = ("language",)
+    search_fields = ("title", "summary")
+    date_hierarchy = "published_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: NewsItem | None = None) -> bool:
+        return False

@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine import heartbeat as heartbeat_service
+from engine import news
+from engine.selectors import settings_all
+from engine.services import delivery, generation, planning, recovery
 
 
-def heartbeat() -> float:
-    """Record that the cron process and a worker are alive (read by readiness and metrics)."""
-    return heartbeat_service.heartbeat_record()
+def tick() -> dict[str, Any]:
+    """The periodic tick: record the heartbeat, then plan the turns of every due chat."""
+    heartbeat_service.heartbeat_record()
+    config = settings_all()
+    if not config["simulation_active"]:
+        return {"simulation_active": False}
+    result = planning.plan_tick(config=config)
+    return {"planned": result.planned, "deferred": result.deferred}
+
+
+def generate_turn(turn_id: int) -> str:
+    """Generate one turn's text and schedule its delivery."""
+    return generation.generate_turn(turn_id=turn_id)
+
+
+def send_typing(turn_id: int) -> bool:
+    """Show the typing indicator for a turn about to be sent."""
+    return delivery.send_typing(turn_id=turn_id)
+
+
+def send_turn(turn_id: int) -> str:
+    """Send one ready turn (deferred when a limit is reached) and record the message."""
+    return delivery.send_turn(turn_id=turn_id)
+
+
+def recover_turns() -> dict[str, int]:
+    """Finish or re-enqueue turns whose job was lost (worker crash, Redis restart)."""
+    return recovery.recover_turns()
+
+
+def fetch_news() -> dict[str, Any]:
+    """Fetch the configured news feeds into the headline cache and drop old headlines."""
+    config = settings_all()
+    if not config["news_trigger_enabled"]:
+        return {"news_trigger_enabled": False}
+    result = news.news_fetch(urls=list(config["news_feed_urls"]))
+    pruned = news.news_prune()
+    return {"fetched": result.fetched, "stored": result.stored, "failed": len(result.failed), "pruned": pruned}

@@ -37,6 +37,9 @@ class Turn(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     due_at = models.DateTimeField(help_text="When the bot starts typing (after its human-like delay).")
     send_at = models.DateTimeField(null=True, blank=True, help_text="When the send is scheduled, after typing.")
+    next_run_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this turn's next job is due; the recovery sweep re-enqueues lost jobs."
+    )
     inputs = models.JSONField(default=dict, blank=True, help_text="Summary of the prompt inputs.")
     text = models.TextField(blank=True, default="", help_text="The generated text, once ready.")
     llm_model = models.CharField(max_length=100, blank=True, default="")
@@ -108,3 +111,24 @@ class Setting(models.Model):
     def parsed(self) -> Any:
         """The validated value."""
         return parse_setting(self.key, self.value)
+
+
+class NewsItem(models.Model):
+    """A headline from an RSS/Atom feed, fetched by a background job and offered to turns as context."""
+
+    source = models.CharField(max_length=500, help_text="The feed URL it came from.")
+    uid = models.CharField(max_length=64, unique=True, help_text="sha256 of the guid (or link); dedupes fetches.")
+    title = models.CharField(max_length=500)
+    summary = models.TextField(blank=True, default="")
+    link = models.URLField(max_length=1000, blank=True, default="")
+    language = models.CharField(max_length=2, choices=Chat.Language.choices)
+    topics = models.JSONField(default=list, blank=True, help_text="Chat topics and symbols the headline matched.")
+    published_at = models.DateTimeField(help_text="From the entry; the fetch time when the entry has no date.")
+    fetched_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["-published_at"], name="newsitem_recent")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -233,7 +233,7 @@ class TestTokenSecrecy:
         fake.bot_kicked("sendMessage")
         redactor = RedactSecretsFilter()
 
-        with caplog.at_level(logging.DEBUG), pytest.raises(TelegramPermanentError):
+        with caplog.at_level(logging.DEBUG, logger="telegram"), pytest.raises(TelegramPermanentError):
             client.send_message(CHAT, "x")
 
         # PTB logs the API URL (token included) at DEBUG; the console handler's filter must scrub it.

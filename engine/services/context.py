@@ -1,0 +1,213 @@
+"""Context of a turn: the latest history, the reply target, topic, stances, holdings, memories, past statements."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from bots.models import Bot, Holding, Memory, Stance
+from bots.schemas import Emotion, Persona
+from bots.symbols import symbols_match
+from chats.models import Chat, Membership, Message
+from engine.models import Turn
+from engine.services.topics import infer_topic, symbols_in, topic_keywords, words
+
+HISTORY_LIMIT = 20
+TARGET_CANDIDATES = 15
+MEMORY_LIMIT = 3
+OWN_STATEMENTS_LIMIT = 3
+LENGTHS = ("short", "medium", "long")
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One line of chat history as the prompt shows it."""
+
+    message_id: int
+    speaker: str
+    text: str
+    is_bot: bool
+    is_self: bool
+    created_at: datetime
+
+
+@dataclass
+class TurnContext:
+    """Everything the prompt of one turn is built from."""
+
+    turn: Turn
+    chat: Chat
+    bot: Bot
+    persona: Persona
+    emotion: Emotion
+    language: str
+    history: list[HistoryLine]
+    topic: str
+    length: str
+    target: Message | None = None
+    stances: list[Stance] = field(default_factory=list)
+    holdings: list[Holding] = field(default_factory=list)
+    memories: list[Memory] = field(default_factory=list)
+    own_statements: list[str] = field(default_factory=list)
+    headline: str | None = None
+    full_persona: bool = True
+    mention: str | None = None
+
+
+def build_context(turn: Turn, *, config: dict[str, Any], rng: random.Random) -> TurnContext:
+    """Gather the turn's context in a fixed number of queries, whatever the size of the crowd."""
+    chat, bot = turn.chat, turn.bot
+    persona, emotion = Persona.model_validate(bot.persona), Emotion.model_validate(bot.emotion)
+    recent = latest_messages(chat.pk)
+    history = [_line(message, bot.pk) for message in recent]
+    topic = infer_topic([line.text for line in history], chat.topics) or _preferred_topic(chat.topics, persona, rng)
+    context = TurnContext(
+        turn=turn,
+        chat=chat,
+        bot=bot,
+        persona=persona,
+        emotion=emotion,
+        language=persona.language or chat.language,
+        history=history,
+        topic=topic,
+        length=choose_length(config["message_length_profile"], persona.style.length, rng),
+    )
+    context.target = _target(turn, recent, bot, persona, topic, rng)
+    if context.target is not None:
+        topic_hint = infer_topic([context.target.text], chat.topics)
+        context.topic = topic_hint or context.topic
+    context.stances = relevant_stances(list(bot.stances.all()), context.topic)
+    context.holdings = list(bot.holdings.all()[:5])
+    context.memories = rank_memories(list(bot.memories.all()[:200]), context.topic, context.target)
+    context.own_statements = own_statements(bot.pk, context.topic)
+    context.full_persona = persona_refresh_due(turn, config)
+    context.mention = _mention(context, config, rng)
+    return context
+
+
+def latest_messages(chat_id: int, limit: int = HISTORY_LIMIT) -> list[Message]:
+    """The latest `limit` messages of a chat, oldest first (the newest are never cut off)."""
+    newest_first = Message.objects.filter(chat_id=chat_id).select_related("bot").order_by("-created_at", "-id")
+    return list(reversed(newest_first[:limit]))
+
+
+def _line(message: Message, bot_id: int) -> HistoryLine:
+    return HistoryLine(
+        message.pk,
+        message.speaker_label,
+        message.text,
+        message.bot_id is not None or message.sender_is_bot,
+        message.bot_id == bot_id,
+        message.created_at,
+    )
+
+
+def _preferred_topic(topics: list[str], persona: Persona, rng: random.Random) -> str:
+    if persona.watchlist and rng.random() < 0.3:
+        return rng.choice(persona.watchlist)
+    return rng.choice(topics)
+
+
+def choose_length(profile: dict[str, float], preferred: str, rng: random.Random) -> str:
+    """The global length mix, tilted towards the persona's preferred length."""
+    weights = [profile[length] * (2.0 if length == preferred else 1.0) for length in LENGTHS]
+    return rng.choices(LENGTHS, weights=weights, k=1)[0]
+
+
+def score_target(message: Message, *, bot: Bot, persona: Persona, topic: str, age_rank: int) -> float:
+    """How much a message deserves a reply: members, questions, mentions of this bot, freshness, overlap."""
+    score = 1.0 if message.bot_id is None and not message.sender_is_bot else 0.3
+    if "?" in message.text:
+        score += 0.8
+    if bot.username and f"@{bot.username}".casefold() in message.text.casefold():
+        score += 3.0
+    if topic.casefold() in message.text.casefold():
+        score += 0.4
+    mentioned = symbols_in(message.text)
+    if any(symbols_match(own, other) for own in persona.watchlist for other in mentioned):
+        score += 0.6
+    return score * math.exp(-age_rank / 5.0)
+
+
+def _target(
+    turn: Turn, recent: list[Message], bot: Bot, persona: Persona, topic: str, rng: random.Random
+) -> Message | None:
+    if turn.reply_to_id is not None:
+        return next((m for m in recent if m.pk == turn.reply_to_id), None) or turn.reply_to
+    if turn.kind != Turn.Kind.REPLY:
+        return None
+    candidates = [m for m in reversed(recent) if m.bot_id != bot.pk][:TARGET_CANDIDATES]
+    if not candidates:
+        return None
+    scored = sorted(
+        (
+            (score_target(m, bot=bot, persona=persona, topic=topic, age_rank=rank), m)
+            for rank, m in enumerate(candidates)
+        ),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )[:3]
+    return rng.choices([m for _, m in scored], weights=[s for s, _ in scored], k=1)[0]
+
+
+def relevant_stances(stances: list[Stance], topic: str) -> list[Stance]:
+    """Stances on the topic (or a matching symbol) first, then the rest; at most four."""
+
+    def matches(stance: Stance) -> bool:
+        if stance.topic.casefold() == topic.casefold():
+            return True
+        try:
+            return symbols_match(stance.topic, topic)
+        except ValueError:
+            return False
+
+    return sorted(stances, key=lambda stance: (not matches(stance), -stance.confidence))[:4]
+
+
+def rank_memories(memories: list[Memory], topic: str, target: Message | None) -> list[Memory]:
+    """The memories most relevant to the topic and the message being answered, not the same top-N every time."""
+    topic_cue = words(topic) | set(topic_keywords(topic))
+    target_cue = words(target.text) if target is not None else set()
+
+    def score(memory: Memory) -> float:
+        content = words(memory.content)
+        # Topic keywords match word starts, so Turkish suffixes count: "borsa" in "borsada".
+        on_topic = sum(1 for cue in topic_cue if any(word.startswith(cue) for word in content))
+        return memory.relevance + on_topic + len(target_cue & content) - 0.05 * memory.usage_count
+
+    return sorted(memories, key=score, reverse=True)[:MEMORY_LIMIT]
+
+
+def own_statements(bot_id: int, topic: str) -> list[str]:
+    """What this bot said about the topic lately, newest first (to stay consistent with itself)."""
+    rows = Message.objects.filter(bot_id=bot_id, metadata__topic=topic).order_by("-created_at")
+    return list(rows.values_list("text", flat=True)[:OWN_STATEMENTS_LIMIT])
+
+
+def persona_refresh_due(turn: Turn, config: dict[str, Any]) -> bool:
+    """Re-state the full persona every N messages or M minutes (state kept on the membership)."""
+    if turn.kind == Turn.Kind.PRIORITY_REPLY:
+        return True  # members always get the full persona
+    row = (
+        Membership.objects.filter(chat_id=turn.chat_id, bot_id=turn.bot_id)
+        .values_list("messages_since_refresh", "persona_refreshed_at")
+        .first()
+    )
+    if row is None or row[1] is None:
+        return True
+    stale = timezone.now() - row[1] >= timedelta(minutes=config["persona_refresh_minutes"])
+    return row[0] >= config["persona_refresh_interval"] or stale
+
+
+def _mention(context: TurnContext, config: dict[str, Any], rng: random.Random) -> str | None:
+    target = context.target
+    if target is None or context.turn.kind == Turn.Kind.REACTION:
+        return None
+    if target.bot_id is not None and target.bot is not None and target.bot.username:
+        return target.bot.username if rng.random() < config["mention_probability"] else None
+    return None

@@ -1,0 +1,278 @@
+"""Delivery: typing indicator, paced send through Telegram (or the sandbox), and recording the message."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_rq import get_connection
+
+from chats.models import Membership, Message
+from chats.services import membership_disable
+from engine.clients.telegram import (
+    SentMessage,
+    TelegramClient,
+    TelegramPermanentError,
+    TelegramRetryAfter,
+    TelegramTransientError,
+)
+from engine.models import Turn
+from engine.services import limits
+from engine.services.dispatch import schedule
+from engine.services.topics import symbols_in
+from engine.services.turns import turn_transition
+
+logger = logging.getLogger(__name__)
+TYPING_REFRESH_S = 4.0  # Telegram shows "typing…" for ~5 s per sendChatAction
+MAX_SEND_ATTEMPTS = 5
+SANDBOX_ID_KEY = "piyasa:sandbox:message_id:"
+
+
+class Transport(Protocol):
+    """Where a chat's messages go: Telegram's Bot API, or the local sandbox."""
+
+    def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage: ...
+    def send_typing(self, chat_id: int | str) -> None: ...
+    def set_reaction(self, chat_id: int | str, message_id: int, emoji: str) -> None: ...
+
+
+class SandboxTransport:
+    """Local chats: nothing leaves the machine; messages get local ids, unique per chat."""
+
+    def __init__(self, chat_pk: int) -> None:
+        self.chat_pk = chat_pk
+
+    def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage:
+        return SentMessage(message_id=sandbox_message_id(self.chat_pk), date=timezone.now())
+
+    def send_typing(self, chat_id: int | str) -> None:
+        get_connection("high").set(f"piyasa:sandbox:typing:{self.chat_pk}", 1, ex=5)
+
+    def set_reaction(self, chat_id: int | str, message_id: int, emoji: str) -> None:
+        return None
+
+
+def sandbox_message_id(chat_pk: int) -> int:
+    """The next local message id of a sandbox chat (Redis counter, seeded from the DB after a Redis restart)."""
+    redis, key = get_connection("high"), f"{SANDBOX_ID_KEY}{chat_pk}"
+    if not redis.exists(key):
+        highest = (
+            Message.objects.filter(chat_id=chat_pk)
+            .order_by("-telegram_message_id")
+            .values_list("telegram_message_id", flat=True)
+            .first()
+        )
+        redis.set(key, highest or 0, nx=True)
+    return int(redis.incr(key))
+
+
+def transport_for(turn: Turn) -> Transport:
+    """The transport of the turn's chat, speaking as the turn's bot."""
+    if turn.chat.is_sandbox:
+        return SandboxTransport(turn.chat.pk)
+    return TelegramClient(turn.bot.token, timeout=settings.TELEGRAM_TIMEOUT_S)
+
+
+def _chat_ref(turn: Turn) -> int:
+    # Every saved chat has one: Telegram chats require it and sandbox chats get a local id on save.
+    assert turn.chat.telegram_chat_id is not None
+    return turn.chat.telegram_chat_id
+
+
+def typing_duration_s(text: str, speed: dict[str, Any], *, scale: float, rng: random.Random) -> float:
+    """How long a person with this bot's typing speed (characters per second) takes to type the text."""
+    low, high = speed["typing_cps"]
+    seconds = len(text) / rng.uniform(low, high)
+    return min(max(seconds, speed["min_typing_s"]), speed["max_typing_s"]) / scale
+
+
+def schedule_delivery(turn: Turn, *, config: dict[str, Any], rng: random.Random) -> datetime:
+    """Schedule typing actions every few seconds from the turn's due time, then the send itself."""
+    start = max(turn.due_at, timezone.now())
+    typing = 0.0
+    if turn.kind != Turn.Kind.REACTION:
+        typing = typing_duration_s(turn.text, turn.bot.speed, scale=config["scale_factor"], rng=rng)
+    send_at = start + timedelta(seconds=typing)
+    Turn.objects.filter(pk=turn.pk).update(send_at=send_at, next_run_at=send_at)
+    if config["typing_enabled"] and typing > 0:
+        offset = 0.0
+        while offset < typing:
+            schedule("engine.jobs.send_typing", turn.pk, at=_at_or_now(start + timedelta(seconds=offset)))
+            offset += TYPING_REFRESH_S
+    schedule("engine.jobs.send_turn", turn.pk, at=_at_or_now(send_at))
+    return send_at
+
+
+def _at_or_now(moment: datetime) -> datetime | None:
+    return None if moment <= timezone.now() else moment
+
+
+def send_typing(*, turn_id: int) -> bool:
+    """Show "typing…" for a turn still waiting to be sent; best effort (a failure never blocks the send)."""
+    turn = Turn.objects.select_related("chat", "bot").filter(pk=turn_id, status=Turn.Status.READY).first()
+    if turn is None:
+        return False
+    try:
+        transport_for(turn).send_typing(_chat_ref(turn))
+    except (TelegramRetryAfter, TelegramTransientError, TelegramPermanentError) as error:
+        logger.info("typing for turn %s not shown: %s", turn_id, error)
+        return False
+    return True
+
+
+def send_turn(*, turn_id: int) -> str:
+    """Send a ready turn within Telegram's limits (deferring, never dropping) and record the message."""
+    turn = Turn.objects.select_related("chat", "bot", "reply_to").filter(pk=turn_id).first()
+    if turn is None or turn.status != Turn.Status.READY:
+        return "not_ready"
+    if not Membership.objects.filter(chat_id=turn.chat_id, bot_id=turn.bot_id, is_enabled=True).exists():
+        turn_transition(
+            turn_id=turn_id,
+            from_status=Turn.Status.READY,
+            to_status=Turn.Status.SKIPPED,
+            error="membership disabled before sending",
+        )
+        return "skipped"
+    wait = _pacing_wait(turn)
+    if wait > 0:
+        at = timezone.now() + timedelta(seconds=wait)
+        Turn.objects.filter(pk=turn_id, status=Turn.Status.READY).update(next_run_at=at)
+        schedule("engine.jobs.send_turn", turn_id, at=at)
+        return "deferred"
+    if not turn_transition(
+        turn_id=turn_id, from_status=Turn.Status.READY, to_status=Turn.Status.SENDING, attempts=F("attempts") + 1
+    ):
+        return "not_claimed"
+    turn.attempts += 1
+    return _deliver(turn)
+
+
+def _pacing_wait(turn: Turn) -> float:
+    backoff = limits.backoff_until(f"tg:bot:{turn.bot_id}") - time.time()
+    if backoff > 0:
+        return backoff
+    return limits.reserve(limits.telegram_windows(chat_id=turn.chat_id, bot_id=turn.bot_id))
+
+
+def _deliver(turn: Turn) -> str:
+    transport, chat_id = transport_for(turn), _chat_ref(turn)
+    reply_to = turn.reply_to.telegram_message_id if turn.reply_to is not None else None
+    try:
+        if turn.kind == Turn.Kind.REACTION:
+            assert reply_to is not None  # reactions are only planned on a message
+            transport.set_reaction(chat_id, reply_to, turn.text)
+            sent = None
+        else:
+            sent = transport.send_message(chat_id, turn.text, reply_to_message_id=reply_to)
+    except TelegramRetryAfter as error:
+        return _retry_after(turn, error.retry_after)
+    except TelegramPermanentError as error:
+        return _permanent(turn, error)
+    except TelegramTransientError as error:
+        return _transient(turn, error)
+    record_sent(turn, sent)
+    return "sent"
+
+
+def record_sent(turn: Turn, sent: SentMessage | None) -> Message | None:
+    """Store the delivered message and finish the turn, in one transaction."""
+    with transaction.atomic():
+        message = (
+            None
+            if sent is None
+            else Message.objects.create(
+                chat=turn.chat,
+                bot=turn.bot,
+                sender_name=turn.bot.name,
+                sender_is_bot=True,
+                text=turn.text,
+                telegram_message_id=sent.message_id,
+                reply_to=turn.reply_to,
+                metadata=_metadata(turn),
+            )
+        )
+        if not turn_transition(
+            turn_id=turn.pk, from_status=Turn.Status.SENDING, to_status=Turn.Status.SENT, message=message, error=""
+        ):
+            # The recovery sweep already gave up on this turn (marked unconfirmed): keep its verdict.
+            transaction.set_rollback(True)
+            return None
+        _count_for_persona_refresh(turn)
+    return message
+
+
+def _metadata(turn: Turn) -> dict[str, Any]:
+    flags = ["priority_reply"] if turn.kind == Turn.Kind.PRIORITY_REPLY else []
+    return {
+        "topic": turn.inputs.get("topic"),
+        "symbols": sorted(set(symbols_in(turn.text)))[:10],
+        "turn_id": turn.pk,
+        "flags": flags,
+    }
+
+
+def _count_for_persona_refresh(turn: Turn) -> None:
+    memberships = Membership.objects.filter(chat_id=turn.chat_id, bot_id=turn.bot_id)
+    if turn.inputs.get("full_persona"):
+        memberships.update(messages_since_refresh=0, persona_refreshed_at=timezone.now())
+    else:
+        memberships.update(messages_since_refresh=F("messages_since_refresh") + 1)
+
+
+def _retry_after(turn: Turn, retry_after: float) -> str:
+    # Telegram's 429 is per bot: every turn of this bot waits, not only this one.
+    limits.backoff_set(f"tg:bot:{turn.bot_id}", retry_after)
+    _back_to_ready(turn, delay=retry_after, error=f"rate limited by Telegram, retry after {retry_after:g}s")
+    return "rate_limited"
+
+
+def _back_to_ready(turn: Turn, *, delay: float, error: str) -> None:
+    """The send did not happen: return the turn to `ready` and schedule the next attempt."""
+    at = timezone.now() + timedelta(seconds=delay)
+    if turn_transition(
+        turn_id=turn.pk, from_status=Turn.Status.SENDING, to_status=Turn.Status.READY, error=error, next_run_at=at
+    ):
+        schedule("engine.jobs.send_turn", turn.pk, at=at)
+
+
+def _permanent(turn: Turn, error: TelegramPermanentError) -> str:
+    turn_transition(
+        turn_id=turn.pk,
+        from_status=Turn.Status.SENDING,
+        to_status=Turn.Status.FAILED,
+        error=f"Telegram: {error}"[:2000],
+    )
+    if error.ends_membership:
+        membership = Membership.objects.filter(chat_id=turn.chat_id, bot_id=turn.bot_id).first()
+        if membership is not None:
+            membership_disable(membership_id=membership.pk, reason=f"Telegram: {error}")
+    return "failed"
+
+
+def _transient(turn: Turn, error: TelegramTransientError) -> str:
+    if error.maybe_sent:
+        # The request may have reached Telegram: resending could duplicate the message.
+        turn_transition(
+            turn_id=turn.pk,
+            from_status=Turn.Status.SENDING,
+            to_status=Turn.Status.UNCONFIRMED,
+            error=f"Telegram: {error} (may have been delivered; not resent)"[:2000],
+        )
+        return "unconfirmed"
+    if turn.attempts >= MAX_SEND_ATTEMPTS:
+        turn_transition(
+            turn_id=turn.pk,
+            from_status=Turn.Status.SENDING,
+            to_status=Turn.Status.FAILED,
+            error=f"Telegram unavailable after {turn.attempts} attempts: {error}"[:2000],
+        )
+        return "failed"
+    _back_to_ready(turn, delay=min(60.0, 2.0**turn.attempts), error=f"retrying: {error}"[:2000])
+    return "retry"

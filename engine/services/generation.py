@@ -1,0 +1,257 @@
+"""Generate a turn's text: one LLM call in the normal case, local checks, a repair call only when one fails."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+from telegram.constants import ReactionEmoji
+
+from bots.models import Memory
+from chats.models import Message
+from engine.clients.llm import LlmClient, client_from_settings
+from engine.clients.llm.base import (
+    ChatMessage,
+    LlmError,
+    LlmPermanentError,
+    LlmRateLimited,
+    LlmRequest,
+    LlmResponse,
+    estimate_prompt_tokens,
+)
+from engine.models import Turn
+from engine.selectors import settings_all
+from engine.services import budget, postprocess, prompts
+from engine.services.context import TurnContext, build_context
+from engine.services.delivery import schedule_delivery
+from engine.services.dispatch import schedule
+from engine.services.turns import turn_transition
+
+logger = logging.getLogger(__name__)
+MAX_GENERATION_ATTEMPTS = 6
+DEDUP_SCAN_LIMIT = 200
+REACTIONS = {
+    "bullish": [ReactionEmoji.FIRE, ReactionEmoji.THUMBS_UP, ReactionEmoji.HUNDRED_POINTS_SYMBOL],
+    "bearish": [ReactionEmoji.THUMBS_DOWN, ReactionEmoji.THINKING_FACE, ReactionEmoji.FACE_SCREAMING_IN_FEAR],
+    "neutral": [ReactionEmoji.THINKING_FACE, ReactionEmoji.EYES, ReactionEmoji.THUMBS_UP],
+}
+
+
+@dataclass
+class Usage:
+    """LLM accounting of one turn, over every call it made."""
+
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: int = 0
+    cost: Decimal = Decimal(0)
+    model: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, response: LlmResponse) -> None:
+        self.calls += 1
+        self.tokens_in += response.tokens_in
+        self.tokens_out += response.tokens_out
+        self.latency_ms += response.latency_ms
+        self.cost += response.cost_usd
+        self.model = response.model
+
+
+class Rejected(Exception):
+    """The model's output failed the local checks even after a repair, or repeats the chat."""
+
+
+_client: LlmClient | None = None
+
+
+def llm_client() -> LlmClient:
+    """The process's LLM client (one connection pool per worker process, reused across jobs)."""
+    global _client
+    if _client is None:
+        _client = client_from_settings()
+    return _client
+
+
+def generate_turn(*, turn_id: int, llm: LlmClient | None = None) -> str:
+    """Claim a planned turn and carry it to `ready` (or skipped/failed); returns the outcome."""
+    if not turn_transition(turn_id=turn_id, from_status=Turn.Status.PLANNED, to_status=Turn.Status.GENERATING):
+        return "not_claimed"
+    turn = Turn.objects.select_related("chat", "bot", "reply_to", "reply_to__bot").get(pk=turn_id)
+    config, rng = settings_all(), random.Random(turn.pk)
+    if turn.kind == Turn.Kind.REACTION:
+        return _react(turn, rng)
+    context = build_context(turn, config=config, rng=rng)
+    usage = Usage()
+    try:
+        text = write(context, config=config, llm=llm or llm_client(), usage=usage)
+    except LlmPermanentError as error:
+        return _finish(turn, Turn.Status.FAILED, error=f"LLM: {error}", usage=usage)
+    except LlmError as error:
+        return _retry_later(turn, error, usage)
+    except Rejected as error:
+        return _finish(turn, Turn.Status.SKIPPED, error=str(error), usage=usage)
+    return _ready(turn, context, text, usage, rng)
+
+
+def write(context: TurnContext, *, config: dict[str, Any], llm: LlmClient, usage: Usage) -> str:
+    """One call; a repair call only if a local check fails; one retry if the result repeats the chat."""
+    request = LlmRequest(
+        messages=prompts.messages(context),
+        model=context.bot.llm_model,
+        temperature=prompts.temperature(context),
+        max_tokens=prompts.max_tokens(context),
+        seed=context.turn.pk,
+        hints=prompts.hints(context),
+    )
+    text = _complete(llm, request, context, usage, config)
+    problems = _problems(text, context, config)
+    if problems:
+        usage.problems += problems
+        repair: list[ChatMessage] = [
+            *request.messages,
+            {"role": "assistant", "content": text},
+            prompts.repair_message(problems, context.language),
+        ]
+        text = _complete(llm, replace(request, messages=repair, seed=(request.seed or 0) + 1), context, usage, config)
+        if _problems(text, context, config):
+            raise Rejected("rejected by local checks after repair: " + "; ".join(problems))
+    if config["dedup_enabled"] and postprocess.is_duplicate(text, recent_bot_texts(context, config)):
+        usage.problems.append("duplicate")
+        retry = replace(request, seed=(request.seed or 0) + 7, temperature=min(1.0, request.temperature + 0.1))
+        text = _complete(llm, retry, context, usage, config)
+        if postprocess.is_duplicate(text, recent_bot_texts(context, config)) or _problems(text, context, config):
+            raise Rejected("duplicate of a recent message")
+    return text
+
+
+def _complete(llm: LlmClient, request: LlmRequest, context: TurnContext, usage: Usage, config: dict[str, Any]) -> str:
+    # The offline provider has no rate limits; network providers are governed by the shared budget.
+    network = llm.provider.name != "offline"
+    estimate = estimate_prompt_tokens(request.messages) + request.max_tokens
+    if network:
+        wait = budget.reserve(config["llm_budget"], estimate)
+        if wait > 0:
+            raise LlmRateLimited("LLM budget exhausted", retry_after=wait)
+    try:
+        response = llm.complete(request)
+    except LlmRateLimited as error:
+        budget.rate_limited(error.retry_after)
+        raise
+    usage.add(response)
+    if network:
+        budget.record(estimate=estimate, actual=response.tokens_in + response.tokens_out, headers=response.rate_limits)
+    return postprocess.clean_output(response.text, bot_name=context.bot.name)
+
+
+def _problems(text: str, context: TurnContext, config: dict[str, Any]) -> list[str]:
+    problems = [] if text else ["empty message"]
+    if config["compliance_guard_enabled"]:
+        problems += postprocess.compliance_problems(text)
+    if config["consistency_guard_enabled"]:
+        problems += postprocess.stance_problems(text, [(s.topic, s.polarity) for s in context.stances])
+    return problems
+
+
+def recent_bot_texts(context: TurnContext, config: dict[str, Any]) -> list[str]:
+    """Bot messages of the chat within the dedup window, newest first (every bot, not just this one)."""
+    since = timezone.now() - timedelta(hours=config["dedup_window_hours"])
+    rows = Message.objects.filter(chat_id=context.chat.pk, bot__isnull=False, created_at__gte=since)
+    return list(rows.order_by("-created_at").values_list("text", flat=True)[:DEDUP_SCAN_LIMIT])
+
+
+def _ready(turn: Turn, context: TurnContext, text: str, usage: Usage, rng: random.Random) -> str:
+    text = postprocess.humanize(text, persona=context.persona, emotion=context.emotion, rng=rng)
+    text = postprocess.cap_length(postprocess.add_mention(text, context.mention), context.length)
+    inputs = _inputs_summary(context, usage)
+    fields = _usage_fields(usage) | {"text": text, "inputs": inputs, "reply_to": context.target}
+    if not turn_transition(turn_id=turn.pk, from_status=Turn.Status.GENERATING, to_status=Turn.Status.READY, **fields):
+        return "lost_claim"
+    Memory.objects.filter(pk__in=inputs["memories"]).update(
+        usage_count=F("usage_count") + 1, last_used_at=timezone.now()
+    )
+    turn.refresh_from_db()
+    schedule_delivery(turn, config=settings_all(), rng=rng)
+    return "ready"
+
+
+def _react(turn: Turn, rng: random.Random) -> str:
+    polarity = "neutral"
+    stance = turn.bot.stances.order_by("-confidence").values_list("polarity", flat=True).first()
+    if stance:
+        polarity = stance
+    emoji = rng.choice(REACTIONS[polarity]).value
+    if turn.reply_to is None or turn.reply_to.telegram_message_id is None:
+        return _finish(turn, Turn.Status.SKIPPED, error="nothing to react to", usage=Usage())
+    turn_transition(turn_id=turn.pk, from_status=Turn.Status.GENERATING, to_status=Turn.Status.READY, text=emoji)
+    turn.refresh_from_db()
+    schedule_delivery(turn, config=settings_all(), rng=rng)
+    return "ready"
+
+
+def _retry_later(turn: Turn, error: LlmError, usage: Usage) -> str:
+    attempts = turn.attempts + 1
+    if attempts >= MAX_GENERATION_ATTEMPTS:
+        return _finish(
+            turn, Turn.Status.FAILED, error=f"LLM unavailable after {attempts} attempts: {error}", usage=usage
+        )
+    delay = error.retry_after if error.retry_after is not None else min(60.0, 2.0**attempts)
+    at = timezone.now() + timedelta(seconds=delay)
+    fields = _usage_fields(usage) | {"attempts": attempts, "error": f"retrying: {error}", "next_run_at": at}
+    if turn_transition(turn_id=turn.pk, from_status=Turn.Status.GENERATING, to_status=Turn.Status.PLANNED, **fields):
+        schedule("engine.jobs.generate_turn", turn.pk, at=at, queue=_queue(turn))
+    return "retry"
+
+
+def _finish(turn: Turn, status: str, *, error: str, usage: Usage) -> str:
+    logger.info("turn %s %s: %s", turn.pk, status, error)
+    turn_transition(
+        turn_id=turn.pk,
+        from_status=Turn.Status.GENERATING,
+        to_status=status,
+        error=error[:2000],
+        **_usage_fields(usage),
+    )
+    return str(status)
+
+
+def _queue(turn: Turn) -> str:
+    return "high" if turn.kind == Turn.Kind.PRIORITY_REPLY else "default"
+
+
+def _usage_fields(usage: Usage) -> dict[str, Any]:
+    if not usage.calls:
+        return {}
+    return {
+        "llm_calls": usage.calls,
+        "tokens_in": usage.tokens_in,
+        "tokens_out": usage.tokens_out,
+        "cost_usd": usage.cost,
+        "llm_latency_ms": usage.latency_ms,
+        "llm_model": usage.model,
+    }
+
+
+def _inputs_summary(context: TurnContext, usage: Usage) -> dict[str, Any]:
+    return {
+        "topic": context.topic,
+        "language": context.language,
+        "length": context.length,
+        "mode": "reply" if context.target is not None else "new",
+        "target_id": context.target.pk if context.target is not None else None,
+        "stances": [s.topic for s in context.stances],
+        "holdings": [h.symbol for h in context.holdings],
+        "memories": [m.pk for m in context.memories],
+        "own_statements": len(context.own_statements),
+        "history": len(context.history),
+        "headline": context.headline,
+        "full_persona": context.full_persona,
+        "mention": context.mention,
+        "problems": usage.problems,
+    }

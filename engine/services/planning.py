@@ -1,0 +1,243 @@
+"""The tick: decide which chats are due, who speaks and how, and create the turns."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import JSONField, OuterRef, Subquery
+from django.utils import timezone
+from django_rq import get_connection
+
+from bots.models import Stance
+from bots.symbols import symbols_match
+from chats.models import Chat, Membership, Message
+from engine.models import Turn
+from engine.services import limits
+from engine.services.activity import activity_level, is_active
+from engine.services.dispatch import enqueue_generation
+
+NEXT_AT_KEY = "piyasa:chat:next_at"
+MIN_GAP_S = 1.0  # Telegram allows at most one message per second in a group
+ACTIVE_STATUSES = [Turn.Status.PLANNED, Turn.Status.GENERATING, Turn.Status.READY, Turn.Status.SENDING]
+
+
+@dataclass
+class Speaker:
+    """A member bot that may speak in a chat."""
+
+    bot_id: int
+    name: str
+    username: str
+    talkativeness: float
+    active_hours: list[str]
+    speed: dict[str, Any]
+    interests: list[str] = field(default_factory=list)  # watchlist symbols and stance topics
+
+
+@dataclass
+class DueChat:
+    """A chat that is due for a proactive turn, with what planning needs to know about it."""
+
+    chat_id: int
+    timezone: str
+    cadence: float
+    topics: list[str]
+    last_bot_id: int | None = None
+    last_message_id: int | None = None
+    last_topic: str | None = None
+    speakers: list[Speaker] = field(default_factory=list)
+
+
+@dataclass
+class TickResult:
+    """What one tick did."""
+
+    planned: int = 0
+    deferred: dict[str, int] = field(default_factory=dict)
+
+    def defer(self, reason: str) -> None:
+        self.deferred[reason] = self.deferred.get(reason, 0) + 1
+
+
+def plan_tick(*, config: dict[str, Any], now: datetime | None = None, rng: random.Random | None = None) -> TickResult:
+    """Plan a proactive turn for every due chat, within every limit; deferred chats are retried next tick."""
+    now, rng, result = now or timezone.now(), rng or random.Random(), TickResult()
+    chats = _load_due_chats(now, config)
+    hour = limits.hour_key(now)
+    counts = limits.hourly_counts(sorted({s.bot_id for c in chats for s in c.speakers}), hour)
+    turns: list[Turn] = []
+    for chat in chats:
+        turn = _plan_chat(chat, config=config, now=now, rng=rng, counts=counts, hour=hour, result=result)
+        if turn is not None:
+            turns.append(turn)
+        if result.deferred.get("global_cap"):
+            break
+    _save(turns, chats=chats, config=config, now=now, rng=rng)
+    result.planned = len(turns)
+    return result
+
+
+def _load_due_chats(now: datetime, config: dict[str, Any]) -> list[DueChat]:
+    rows = list(Chat.objects.filter(is_enabled=True).values_list("id", "timezone", "cadence", "topics"))
+    next_at = get_connection("high").hmget(NEXT_AT_KEY, [row[0] for row in rows]) if rows else []
+    stamp = now.timestamp()
+    # Most overdue first: under a saturated global cap the same chats must not win every tick.
+    overdue = sorted(
+        ((0.0 if at is None else float(at), row) for row, at in zip(rows, next_at, strict=True)), key=lambda p: p[0]
+    )
+    due = {row[0]: DueChat(row[0], row[1], row[2], row[3]) for at, row in overdue if row[2] > 0 and at <= stamp}
+    busy = set(Turn.objects.filter(chat_id__in=due, status__in=ACTIVE_STATUSES).values_list("chat_id", flat=True))
+    for chat_id in busy:
+        due.pop(chat_id)
+    _attach_last_messages(due)
+    _attach_speakers(due)
+    return [chat for chat in due.values() if chat.speakers]
+
+
+def _attach_last_messages(due: dict[int, DueChat]) -> None:
+    latest = Message.objects.filter(chat=OuterRef("pk")).order_by("-created_at", "-id")
+    rows = Chat.objects.filter(pk__in=due).annotate(
+        last_id=Subquery(latest.values("id")[:1]),
+        last_bot=Subquery(latest.values("bot_id")[:1]),
+        last_meta=Subquery(latest.values("metadata")[:1], output_field=JSONField()),
+    )
+    for row in rows.values("pk", "last_id", "last_bot", "last_meta"):
+        chat = due[row["pk"]]
+        chat.last_message_id, chat.last_bot_id = row["last_id"], row["last_bot"]
+        chat.last_topic = (row["last_meta"] or {}).get("topic")
+
+
+def _attach_speakers(due: dict[int, DueChat]) -> None:
+    memberships = Membership.objects.filter(chat_id__in=due, is_enabled=True, bot__is_enabled=True).values_list(
+        "chat_id",
+        "talkativeness",
+        "bot_id",
+        "bot__name",
+        "bot__username",
+        "bot__talkativeness",
+        "bot__active_hours",
+        "bot__speed",
+        "bot__persona",
+    )
+    by_bot: dict[int, list[Speaker]] = {}
+    for chat_id, override, bot_id, name, username, talk, hours, speed, persona in memberships:
+        talkativeness = talk if override is None else override
+        speaker = Speaker(bot_id, name, username, talkativeness, hours or [], speed, list(persona.get("watchlist", [])))
+        due[chat_id].speakers.append(speaker)
+        by_bot.setdefault(bot_id, []).append(speaker)
+    for bot_id, topic in Stance.objects.filter(bot_id__in=by_bot).values_list("bot_id", "topic"):
+        for speaker in by_bot[bot_id]:
+            speaker.interests.append(topic)
+
+
+def _plan_chat(
+    chat: DueChat,
+    *,
+    config: dict[str, Any],
+    now: datetime,
+    rng: random.Random,
+    counts: dict[int, int],
+    hour: str,
+    result: TickResult,
+) -> Turn | None:
+    limit = config["bot_hourly_msg_limit"]
+    eligible = [
+        s
+        for s in chat.speakers
+        if is_active(now, chat.timezone, s.active_hours)
+        and counts.get(s.bot_id, 0) < limits.hourly_cap(bot_id=s.bot_id, hour=hour, low=limit["min"], high=limit["max"])
+    ]
+    if not eligible:
+        result.defer("no_eligible_bot")
+        return None
+    if limits.reserve([limits.global_window(config["max_msgs_per_min"])], now=now.timestamp()) > 0:
+        result.defer("global_cap")
+        return None
+    speaker = choose_speaker(eligible, last_bot_id=chat.last_bot_id, topic=chat.last_topic, rng=rng)
+    counts[speaker.bot_id] = counts.get(speaker.bot_id, 0) + 1
+    limits.hourly_count_add(speaker.bot_id, hour)
+    kind, reply_to = choose_kind(chat, speaker=speaker, config=config, rng=rng)
+    return Turn(
+        chat_id=chat.chat_id,
+        bot_id=speaker.bot_id,
+        kind=kind,
+        reply_to_id=reply_to,
+        due_at=now + timedelta(seconds=reading_delay(speaker.speed, kind=kind, scale=config["scale_factor"], rng=rng)),
+        next_run_at=now,
+    )
+
+
+def topic_fit(speaker: Speaker, topic: str | None) -> float:
+    """1.0 plus a bonus when the topic is one of the bot's watchlist symbols or stance topics."""
+    if not topic:
+        return 1.0
+    for interest in speaker.interests:
+        if interest.casefold() == topic.casefold():
+            return 2.0
+        try:
+            if symbols_match(interest, topic):
+                return 2.0
+        except ValueError:
+            continue
+    return 1.0
+
+
+def choose_speaker(
+    eligible: list[Speaker], *, last_bot_id: int | None, topic: str | None, rng: random.Random
+) -> Speaker:
+    """Weighted by talkativeness and topic fit; never the last speaker when another bot is eligible."""
+    pool = [s for s in eligible if s.bot_id != last_bot_id] or eligible
+    weights = [max(s.talkativeness, 0.01) * topic_fit(s, topic) for s in pool]
+    return rng.choices(pool, weights=weights, k=1)[0]
+
+
+def choose_kind(
+    chat: DueChat, *, speaker: Speaker, config: dict[str, Any], rng: random.Random
+) -> tuple[str, int | None]:
+    """Reaction, reply or a new message; a reaction targets the latest message of someone else."""
+    others_last = chat.last_message_id is not None and chat.last_bot_id != speaker.bot_id
+    if others_last and rng.random() < config["short_reaction_probability"]:
+        return Turn.Kind.REACTION, chat.last_message_id
+    chance = config["reply_to_bots_probability"] if chat.last_bot_id else config["reply_probability"]
+    if chat.last_message_id is not None and rng.random() < chance:
+        return Turn.Kind.REPLY, None  # the target is scored when the context is built
+    return Turn.Kind.PROACTIVE, None
+
+
+def reading_delay(speed: dict[str, Any], *, kind: str, scale: float, rng: random.Random) -> float:
+    """Seconds before the bot starts typing: its base delay, jitter and bounds; scale shortens it."""
+    if kind == Turn.Kind.PROACTIVE:
+        return float(speed["min_delay_s"]) / scale
+    low, high = speed["jitter_s"]
+    delay = speed["base_delay_s"] * speed["delay_multiplier"] + rng.uniform(low, high)
+    return min(max(delay, speed["min_delay_s"]), speed["max_delay_s"]) / scale
+
+
+def next_gap_s(cadence: float, *, scale: float, activity: float, rng: random.Random) -> float:
+    """Seconds until a chat is due again: exponential around its cadence (messages per minute)."""
+    rate_per_s = max(cadence * scale * activity, 1e-6) / 60.0
+    return max(MIN_GAP_S, -math.log(1.0 - rng.random()) / rate_per_s)
+
+
+def _save(
+    turns: list[Turn], *, chats: list[DueChat], config: dict[str, Any], now: datetime, rng: random.Random
+) -> None:
+    planned = {turn.chat_id for turn in turns}
+    mapping: dict[Any, Any] = {}  # chat id -> next due timestamp
+    for chat in chats:
+        if chat.chat_id in planned:
+            level = activity_level(
+                now, chat.timezone, prime_hours=config["prime_hours"], prime_boost=config["prime_hours_boost"]
+            )
+            gap = next_gap_s(chat.cadence, scale=config["scale_factor"], activity=level, rng=rng)
+            mapping[chat.chat_id] = now.timestamp() + gap
+    with transaction.atomic():
+        created = Turn.objects.bulk_create(turns)
+        enqueue_generation([turn.pk for turn in created])
+    if mapping:
+        get_connection("high").hset(NEXT_AT_KEY, mapping=mapping)

@@ -1,0 +1,166 @@
+"""Post-processing of generated text: clean-up, local checks (compliance, stances), humanisation, dedup."""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+from bots.schemas import Emotion, Persona
+from bots.symbols import symbols_match
+from engine.services.topics import mentions_topic, symbols_in
+
+TELEGRAM_MAX_CHARS = 4096
+LENGTH_CAP = {"short": 220, "medium": 480, "long": 900}
+NEAR_DUPLICATE_RATIO = 0.82
+
+GUARANTEE = re.compile(
+    r"garanti\w*\s+(?:kazan\w*|kâr\w*|kar\b|getiri\w*)|(?:kazan\w*|kâr\w*|kar|getiri\w*)\s+garanti\w*|"
+    r"kesin\s+(?:kazan\w*|kâr\w*|yüksel\w*|zengin\w*)|"
+    r"%\s?100\s+(?:kazan\w*|kâr\w*|getiri\w*)|kaybetme\s+ihtimali\s+yok|"
+    r"guaranteed\s+(?:profit|return|gain)s?|risk[- ]free\s+(?:profit|return)|can(?:['’]|no)?t\s+lose|sure\s+profit",
+    re.IGNORECASE,
+)
+ORDER = re.compile(
+    # "satın" alone is "sell!", but "satın al…" is buying: "hemen satın alın" is an order, "hemen satın aldım" is not.
+    r"\b(?:hemen|mutlaka|kesin|derhal)\s+(?:satın\s+al(?:ın)?|al|alın|sat|satın(?!\s+al)|girin|gir|çık|çıkın)\b|"
+    r"\b(?:al|alın|sat|satın)\s+(?:bence\s+)?(?:hemen|gitsin|kaçırma|kaçırmayın)\b|"
+    r"\byou\s+(?:should|must|need\s+to)\s+(?:buy|sell)\b|"
+    # "buy now" is an order, "I/we will sell now" or "should I sell now?" is talk.
+    r"(?<!\bI )(?<!\bwe )(?<!\bto )(?<!\bwill )(?<!'ll )\b(?:buy|sell)\s+(?:now|immediately|today)\b|"
+    r"\bgo\s+all[- ]in\b",
+    re.IGNORECASE,
+)
+BULLISH = re.compile(r"yüksel|boğa|ralli|uçacak|roket|alım fırsatı|toparlan|bullish|rally|moon|upside", re.I)
+BEARISH = re.compile(
+    r"düş(?:üş|ecek|er\b|üyor|ebilir|tü)|ayı\b|çök|sat(?:ış)? baskısı|dip yapacak|bearish|crash|downside|dump", re.I
+)
+# An optional "[12:30]" stamp (the history format of the prompt) and a speaker name before a colon.
+LABEL = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?P<name>[\w .'@-]{1,40}):\s+(?=\S)")
+PROTECTED = re.compile(r"\d|[A-Z]{2,}|:")
+QUOTES = '"“”«»'
+
+
+def clean_output(text: str, *, bot_name: str) -> str:
+    """Strip what models add around a chat message: quotes, a name label, surrounding whitespace."""
+    text = _strip_quotes(text)
+    label = LABEL.match(text)
+    if text.casefold().startswith(bot_name.casefold() + ":"):
+        text = text[len(bot_name) + 1 :]
+    elif label and (label["name"].strip() == bot_name or not PROTECTED.search(label["name"])):
+        # Tickers (BIST:THYAO) and times (12:30) are protected: only a name-like label goes.
+        text = text[label.end() :]
+    return re.sub(r"\s+", " ", _strip_quotes(text)).strip()
+
+
+def _strip_quotes(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] in QUOTES and text[-1] in QUOTES:
+        return text[1:-1].strip()
+    return text
+
+
+def compliance_problems(text: str) -> list[str]:
+    """Profit guarantees or direct buy/sell instructions in a message."""
+    problems = []
+    if GUARANTEE.search(text):
+        problems.append("promises a profit (kâr garantisi)")
+    if ORDER.search(text):
+        problems.append("gives a direct buy/sell instruction (al/sat talimatı)")
+    return problems
+
+
+def stance_problems(text: str, stances: list[tuple[str, str]]) -> list[str]:
+    """Stances the text contradicts: it talks about the stance's topic with only the opposite direction."""
+    lowered, mentioned = text.casefold(), symbols_in(text)
+    bullish, bearish = bool(BULLISH.search(text)), bool(BEARISH.search(text))
+    problems = []
+    for topic, polarity in stances:
+        about = (
+            topic.casefold() in lowered
+            or mentions_topic(text, topic)
+            or any(_same_symbol(topic, symbol) for symbol in mentioned)
+        )
+        if about and polarity == "bullish" and bearish and not bullish:
+            problems.append(f"contradicts the bullish view on {topic}")
+        elif about and polarity == "bearish" and bullish and not bearish:
+            problems.append(f"contradicts the bearish view on {topic}")
+    return problems
+
+
+def _same_symbol(left: str, right: str) -> bool:
+    try:
+        return symbols_match(left, right)
+    except ValueError:
+        return False
+
+
+def humanize(text: str, *, persona: Persona, emotion: Emotion, rng: random.Random) -> str:
+    """At most two light, persona-driven touches; tickers, numbers and symbols are never altered."""
+    touches = 0
+    if persona.tone in ("street", "newbie") and rng.random() < 0.5:
+        text, touched = _lowercase_first(text)
+        touches += touched
+        if text.endswith(".") and not text.endswith(".."):
+            text, touches = text[:-1], touches + 1
+    emoji = emotion.signature_emoji if persona.style.emojis else None
+    if touches < 2 and emoji and emoji not in text and rng.random() < 0.25:
+        text = f"{text} {emoji}"
+    return text
+
+
+def _lowercase_first(text: str) -> tuple[str, int]:
+    first = text.split(" ", 1)[0]
+    # "I" is ambiguous (Turkish ı, English i) and str.lower("İ") adds a combining dot: leave those alone.
+    if not first or PROTECTED.search(first) or not first[0].isupper() or first[0] in "Iİ":
+        return text, 0
+    return first[0].lower() + text[1:], 1
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents, punctuation or emoji, single spaces: the form duplicates are compared in."""
+    # Dotless ı has no decomposition: fold it to i by hand so "altın" equals "altin".
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ı", "i"))
+    kept = "".join(ch for ch in decomposed if ch.isalnum() or ch.isspace())
+    return " ".join(kept.split())
+
+
+def is_duplicate(text: str, recent: list[str]) -> bool:
+    """Exact or near-duplicate (normalised similarity ≥ 0.82) of any recent message, from any bot."""
+    candidate = normalize(text)
+    if not candidate:
+        return True
+    for other in recent:
+        seen = normalize(other)
+        if seen == candidate:
+            return True
+        # The quick upper bounds skip most comparisons before the quadratic ratio().
+        matcher = SequenceMatcher(None, candidate, seen, autojunk=False)
+        bounds = (matcher.real_quick_ratio, matcher.quick_ratio, matcher.ratio)
+        if all(bound() >= NEAR_DUPLICATE_RATIO for bound in bounds):
+            return True
+    return False
+
+
+def add_mention(text: str, username: str | None) -> str:
+    """Prefix the @handle of the bot being answered, unless the text already has it."""
+    username = (username or "").lstrip("@")
+    if not username or re.search(rf"(?<!\w)@{re.escape(username)}(?!\w)", text, re.IGNORECASE):
+        return text
+    return f"@{username} {text}"
+
+
+def cap_length(text: str, length: str) -> str:
+    """Cut over-long output at a sentence or word boundary (Telegram allows 4096; chat is far shorter)."""
+    limit = min(LENGTH_CAP.get(length, TELEGRAM_MAX_CHARS), TELEGRAM_MAX_CHARS)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1]  # one character more, to see a sentence ending exactly at the cap
+    boundary = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    if boundary > limit // 2:
+        return cut[: boundary + 1]
+    head = text[: limit - 1]  # room for the ellipsis
+    if text[limit - 1] != " " and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip() + "…"

@@ -1,0 +1,223 @@
+"""Prompts: per-bot system prompt and per-turn user prompt, Turkish and English, as small pure functions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from engine.clients.llm.base import ChatMessage, GenerationHints, HoldingHint, StanceHint
+from engine.services.context import TurnContext
+
+TONES = {
+    "tr": {
+        "street": "genç, sokak ağzıyla konuşan, hızlı al-sat yapan biri; argo ve kısaltma kullanırsın",
+        "professional": "profesyonel bir piyasa çalışanı; net ve ölçülü konuşursun",
+        "academic": "akademik kökenli bir ekonomist; veriye ve kavramlara dayanırsın",
+        "veteran": "yıllarını piyasada geçirmiş tecrübeli bir yatırımcı; eski krizlerden örnek verirsin",
+        "conservative": "temkinli, muhafazakâr bir yatırımcı; riskten kaçınır, temettü ve güvenliği seversin",
+        "newbie": "piyasaya yeni girmiş meraklı bir acemi; soru sorar, bazen heyecanlanırsın",
+        "technical": "teknik analizci; destek, direnç, formasyon ve indikatörlerle konuşursun",
+    },
+    "en": {
+        "street": "a young, street-smart day trader who uses slang and abbreviations",
+        "professional": "a professional market practitioner who speaks clearly and with measure",
+        "academic": "an academic economist who leans on data and concepts",
+        "veteran": "a veteran investor with decades in the market who recalls past crises",
+        "conservative": "a cautious, conservative investor who loves dividends and safety",
+        "newbie": "a curious newcomer to the market who asks questions and gets excited",
+        "technical": "a technical analyst who talks support, resistance, patterns and indicators",
+    },
+}
+TEXT = {
+    "tr": {
+        "intro": "Sen {name}'{copula}. Bir Telegram borsa sohbet grubunda gerçek bir insan gibi yazıyorsun; "
+        "yapay zeka olduğunu asla söyleme.",
+        "character": "Karakterin: {tone}. Risk profilin: {risk}.",
+        "mood": "Ruh hâlin: {mood}, enerjin {energy}, empatin {empathy}.",
+        "emoji_on": "Ara sıra emoji kullanabilirsin{signature}.",
+        "emoji_off": "Emoji kullanma.",
+        "phrases": "Bazen şu sözlerini kullanırsın: {phrases}.",
+        "anecdotes": "Anıların: {anecdotes}.",
+        "never": "Asla yapmadığın şeyler: {items}.",
+        "rules": "Kurallar: kâr garantisi verme; kimseye doğrudan al/sat talimatı verme; aşağıdaki görüşlerinle "
+        "çelişme. Sadece mesaj metnini yaz: tırnak, isim etiketi ya da açıklama ekleme.",
+        "history": "Sohbetin son mesajları (eskiden yeniye):",
+        "no_history": "Sohbet şu an sessiz.",
+        "topic": "Konu: {topic}",
+        "new": "Görevin: gruba bu konuda yeni bir mesaj yaz.",
+        "reply": 'Görevin: {name} adlı kişinin şu mesajına yanıt ver: "{text}"',
+        "stances": "Görüşlerin (bunlarla tutarlı kal):",
+        "holdings": "Portföyün (istersen bahsedebilirsin):",
+        "memories": "Hatırladıkların:",
+        "own": "Bu konuda daha önce söylediklerin (kendini tekrar etme):",
+        "headline": "Gündemdeki haber: {headline}",
+        "length": {"short": "Uzunluk: tek kısa cümle.", "medium": "Uzunluk: 2-3 cümle.", "long": "Uzunluk: 4-5 cümle."},
+        "polarity": {"bullish": "yükseliş bekliyorsun", "bearish": "düşüş bekliyorsun", "neutral": "kararsızsın"},
+        "you": "sen",
+    },
+    "en": {
+        "intro": "You are {name}. You write in a Telegram market chat group like a real person; "
+        "never say you are an AI.",
+        "character": "Character: {tone}. Risk profile: {risk}.",
+        "mood": "Mood: {mood}, energy {energy}, empathy {empathy}.",
+        "emoji_on": "You may use an emoji now and then{signature}.",
+        "emoji_off": "Do not use emojis.",
+        "phrases": "Sometimes you say: {phrases}.",
+        "anecdotes": "Your stories: {anecdotes}.",
+        "never": "Things you never do: {items}.",
+        "rules": "Rules: never promise profits; never tell anyone directly to buy or sell; do not contradict the "
+        "views below. Write only the message text: no quotes, name labels or explanations.",
+        "history": "Latest messages in the chat (oldest first):",
+        "no_history": "The chat is quiet right now.",
+        "topic": "Topic: {topic}",
+        "new": "Your task: write a new message to the group about this topic.",
+        "reply": 'Your task: reply to this message from {name}: "{text}"',
+        "stances": "Your views (stay consistent with them):",
+        "holdings": "Your portfolio (mention it if you like):",
+        "memories": "Things you remember:",
+        "own": "What you said on this before (do not repeat yourself):",
+        "headline": "In the news: {headline}",
+        "length": {
+            "short": "Length: one short sentence.",
+            "medium": "Length: 2-3 sentences.",
+            "long": "Length: 4-5 sentences.",
+        },
+        "polarity": {"bullish": "you expect a rise", "bearish": "you expect a fall", "neutral": "you are undecided"},
+        "you": "you",
+    },
+}
+TEMPERATURE = {"street": 0.95, "newbie": 0.9, "veteran": 0.85, "technical": 0.75, "professional": 0.75}
+MAX_TOKENS = {"short": 80, "medium": 160, "long": 300}
+
+
+def _t(context: TurnContext) -> dict[str, Any]:
+    return TEXT["en" if context.language == "en" else "tr"]
+
+
+def system_prompt(context: TurnContext) -> str:
+    """Who the bot is: persona and emotion; the full persona only when a refresh is due."""
+    t, persona, emotion = _t(context), context.persona, context.emotion
+    lines = [
+        t["intro"].format(name=context.bot.name, copula=_copula(context.bot.name)),
+        t["character"].format(
+            tone=TONES[context.language if context.language == "en" else "tr"][persona.tone], risk=persona.risk_profile
+        ),
+        t["mood"].format(mood=emotion.tone, energy=emotion.energy, empathy=f"{emotion.empathy:.1f}"),
+    ]
+    signature = f" ({emotion.signature_emoji})" if emotion.signature_emoji else ""
+    lines.append(t["emoji_on"].format(signature=signature) if persona.style.emojis else t["emoji_off"])
+    if emotion.signature_phrases:
+        lines.append(t["phrases"].format(phrases="; ".join(emotion.signature_phrases[:4])))
+    if context.full_persona:
+        lines += _full_persona_lines(context, t)
+    lines.append(t["rules"])
+    return "\n".join(lines)
+
+
+def _full_persona_lines(context: TurnContext, t: dict[str, Any]) -> list[str]:
+    lines = [context.persona.bio] if context.persona.bio else []
+    if context.emotion.anecdotes:
+        lines.append(t["anecdotes"].format(anecdotes=" / ".join(context.emotion.anecdotes[:3])))
+    if context.persona.never_do:
+        lines.append(t["never"].format(items="; ".join(context.persona.never_do)))
+    return lines
+
+
+def history_lines(context: TurnContext) -> list[str]:
+    """The latest messages, each labelled with its speaker (the bot itself as 'you')."""
+    t = _t(context)
+    return [
+        f"[{line.created_at:%H:%M}] {t['you'] if line.is_self else line.speaker}: {line.text}"
+        for line in context.history
+    ]
+
+
+def user_prompt(context: TurnContext) -> str:
+    """The turn: history, topic, mode, stances, holdings, memories, past statements and a length hint."""
+    t = _t(context)
+    history = history_lines(context)
+    parts = [t["history"], *history] if history else [t["no_history"]]
+    parts.append(t["topic"].format(topic=context.topic))
+    if context.target is not None:
+        parts.append(t["reply"].format(name=context.target.speaker_label, text=context.target.text[:500]))
+    else:
+        parts.append(t["new"])
+    parts += _section(t["stances"], [_stance_line(s.topic, s.polarity, s.stance, t) for s in context.stances])
+    parts += _section(
+        t["holdings"], [f"{_amount(h.size)} {h.symbol} @ {_amount(h.average_price)}" for h in context.holdings]
+    )
+    parts += _section(t["memories"], [memory.content for memory in context.memories])
+    parts += _section(t["own"], context.own_statements)
+    if context.headline:
+        parts.append(t["headline"].format(headline=context.headline))
+    parts.append(t["length"][context.length])
+    return "\n".join(parts)
+
+
+def _copula(name: str) -> str:
+    """Turkish "you are" suffix in vowel harmony with the name: Ayşe'sin, Ahmet'sin, Burak'sın, Onur'sun."""
+    vowels = [ch for ch in name.casefold() if ch in "aeıioöuü"]
+    last = vowels[-1] if vowels else "e"
+    return {"a": "sın", "ı": "sın", "o": "sun", "u": "sun", "ö": "sün", "ü": "sün"}.get(last, "sin")
+
+
+def _amount(value: Decimal | float) -> str:
+    # DecimalFields come back with all their places (100.000000); show 100 and 42.5.
+    return f"{Decimal(str(value)).normalize():f}"
+
+
+def _section(title: str, items: list[str]) -> list[str]:
+    return [title, *(f"- {item}" for item in items)] if items else []
+
+
+def _stance_line(topic: str, polarity: str, text: str, t: dict[str, Any]) -> str:
+    return f"{topic}: {t['polarity'][polarity]} — {text}"
+
+
+def messages(context: TurnContext) -> list[ChatMessage]:
+    """The chat-completion messages of a turn."""
+    return [
+        {"role": "system", "content": system_prompt(context)},
+        {"role": "user", "content": user_prompt(context)},
+    ]
+
+
+def repair_message(problems: list[str], language: str) -> ChatMessage:
+    """A follow-up asking for a corrected message (used only when a local check fails)."""
+    if language == "en":
+        text = "Rewrite your message. Problems: " + "; ".join(problems) + ". Write only the corrected message."
+    else:
+        text = "Mesajını yeniden yaz. Sorunlar: " + "; ".join(problems) + ". Sadece düzeltilmiş mesajı yaz."
+    return {"role": "user", "content": text}
+
+
+def temperature(context: TurnContext) -> float:
+    """Sampling temperature for Llama-class models, varied by persona (0.7–1.0)."""
+    base = TEMPERATURE.get(context.persona.tone, 0.7)
+    return round(min(1.0, base + (0.05 if context.emotion.energy == "high" else 0.0)), 2)
+
+
+def max_tokens(context: TurnContext) -> int:
+    """Output budget from the length hint."""
+    return MAX_TOKENS[context.length]
+
+
+def hints(context: TurnContext) -> GenerationHints:
+    """The structured facts behind the prompt (the offline provider writes from these)."""
+    target = context.target
+    return GenerationHints(
+        language="en" if context.language == "en" else "tr",
+        persona_tone=str(context.persona.tone),
+        emotion_tone=str(context.emotion.tone),
+        bot_name=context.bot.name,
+        mode="reply" if target is not None else "new",
+        reply_to_name=target.speaker_label if target is not None else None,
+        reply_to_text=target.text if target is not None else None,
+        topic=context.topic,
+        stances=[StanceHint(s.topic, s.polarity, s.stance) for s in context.stances],  # type: ignore[arg-type]
+        holdings=[HoldingHint(h.symbol, h.size, h.average_price) for h in context.holdings],
+        length=context.length,  # type: ignore[arg-type]
+        emojis=context.persona.style.emojis,
+        signature_emoji=context.emotion.signature_emoji,
+        signature_phrases=list(context.emotion.signature_phrases),
+    )

@@ -1,0 +1,311 @@
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bots.models import Bot, Memory
+from bots.schemas import Persona
+from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceFactory
+from chats.models import Chat, Membership, Message
+from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
+from engine.models import Turn
+from engine.selectors import settings_all
+from engine.services.context import (
+    build_context,
+    latest_messages,
+    own_statements,
+    persona_refresh_due,
+    rank_memories,
+    score_target,
+)
+from engine.tests.factories import TurnFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _config(**overrides: Any) -> dict[str, Any]:
+    return {**settings_all(), **overrides}
+
+
+def _say(chat: Chat, text: str, *, bot: Bot | None = None, minutes_ago: float = 0.0, **fields: Any) -> Message:
+    """A message at a given age (auto_now_add is overridden so the order is explicit)."""
+    if bot is not None:
+        fields.setdefault("sender_name", "")
+    message = MessageFactory.create(chat=chat, bot=bot, text=text, **fields)
+    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
+    message.refresh_from_db()
+    return message
+
+
+def _crowd(size: int) -> tuple[Chat, list[Bot]]:
+    chat = ChatFactory.create()
+    bots = [BotFactory.create() for _ in range(size)]
+    for bot in bots:
+        MembershipFactory.create(chat=chat, bot=bot)
+    return chat, bots
+
+
+# --- history ----------------------------------------------------------------------------------------
+
+
+def test_latest_messages_are_the_newest_n_oldest_first() -> None:
+    chat = ChatFactory.create()
+    _say(ChatFactory.create(), "another chat", minutes_ago=0)
+    for n in range(30):
+        _say(chat, f"message {n}", minutes_ago=30 - n)
+    assert [m.text for m in latest_messages(chat.pk)] == [f"message {n}" for n in range(10, 30)]
+    assert [m.text for m in latest_messages(chat.pk, limit=3)] == ["message 27", "message 28", "message 29"]
+
+
+def test_latest_messages_break_timestamp_ties_by_id() -> None:
+    chat = ChatFactory.create()
+    messages = [MessageFactory.create(chat=chat, text=f"m{n}") for n in range(5)]
+    Message.objects.filter(chat=chat).update(created_at=timezone.now())
+    assert [m.pk for m in latest_messages(chat.pk, limit=3)] == [m.pk for m in messages[2:]]
+
+
+def test_history_labels_bots_by_name_members_by_telegram_name_and_marks_itself() -> None:
+    chat, (me, other) = _crowd(2)
+    chat.title = "Borsa Kulübü"
+    chat.save()
+    me.name, other.name = "Ayşe", "Kemal"
+    me.save()
+    other.save()
+    _say(chat, "Dolar ne olur?", sender_name="Mehmet Yılmaz", minutes_ago=3)
+    _say(chat, "Bence yükselir.", bot=other, minutes_ago=2)
+    _say(chat, "Katılmıyorum.", bot=me, minutes_ago=1)
+    _say(chat, "Sen ne diyorsun?", sender_name="", sender_username="zeynep_k", minutes_ago=0)
+    context = build_context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(1))
+    assert [(line.speaker, line.is_bot, line.is_self) for line in context.history] == [
+        ("Mehmet Yılmaz", False, False),
+        ("Kemal", True, False),
+        ("Ayşe", True, True),
+        ("@zeynep_k", False, False),
+    ]
+    assert all("Borsa Kulübü" not in line.speaker for line in context.history)
+
+
+# --- reply target -----------------------------------------------------------------------------------
+
+
+def test_a_members_question_mentioning_the_bot_outscores_bot_chatter() -> None:
+    chat, (me, other) = _crowd(2)
+    persona = Persona()
+    question = _say(chat, f"@{me.username} THYAO için ne dersin?", sender_name="Mehmet", minutes_ago=5)
+    chatter = _say(chat, "Piyasa sakin bugün.", bot=other, minutes_ago=1)
+    asked = score_target(question, bot=me, persona=persona, topic="BIST", age_rank=5)
+    assert asked > score_target(chatter, bot=me, persona=persona, topic="BIST", age_rank=0)
+    plain = _say(chat, "THYAO için ne dersiniz?", sender_name="Mehmet")
+    assert asked > score_target(plain, bot=me, persona=persona, topic="BIST", age_rank=5)
+
+
+def test_watchlist_and_topic_overlap_raise_the_score() -> None:
+    chat, (me,) = _crowd(1)
+    message = _say(chat, "BIST tarafında THYAO hareketli", sender_name="Mehmet")
+    watching = Persona(watchlist=["BIST:THYAO"])
+    base = score_target(message, bot=me, persona=Persona(), topic="FX", age_rank=0)
+    assert score_target(message, bot=me, persona=watching, topic="FX", age_rank=0) > base
+    assert score_target(message, bot=me, persona=Persona(), topic="BIST", age_rank=0) > base
+
+
+def test_a_reply_turn_usually_answers_the_member_who_asked_the_bot() -> None:
+    chat, (me, other) = _crowd(2)
+    question = _say(chat, f"@{me.username} dolar ne olur sence?", sender_name="Mehmet", minutes_ago=10)
+    for n in range(5):
+        _say(chat, f"Piyasa yorumu {n}", bot=other, minutes_ago=9 - n)
+    turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY)
+    targets = Counter(
+        build_context(turn, config=_config(), rng=random.Random(seed)).target == question for seed in range(60)
+    )
+    assert targets[True] > 40
+
+
+def test_a_reply_turn_never_targets_the_bots_own_message() -> None:
+    chat, (me, _other) = _crowd(2)
+    _say(chat, "Kendi mesajım", bot=me, minutes_ago=1)
+    _say(chat, "Bir soru?", sender_name="Mehmet", minutes_ago=2)
+    turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY)
+    for seed in range(20):
+        target = build_context(turn, config=_config(), rng=random.Random(seed)).target
+        assert target is not None
+        assert target.bot_id != me.pk
+
+
+def test_a_planned_reply_target_outside_the_window_is_still_used() -> None:
+    chat, (me,) = _crowd(1)
+    old = _say(chat, "Eski soru: faiz ne olur?", sender_name="Mehmet", minutes_ago=120)
+    for n in range(25):
+        _say(chat, f"sohbet {n}", sender_name="Ali", minutes_ago=60 - n)
+    turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.PRIORITY_REPLY, reply_to=old)
+    context = build_context(turn, config=_config(), rng=random.Random(0))
+    assert context.target == old
+    assert context.topic == "Makro"
+
+
+def test_a_proactive_turn_has_no_target() -> None:
+    chat, (me,) = _crowd(1)
+    _say(chat, "Soru?", sender_name="Mehmet")
+    context = build_context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(0))
+    assert context.target is None
+    assert context.mention is None
+
+
+# --- topic, stances, memories, own statements -------------------------------------------------------
+
+
+def test_the_topic_comes_from_recent_talk() -> None:
+    chat, (me,) = _crowd(1)
+    _say(chat, "Dolar yine yükseldi", sender_name="Ali", minutes_ago=3)
+    _say(chat, "Bitcoin de coştu, kripto tarafı hareketli", sender_name="Veli", minutes_ago=1)
+    context = build_context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(0))
+    assert context.topic == "Kripto"
+
+
+def test_stances_on_the_topic_come_first() -> None:
+    chat, (me,) = _crowd(1)
+    StanceFactory.create(bot=me, topic="FX", confidence=0.9)
+    on_topic = StanceFactory.create(bot=me, topic="Kripto", confidence=0.2)
+    _say(chat, "Bitcoin coştu", sender_name="Ali")
+    context = build_context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(0))
+    assert context.stances[0] == on_topic
+
+
+def _memories(bot: Bot, *contents: str) -> list[Memory]:
+    return [MemoryFactory.create(bot=bot, content=content, relevance=0.5) for content in contents]
+
+
+def test_rank_memories_depends_on_the_topic() -> None:
+    bot = BotFactory.create()
+    memories = _memories(bot, "Dedesi kripto paralardan hiç hoşlanmaz", "Makro verileri her ay izler")
+    assert rank_memories(memories, "Kripto", None)[0] == memories[0]
+    assert rank_memories(memories, "Makro", None)[0] == memories[1]
+
+
+def test_rank_memories_depends_on_the_message_answered() -> None:
+    chat = ChatFactory.create()
+    bot = BotFactory.create()
+    memories = _memories(bot, "Kızı üniversitede ekonomi okuyor", "Emekli öğretmen, Kadıköy'de oturuyor")
+    school = _say(chat, "Çocuklar üniversitede ne okuyor?", sender_name="Ali")
+    home = _say(chat, "Kadıköy'de kira ne kadar?", sender_name="Ali")
+    assert rank_memories(memories, "Makro", school)[0] == memories[0]
+    assert rank_memories(memories, "Makro", home)[0] == memories[1]
+
+
+def test_rank_memories_uses_the_topic_keywords() -> None:
+    # Memories rarely name the chat topic ("Kripto", "FX") but they do name bitcoin or the dollar.
+    bot = BotFactory.create()
+    memories = _memories(
+        bot,
+        "Borsada ilk hissesini 2008'de aldı",
+        "2017'de bitcoin ile tanıştı",
+        "Her sabah dolar kurunu kontrol eder",
+    )
+    assert rank_memories(memories, "Kripto", None)[0] == memories[1]
+    assert rank_memories(memories, "FX", None)[0] == memories[2]
+    assert rank_memories(memories, "BIST", None)[0] == memories[0]
+
+
+def test_rank_memories_prefers_less_used_memories_among_equals() -> None:
+    bot = BotFactory.create()
+    worn, fresh = _memories(bot, "Kahve sever", "Çay sever")
+    worn.usage_count = 10
+    assert rank_memories([worn, fresh], "BIST", None)[0] == fresh
+    assert len(rank_memories(_memories(bot, *(f"anı {n}" for n in range(10))), "BIST", None)) == 3
+
+
+def test_own_statements_are_this_bots_messages_on_the_topic_newest_first() -> None:
+    chat, (me, other) = _crowd(2)
+    _say(chat, "eski BIST yorumu", bot=me, minutes_ago=5, metadata={"topic": "BIST"})
+    _say(chat, "yeni BIST yorumu", bot=me, minutes_ago=1, metadata={"topic": "BIST"})
+    _say(chat, "FX yorumu", bot=me, metadata={"topic": "FX"})
+    _say(chat, "başkasının BIST yorumu", bot=other, metadata={"topic": "BIST"})
+    _say(chat, "üye BIST yorumu", sender_name="Ali", metadata={"topic": "BIST"})
+    assert own_statements(me.pk, "BIST") == ["yeni BIST yorumu", "eski BIST yorumu"]
+    assert own_statements(me.pk, "Kripto") == []
+
+
+# --- persona refresh --------------------------------------------------------------------------------
+
+
+def _membership(**fields: Any) -> Membership:
+    return MembershipFactory.create(**fields)
+
+
+def _refresh_due(membership: Membership, kind: str = Turn.Kind.PROACTIVE) -> bool:
+    turn = TurnFactory.create(chat=membership.chat, bot=membership.bot, kind=kind)
+    return persona_refresh_due(turn, _config(persona_refresh_interval=8, persona_refresh_minutes=30))
+
+
+def test_persona_refresh_is_due_without_state() -> None:
+    assert _refresh_due(_membership())
+    assert persona_refresh_due(TurnFactory.create(), _config())  # no membership at all
+
+
+def test_persona_refresh_is_due_after_n_messages_or_m_minutes() -> None:
+    now = timezone.now()
+    assert _refresh_due(_membership(messages_since_refresh=8, persona_refreshed_at=now))
+    assert _refresh_due(_membership(messages_since_refresh=1, persona_refreshed_at=now - timedelta(minutes=31)))
+
+
+def test_persona_refresh_is_not_due_otherwise() -> None:
+    now = timezone.now()
+    assert not _refresh_due(_membership(messages_since_refresh=7, persona_refreshed_at=now - timedelta(minutes=29)))
+    assert not _refresh_due(_membership(messages_since_refresh=0, persona_refreshed_at=now))
+
+
+def test_priority_replies_always_get_the_full_persona() -> None:
+    membership = _membership(messages_since_refresh=0, persona_refreshed_at=timezone.now())
+    assert _refresh_due(membership, Turn.Kind.PRIORITY_REPLY)
+    context = build_context(
+        TurnFactory.create(chat=membership.chat, bot=membership.bot, kind=Turn.Kind.PRIORITY_REPLY),
+        config=_config(),
+        rng=random.Random(0),
+    )
+    assert context.full_persona
+
+
+# --- the whole context ------------------------------------------------------------------------------
+
+
+def test_build_context_gathers_stances_holdings_and_a_mention() -> None:
+    chat, (me, other) = _crowd(2)
+    StanceFactory.create(bot=me, topic="BIST:THYAO")
+    HoldingFactory.create(bot=me, symbol="BIST:AKBNK")
+    _say(chat, "THYAO borsada öne çıkıyor", bot=other)
+    turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY)
+    context = build_context(turn, config=_config(mention_probability=1.0), rng=random.Random(0))
+    assert [s.topic for s in context.stances] == ["BIST:THYAO"]
+    assert [h.symbol for h in context.holdings] == ["BIST:AKBNK"]
+    assert context.mention == other.username
+    assert context.language == chat.language
+    assert context.length in {"short", "medium", "long"}
+
+
+def _context_queries(size: int) -> int:
+    chat, bots = _crowd(size)
+    me = bots[0]
+    for bot in bots:
+        StanceFactory.create(bot=bot)
+        HoldingFactory.create(bot=bot)
+        _memories(bot, "Kadıköy'de oturuyor", "Kripto sever")
+    for n, bot in enumerate(bots):
+        _say(chat, f"Dolar {n} yorumu", bot=bot, minutes_ago=size - n, metadata={"topic": "FX"})
+        _say(chat, f"@{me.username} ne dersin {n}?", sender_name=f"Üye {n}", minutes_ago=size - n)
+    turn_id = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY).pk
+    turn = Turn.objects.get(pk=turn_id)
+    with CaptureQueriesContext(connection) as queries:
+        build_context(turn, config=_config(mention_probability=1.0), rng=random.Random(3))
+    return len(queries)
+
+
+def test_build_context_runs_a_constant_number_of_queries_whatever_the_crowd() -> None:
+    small, large = _context_queries(3), _context_queries(30)
+    assert small == large
+    assert small <= 12

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from chats.models import Chat, Membership, Message
+from config.testing.fake_telegram import FakeTelegram, serve_fake_telegram
+from engine.models import Turn
+from engine.services import delivery
+from engine.services.recovery import SENDING_TIMEOUT, recover_turns
+from engine.tests.pipeline import drain, telegram_crowd
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis_conn")]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    for server in serve_fake_telegram():
+        with override_settings(TELEGRAM_API_BASE_URL=server.base_url, TELEGRAM_TIMEOUT_S=1.0):
+            yield server
+
+
+def ready_turn(chat: Chat, bot_index: int = 0, text: str = "THYAO bugün güçlü duruyor.", **fields: object) -> Turn:
+    bot = chat.bots.order_by("id")[bot_index]
+    now = timezone.now()
+    return Turn.objects.create(
+        chat=chat,
+        bot=bot,
+        status=Turn.Status.READY,
+        text=text,
+        due_at=now,
+        send_at=now,
+        next_run_at=now,
+        inputs={"topic": "BIST", "full_persona": True},
+        **fields,
+    )
+
+
+def test_it_sends_records_and_threads_a_reply(fake: FakeTelegram) -> None:
+    chat, _ = telegram_crowd(fake)
+    question = Message.objects.create(
+        chat=chat, sender_user_id=7, sender_name="Ayşe", text="THYAO?", telegram_message_id=41
+    )
+    turn = ready_turn(chat, reply_to=question)
+    assert delivery.send_turn(turn_id=turn.pk) == "sent"
+    [request] = fake.requests("sendMessage")
+    assert (request.chat_id, request.reply_to_message_id) == (chat.telegram_chat_id, 41)
+    turn.refresh_from_db()
+    assert turn.status == Turn.Status.SENT
+    assert turn.message is not None
+    assert turn.message.reply_to_id == question.pk
+    assert turn.message.telegram_message_id == fake.sent_messages(chat.telegram_chat_id)[0]["message_id"]
+    assert turn.message.metadata["symbols"] == ["THYAO"]
+
+
+def test_a_turn_is_never_sent_twice(fake: FakeTelegram) -> None:
+    chat, _ = telegram_crowd(fake)
+    turn = ready_turn(chat)
+    assert [delivery.send_turn(turn_id=turn.pk) for _ in range(3)] == ["sent", "not_ready", "not_ready"]
+    assert len(fake.requests("sendMessage")) == 1
+
+
+def test_it_honours_telegram_retry_after(fake: FakeTelegram) -> None:
+    chat, _ = telegram_crowd(fake)
+    fake.rate_limit("sendMessage", retry_after=1)
+    turn = ready_turn(chat)
+    assert delivery.send_turn(turn_id=turn.pk) == "rate_limited"
+    # A second job for the same bot right away must wait too: no request reaches Telegram.
+    assert delivery.send_turn(turn_id=turn.pk) == "deferred"
+    assert len(fake.requests("sendMessage")) == 1
+    drain(5, until=lambda: Turn.objects.get(pk=turn.pk).status == Turn.Status.SENT)
+    first, second = fake.requests("sendMessage")
+    assert second.at - first.at >= 1.0
+
+
+def test_a_permanent_error_fails_the_turn_and_disables_the_membership(fake: FakeTelegram) -> None:
+    chat, bots = telegram_crowd(fake)
+    fake.bot_kicked("sendMessage")
+    turn = ready_turn(chat)
+    assert delivery.send_turn(turn_id=turn.pk) == "failed"
+    turn.refresh_from_db()
+    membership = Membership.objects.get(chat=chat, bot=bots[0])
+    assert (turn.status, membership.is_enabled) == (Turn.Status.FAILED, False)
+    assert "kicked" in membership.disabled_reason
+    assert not Message.objects.exists()
+    # The disabled member's next turn is skipped without calling Telegram.
+    assert delivery.send_turn(turn_id=ready_turn(chat).pk) == "skipped"
+    assert len(fake.requests("sendMessage")) == 1
+
+
+def test_a_transient_error_retries_with_backoff(fake: FakeTelegram) -> None:
+    chat, _ = telegram_crowd(fake)
+    fake.server_error("sendMessage", status=502)
+    turn = ready_turn(chat)
+    assert delivery.send_turn(turn_id=turn.pk) == "retry"
+    drain(6, until=lambda: Turn.objects.get(pk=turn.pk).status == Turn.Status.SENT)
+    assert len(fake.requests("sendMessage")) == 2
+    assert Message.objects.count() == 1
+
+
+def test_a_timed_out_send_is_unconfirmed_not_resent(fake: FakeTelegram) -> None:
+    chat, _ = telegram_crowd(fake)
+    fake.delay("sendMessage", 2.0, times=1)
+    turn = ready_turn(chat)
+    assert delivery.send_turn(turn_id=turn.pk) == "unconfirmed"
+    assert delivery.send_turn(turn_id=turn.pk) == "not_ready"
+    time.sleep(1.2)  # let the slow fake answer the first request
+    assert len(fake.requests("sendMessage")) == 1
+
+
+def test_a_crash_after_the_send_leaves_the_turn_unconfirmed(fake: FakeTelegram) -> None:
+    chat, _ = telegram_crowd(fake)
+    turn = ready_turn(chat)
+    with mock.patch.object(delivery, "record_sent", side_effect=SystemExit("worker killed")), pytest.raises(SystemExit):
+        delivery.send_turn(turn_id=turn.pk)
+    Turn.objects.filter(pk=turn.pk).update(sending_at=timezone.now() - SENDING_TIMEOUT - timedelta(seconds=1))
+    assert recover_turns()["unconfirmed"] == 1
+    assert delivery.send_turn(turn_id=turn.pk) == "not_ready"
+    drain(2)
+    assert len(fake.requests("sendMessage")) == 1
+    assert Turn.objects.get(pk=turn.pk).status == Turn.Status.UNCONFIRMED
+
+
+def test_typing_is_shown_before_the_message(fake: FakeTelegram) -> None:
+    chat, bots = telegram_crowd(fake)
+    turn = ready_turn(chat, text="Bugün piyasada hareket var ama acele etmiyorum, bilanço dönemini bekliyorum.")
+    delivery.schedule_delivery(
+        turn, config={"scale_factor": 1.0, "typing_enabled": True}, rng=__import__("random").Random(1)
+    )
+    drain(5, until=lambda: Turn.objects.get(pk=turn.pk).status == Turn.Status.SENT)
+    methods = [r.method for r in fake.requests(token=bots[0].token) if r.method in ("sendChatAction", "sendMessage")]
+    assert methods[0] == "sendChatAction"
+    assert methods[-1] == "sendMessage"
+    assert fake.requests("sendChatAction")[0].params["action"] == "typing"
+
+
+def test_sandbox_chats_get_local_message_ids() -> None:
+    from bots.services import bot_create
+    from chats.services import chat_create, membership_add
+
+    chat = chat_create(title="Sandbox")
+    bot = bot_create(name="Local")
+    membership_add(chat=chat, bot=bot)
+    ids = []
+    for _ in range(3):
+        turn = ready_turn(chat)
+        assert delivery.send_turn(turn_id=turn.pk) == "sent"
+        time.sleep(1.0)  # a chat gets at most one message per second
+        ids.append(Turn.objects.get(pk=turn.pk).message.telegram_message_id)  # type: ignore[union-attr]
+    assert ids == [1, 2, 3]

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from bots.services import bot_create
+from chats.models import Message
+from chats.services import chat_create, membership_add
+from config.testing.fake_llm import FakeLlmServer
+from engine.clients.llm import GroqProvider, LlmClient
+from engine.clients.llm.offline import OfflineProvider
+from engine.models import Turn
+from engine.services.generation import generate_turn
+from engine.tests.pipeline import FAST_SPEED
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis_conn")]
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLlmServer]:
+    with FakeLlmServer() as server:
+        yield server
+
+
+def groq(fake: FakeLlmServer) -> LlmClient:
+    return LlmClient(GroqProvider(api_key="test-key", model="llama-3.3-70b-versatile", base_url=fake.groq_base_url))
+
+
+def planned_turn(kind: str = Turn.Kind.PROACTIVE, **fields: object) -> Turn:
+    chat = chat_create(title="Sohbet")
+    suffix = chat.pk
+    bots = [
+        bot_create(name=name, username=f"{name.lower()}{suffix}_bot", speed=FAST_SPEED) for name in ("Kemal", "Elif")
+    ]
+    for bot in bots:
+        membership_add(chat=chat, bot=bot)
+    return Turn.objects.create(chat=chat, bot=bots[0], kind=kind, due_at=timezone.now(), **fields)
+
+
+def test_it_makes_one_llm_call_and_records_the_accounting(fake_llm: FakeLlmServer) -> None:
+    fake_llm.queue_replies("Bence BIST bu hafta yatay seyreder, bilançoları bekliyorum.")
+    turn = planned_turn()
+    assert generate_turn(turn_id=turn.pk, llm=groq(fake_llm)) == "ready"
+    turn.refresh_from_db()
+    assert (turn.status, turn.llm_calls, len(fake_llm.requests)) == (Turn.Status.READY, 1, 1)
+    assert turn.tokens_in > 0
+    assert turn.tokens_out > 0
+    assert turn.cost_usd > 0
+    assert turn.llm_model == "llama-3.3-70b-versatile"
+    assert "bilançoları" in turn.text
+    body = fake_llm.requests[0].body
+    assert body["messages"][0]["role"] == "system"
+    assert "Kemal" in body["messages"][0]["content"]
+    assert 0.7 <= body["temperature"] <= 1.0
+
+
+def test_a_compliance_violation_is_repaired_with_a_second_call(fake_llm: FakeLlmServer) -> None:
+    fake_llm.queue_replies("THYAO kesin kazanç, hemen alın!", "THYAO'yu izliyorum, acele etmeden bakıyorum.")
+    turn = planned_turn()
+    assert generate_turn(turn_id=turn.pk, llm=groq(fake_llm)) == "ready"
+    turn.refresh_from_db()
+    assert turn.llm_calls == 2
+    assert turn.text.startswith("THYAO'yu izliyorum")
+    assert "Mesajını yeniden yaz" in fake_llm.requests[1].body["messages"][-1]["content"]
+
+
+def test_a_turn_that_stays_non_compliant_is_skipped(fake_llm: FakeLlmServer) -> None:
+    fake_llm.queue_replies("Garantili kazanç, hemen alın!", "Yine söylüyorum: kesin kazanç, hemen alın!")
+    turn = planned_turn()
+    assert generate_turn(turn_id=turn.pk, llm=groq(fake_llm)) == "skipped"
+    turn.refresh_from_db()
+    assert (turn.status, turn.llm_calls) == (Turn.Status.SKIPPED, 2)
+    assert "local checks" in turn.error
+
+
+def test_a_near_duplicate_of_another_bots_message_is_not_sent(fake_llm: FakeLlmServer) -> None:
+    turn = planned_turn()
+    other = turn.chat.bots.exclude(pk=turn.bot_id).get()
+    Message.objects.create(chat=turn.chat, bot=other, text="BIST bugün çok güçlü, THYAO yükselişte.")
+    fake_llm.queue_replies("BIST bugün çok güçlü; THYAO yükselişte!", "Bist bugun cok guclu THYAO yukseliste")
+    assert generate_turn(turn_id=turn.pk, llm=groq(fake_llm)) == "skipped"
+    turn.refresh_from_db()
+    assert (turn.llm_calls, turn.error) == (2, "duplicate of a recent message")
+
+
+def test_an_llm_outage_returns_the_turn_to_planned_with_a_retry_time(fake_llm: FakeLlmServer) -> None:
+    fake_llm.server_error(times=1, status=503)
+    turn = planned_turn()
+    assert generate_turn(turn_id=turn.pk, llm=groq(fake_llm)) == "retry"
+    turn.refresh_from_db()
+    assert (turn.status, turn.attempts) == (Turn.Status.PLANNED, 1)
+    assert turn.next_run_at is not None
+    assert turn.next_run_at > timezone.now()
+    assert generate_turn(turn_id=turn.pk, llm=groq(fake_llm)) == "ready"
+
+
+def test_a_rate_limit_is_honoured_and_shared(fake_llm: FakeLlmServer) -> None:
+    fake_llm.rate_limit(times=1, retry_after=30)
+    first, second = planned_turn(), planned_turn()
+    assert generate_turn(turn_id=first.pk, llm=groq(fake_llm)) == "retry"
+    # Every worker now waits for retry-after: the next turn makes no request at all.
+    assert generate_turn(turn_id=second.pk, llm=groq(fake_llm)) == "retry"
+    assert len(fake_llm.requests) == 1
+    second.refresh_from_db()
+    assert (second.next_run_at - timezone.now()).total_seconds() > 20  # type: ignore[operator]
+
+
+def test_two_workers_cannot_generate_the_same_turn(fake_llm: FakeLlmServer) -> None:
+    fake_llm.latency_s = 0.3
+    turn = planned_turn()
+    outcomes: list[str] = []
+
+    def work() -> None:
+        try:
+            outcomes.append(generate_turn(turn_id=turn.pk, llm=groq(fake_llm)))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(outcomes) == ["not_claimed", "ready"]
+    assert len(fake_llm.requests) == 1
+
+
+def test_a_reaction_uses_an_allowed_telegram_emoji_without_llm() -> None:
+    from telegram.constants import ReactionEmoji
+
+    turn = planned_turn(kind=Turn.Kind.REACTION)
+    target = Message.objects.create(chat=turn.chat, sender_name="Ali", text="Selam", telegram_message_id=5)
+    Turn.objects.filter(pk=turn.pk).update(reply_to=target)
+    assert generate_turn(turn_id=turn.pk, llm=LlmClient(OfflineProvider())) == "ready"
+    turn.refresh_from_db()
+    assert turn.text in {emoji.value for emoji in ReactionEmoji}
+    assert turn.llm_calls == 0
+
+
+def test_the_offline_provider_writes_in_character() -> None:
+    turn = planned_turn()
+    assert generate_turn(turn_id=turn.pk, llm=LlmClient(OfflineProvider())) == "ready"
+    turn.refresh_from_db()
+    assert turn.text
+    assert turn.llm_calls == 1
+    assert turn.cost_usd == 0
