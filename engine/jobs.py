@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine import heartbeat as heartbeat_service
-from engine import news
 from engine.selectors import settings_all
-from engine.services import delivery, generation, planning, recovery
+from engine.services import delivery, generation, news, planning, recovery
 
 
 def tick() -> dict[str, Any]:

@@ -103,7 +103,8 @@ SPECS: tuple[SettingSpec, ...] = (
         [
             "https://www.aa.com.tr/tr/rss/default?cat=ekonomi",
             "https://www.bloomberght.com/rss",
-            "https://feeds.reuters.com/reuters/businessNews",
+            "https://feeds.bbci.co.uk/news/business/rss.xml",
+            "https://www.coindesk.com/arc/outboundfeeds/rss/",
         ],
         "RSS/Atom feeds for headlines.",
     ),

@@ -15,6 +15,7 @@ from bots.schemas import Emotion, Persona
 from bots.symbols import symbols_match
 from chats.models import Chat, Membership, Message
 from engine.models import Turn
+from engine.services.news import headline_for
 from engine.services.topics import infer_topic, symbols_in, topic_keywords, words
 
 HISTORY_LIMIT = 20
@@ -22,6 +23,7 @@ TARGET_CANDIDATES = 15
 MEMORY_LIMIT = 3
 OWN_STATEMENTS_LIMIT = 3
 LENGTHS = ("short", "medium", "long")
+HEADLINE_REUSE_HOURS = 6
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class TurnContext:
     memories: list[Memory] = field(default_factory=list)
     own_statements: list[str] = field(default_factory=list)
     headline: str | None = None
+    headline_id: int | None = None
     full_persona: bool = True
     mention: str | None = None
 
@@ -85,6 +88,7 @@ def build_context(turn: Turn, *, config: dict[str, Any], rng: random.Random) -> 
     context.holdings = list(bot.holdings.all()[:5])
     context.memories = rank_memories(list(bot.memories.all()[:200]), context.topic, context.target)
     context.own_statements = own_statements(bot.pk, context.topic)
+    context.headline_id, context.headline = _headline(context, config, rng)
     context.full_persona = persona_refresh_due(turn, config)
     context.mention = _mention(context, config, rng)
     return context
@@ -187,6 +191,17 @@ def own_statements(bot_id: int, topic: str) -> list[str]:
     """What this bot said about the topic lately, newest first (to stay consistent with itself)."""
     rows = Message.objects.filter(bot_id=bot_id, metadata__topic=topic).order_by("-created_at")
     return list(rows.values_list("text", flat=True)[:OWN_STATEMENTS_LIMIT])
+
+
+def _headline(context: TurnContext, config: dict[str, Any], rng: random.Random) -> tuple[int | None, str | None]:
+    """Sometimes a fresh headline on the topic, not one this chat already used lately."""
+    if not config["news_trigger_enabled"] or rng.random() >= config["news_trigger_probability"]:
+        return None, None
+    since = timezone.now() - timedelta(hours=HEADLINE_REUSE_HOURS)
+    used = Turn.objects.filter(chat_id=context.chat.pk, created_at__gte=since, inputs__news_id__isnull=False)
+    exclude = {news_id for news_id in used.values_list("inputs__news_id", flat=True) if isinstance(news_id, int)}
+    item = headline_for(topic=context.topic, language=context.language, rng=rng, exclude=exclude)
+    return (item.pk, item.title) if item is not None else (None, None)
 
 
 def persona_refresh_due(turn: Turn, config: dict[str, Any]) -> bool:

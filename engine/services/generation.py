@@ -251,6 +251,7 @@ def _inputs_summary(context: TurnContext, usage: Usage) -> dict[str, Any]:
         "own_statements": len(context.own_statements),
         "history": len(context.history),
         "headline": context.headline,
+        "news_id": context.headline_id,
         "full_persona": context.full_persona,
         "mention": context.mention,
         "problems": usage.problems,

@@ -309,3 +309,35 @@ def test_build_context_runs_a_constant_number_of_queries_whatever_the_crowd() ->
     small, large = _context_queries(3), _context_queries(30)
     assert small == large
     assert small <= 12
+
+
+def test_a_fresh_headline_on_the_topic_is_used_once_per_chat() -> None:
+    from engine.models import NewsItem
+
+    chat, (me, other) = _crowd(2)
+    _say(chat, "Merkez bankası faiz kararı ne olur?", sender_name="Ayşe")
+    for index, title in enumerate(["Merkez Bankası faizi sabit tuttu", "TCMB enflasyon raporu yayımlandı"]):
+        NewsItem.objects.create(
+            source="https://example.org/rss",
+            uid=f"u{index}",
+            title=title,
+            language="tr",
+            topics=["Makro"],
+            published_at=timezone.now() - timedelta(minutes=index + 1),
+        )
+    config = _config(news_trigger_enabled=True, news_trigger_probability=1.0)
+    first_turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.PROACTIVE)
+    first = build_context(first_turn, config=config, rng=random.Random(1))
+    assert first.topic == "Makro"
+    assert first.headline in {"Merkez Bankası faizi sabit tuttu", "TCMB enflasyon raporu yayımlandı"}
+    Turn.objects.filter(pk=first_turn.pk).update(inputs={"news_id": first.headline_id})
+    second = build_context(TurnFactory.create(chat=chat, bot=other), config=config, rng=random.Random(1))
+    assert second.headline is not None
+    assert second.headline_id != first.headline_id
+
+
+def test_no_headline_when_news_is_off() -> None:
+    chat, (me, _) = _crowd(2)
+    turn = TurnFactory.create(chat=chat, bot=me)
+    context = build_context(turn, config=_config(news_trigger_enabled=False), rng=random.Random(1))
+    assert (context.headline, context.headline_id) == (None, None)

@@ -24,9 +24,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rq import cron
 
-from engine import jobs, news
+from engine import jobs
 from engine.models import NewsItem
-from engine.services import setting_set
+from engine.services import news, setting_set
 
 TURKISH_RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0">
@@ -251,7 +251,7 @@ class NewsFetchTests(FeedServerTestCase):
     def test_it_reports_a_500_and_a_malformed_feed_and_still_stores_the_good_one(self) -> None:
         self.server.routes["/down.xml"] = Route(b"oops", status=500)
         self.server.routes["/page.html"] = Route(b"<html><body>Yok</body></html>", content_type="text/html")
-        with self.assertLogs("engine.news", "WARNING") as logs:
+        with self.assertLogs("engine.services.news", "WARNING") as logs:
             result = self.fetch("/down.xml", "/page.html", "/tr.xml")
         self.assertEqual(result.failed[self.server.url("/down.xml")], "HTTP 500")
         self.assertIn("not an RSS/Atom feed", result.failed[self.server.url("/page.html")])
@@ -261,7 +261,7 @@ class NewsFetchTests(FeedServerTestCase):
     def test_it_reports_a_timeout_and_an_unreachable_port_without_raising(self) -> None:
         self.server.routes["/slow.xml"] = Route(turkish_rss(), delay_s=1.5)
         unreachable = f"http://127.0.0.1:{unused_port()}/rss"
-        with self.assertLogs("engine.news", "WARNING"):
+        with self.assertLogs("engine.services.news", "WARNING"):
             result = news.news_fetch(urls=[self.server.url("/slow.xml"), unreachable], timeout_s=0.3)
         self.assertIn("Timeout", result.failed[self.server.url("/slow.xml")])
         self.assertIn("ConnectError", result.failed[unreachable])
@@ -275,14 +275,17 @@ class NewsFetchTests(FeedServerTestCase):
                 raise RuntimeError("parser bug")
             return real_parse(content)
 
-        with mock.patch("engine.news.feedparser.parse", side_effect=parse), self.assertLogs("engine.news", "WARNING"):
+        with (
+            mock.patch("engine.services.news.feedparser.parse", side_effect=parse),
+            self.assertLogs("engine.services.news", "WARNING"),
+        ):
             result = self.fetch("/en.atom", "/tr.xml")
         self.assertEqual(result.failed, {self.server.url("/en.atom"): "unexpected RuntimeError: parser bug"})
         self.assertEqual(result.stored, 4)
 
     def test_it_refuses_a_feed_larger_than_the_limit(self) -> None:
         self.server.routes["/huge.xml"] = Route(b"<rss>" + b" " * (news.MAX_FEED_BYTES + 10), send_length=False)
-        with self.assertLogs("engine.news", "WARNING"):
+        with self.assertLogs("engine.services.news", "WARNING"):
             result = self.fetch("/huge.xml")
         self.assertIn("larger than", result.failed[self.server.url("/huge.xml")])
 
@@ -292,7 +295,7 @@ class NewsFetchTests(FeedServerTestCase):
         self.assertEqual(self.server.requests, [("/old", news.USER_AGENT), ("/tr.xml", news.USER_AGENT)])
 
     def test_it_gives_feedparser_bytes_never_a_url(self) -> None:
-        with mock.patch("engine.news.feedparser.parse", wraps=feedparser.parse) as parse:
+        with mock.patch("engine.services.news.feedparser.parse", wraps=feedparser.parse) as parse:
             self.fetch("/tr.xml", "/en.atom")
         self.assertEqual([type(call.args[0]) for call in parse.call_args_list], [bytes, bytes])
 
