@@ -34,6 +34,8 @@ class Bot(models.Model):
     # Ciphertext only: the plaintext is reachable through `token` and never stored or rendered.
     token_encrypted = models.TextField(blank=True, default="", editable=False)
     token_fingerprint = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    # The bot's own Telegram user id: the numeric part of its token, kept to recognise replies to it.
+    telegram_id = models.BigIntegerField(null=True, blank=True, editable=False, db_index=True)
     is_enabled = models.BooleanField(default=True)
     persona = models.JSONField(default=persona_default, validators=[SchemaValidator("bots.schemas.Persona", "persona")])
     emotion = models.JSONField(default=emotion_default, validators=[SchemaValidator("bots.schemas.Emotion", "emotion")])
@@ -68,6 +70,8 @@ class Bot(models.Model):
         value = value.strip()
         self.token_encrypted = crypto.encrypt_token(value)
         self.token_fingerprint = crypto.token_fingerprint(value)
+        prefix = value.split(":", 1)[0]
+        self.telegram_id = int(prefix) if prefix.isdigit() else None
 
     @property
     def has_token(self) -> bool:

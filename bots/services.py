@@ -23,7 +23,7 @@ def bot_set_token(*, bot: Bot, token: str) -> Bot:
     """Replace a bot's token (empty removes it)."""
     bot.token = token
     bot.full_clean()
-    bot.save(update_fields=["token_encrypted", "token_fingerprint", "updated_at"])
+    bot.save(update_fields=["token_encrypted", "token_fingerprint", "telegram_id", "updated_at"])
     return bot
 
 

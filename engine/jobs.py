@@ -24,6 +24,11 @@ def generate_turn(turn_id: int) -> str:
     return generation.generate_turn(turn_id=turn_id)
 
 
+def generate_priority(turn_id: int) -> dict[str, str]:
+    """Generate a member's priority reply, with other pending ones concurrently (up to batch_size)."""
+    return generation.generate_priority_batch(turn_id=turn_id)
+
+
 def send_typing(turn_id: int) -> bool:
     """Show the typing indicator for a turn about to be sent."""
     return delivery.send_typing(turn_id=turn_id)

@@ -73,6 +73,12 @@ class Turn(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # At most one bot answers a given member message, even when several receive the update.
+            models.UniqueConstraint(
+                fields=["reply_to"], condition=models.Q(kind="priority_reply"), name="turn_one_priority_reply"
+            ),
+        ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="turn_status_due"),
             models.Index(fields=["chat", "status"], name="turn_chat_status"),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from telegram.constants import ReactionEmoji
@@ -98,6 +100,29 @@ def generate_turn(*, turn_id: int, llm: LlmClient | None = None) -> str:
     except Rejected as error:
         return _finish(turn, Turn.Status.SKIPPED, error=str(error), usage=usage)
     return _ready(turn, context, text, usage, rng)
+
+
+def generate_priority_batch(*, turn_id: int, llm: LlmClient | None = None) -> dict[str, str]:
+    """Generate a priority reply together with other pending ones, concurrently, up to `batch_size`."""
+    config = settings_all()
+    size = config["batch_size"] if config["batch_processing_enabled"] else 1
+    pending = Turn.objects.filter(
+        kind=Turn.Kind.PRIORITY_REPLY, status=Turn.Status.PLANNED, next_run_at__lte=timezone.now()
+    ).exclude(pk=turn_id)
+    turn_ids = [turn_id, *pending.order_by("created_at").values_list("pk", flat=True)[: size - 1]]
+    if len(turn_ids) == 1:
+        return {str(turn_id): generate_turn(turn_id=turn_id, llm=llm)}
+    # LLM calls wait on the network, so threads overlap them; each turn is still claimed atomically.
+    with ThreadPoolExecutor(max_workers=len(turn_ids), thread_name_prefix="priority") as pool:
+        outcomes = list(pool.map(lambda pk: _generate_in_thread(pk, llm), turn_ids))
+    return dict(zip(map(str, turn_ids), outcomes, strict=True))
+
+
+def _generate_in_thread(turn_id: int, llm: LlmClient | None) -> str:
+    try:
+        return generate_turn(turn_id=turn_id, llm=llm)
+    finally:
+        connection.close()  # each thread has its own connection
 
 
 def write(context: TurnContext, *, config: dict[str, Any], llm: LlmClient, usage: Usage) -> str:

@@ -1,0 +1,108 @@
+"""Typed Telegram updates: payloads are parsed here before anything else looks at them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+GROUP_TYPES = frozenset({"group", "supergroup"})
+
+
+class TgModel(BaseModel):
+    """Base: unknown fields are ignored (Telegram adds fields over time), known ones are checked."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class TgUser(TgModel):
+    """A Telegram user or bot."""
+
+    id: int
+    is_bot: bool = False
+    first_name: str = ""
+    last_name: str | None = None
+    username: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or (self.username or "")
+
+
+class TgChat(TgModel):
+    """The chat a message belongs to."""
+
+    id: int
+    type: str
+    title: str | None = None
+
+
+class TgEntity(TgModel):
+    """A formatted span of a message; mentions are what matter here."""
+
+    type: str
+    offset: int = Field(ge=0)
+    length: int = Field(ge=0)
+    user: TgUser | None = None
+
+
+class TgMessage(TgModel):
+    """A message (or edited message) in a chat."""
+
+    message_id: int
+    date: int = 0
+    chat: TgChat
+    sender: TgUser | None = Field(default=None, alias="from")
+    text: str | None = None
+    caption: str | None = None
+    entities: list[TgEntity] = Field(default_factory=list)
+    caption_entities: list[TgEntity] = Field(default_factory=list)
+    reply_to_message: TgMessage | None = None
+
+    @property
+    def body(self) -> str:
+        return self.text if self.text is not None else (self.caption or "")
+
+    @property
+    def all_entities(self) -> list[TgEntity]:
+        return self.entities if self.text is not None else self.caption_entities
+
+    def mentioned_usernames(self) -> list[str]:
+        """@handles mentioned in the text, lower-cased, in order (entity offsets are UTF-16 units)."""
+        encoded = self.body.encode("utf-16-le")
+        names = []
+        for entity in self.all_entities:
+            if entity.type == "mention":
+                chunk = encoded[entity.offset * 2 : (entity.offset + entity.length) * 2].decode("utf-16-le", "replace")
+                names.append(chunk.lstrip("@").casefold())
+        return names
+
+    def mentioned_user_ids(self) -> list[int]:
+        """Users mentioned without a handle (text_mention entities)."""
+        return [e.user.id for e in self.all_entities if e.type == "text_mention" and e.user is not None]
+
+
+class TgUpdate(TgModel):
+    """An incoming update; only messages and edited messages are acted upon."""
+
+    update_id: int
+    message: TgMessage | None = None
+    edited_message: TgMessage | None = None
+
+    @property
+    def any_message(self) -> TgMessage | None:
+        return self.message or self.edited_message
+
+    @property
+    def is_edit(self) -> bool:
+        return self.message is None and self.edited_message is not None
+
+
+def parse_update(payload: Any) -> TgUpdate | None:
+    """The typed update, or None when the payload is not a well-formed update."""
+    if not isinstance(payload, dict):
+        return None
+    try:
+        return TgUpdate.model_validate(payload)
+    except (ValidationError, RecursionError):
+        return None

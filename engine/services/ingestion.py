@@ -1,0 +1,121 @@
+"""Member messages in: store each once, and let the addressed bot answer with a priority reply."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bots.models import Bot
+from chats.models import Chat, Message
+from engine.clients.telegram_types import GROUP_TYPES, TgMessage, TgUpdate, TgUser
+from engine.models import Turn
+from engine.selectors import settings_all
+from engine.services.dispatch import schedule
+from engine.services.planning import reading_delay
+
+logger = logging.getLogger(__name__)
+PRIORITY_MAX_DELAY_S = 8.0  # members get a prompt answer, whatever the bot's usual pace
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to an update: stored or not, and the priority turn it created, if any."""
+
+    outcome: str
+    message_id: int | None = None
+    turn_id: int | None = None
+
+
+def ingest_update(*, update: TgUpdate, transport: str = Chat.Transport.TELEGRAM) -> IngestResult:
+    """Store a member message once per chat and message id; a mention of or reply to a bot creates its turn."""
+    incoming = update.any_message
+    if incoming is None:
+        return IngestResult("ignored: unsupported update")
+    if transport == Chat.Transport.TELEGRAM and incoming.chat.type not in GROUP_TYPES:
+        return IngestResult("ignored: not a group")
+    chat = Chat.objects.filter(transport=transport, telegram_chat_id=incoming.chat.id).first()
+    if chat is None:
+        return IngestResult("ignored: unknown chat")
+    sender = incoming.sender
+    if sender is None or not incoming.body.strip():
+        return IngestResult("ignored: no sender or no text")
+    if sender.is_bot and Bot.objects.filter(telegram_id=sender.id).exists():
+        return IngestResult("ignored: our own bot")
+    if update.is_edit:
+        return _edit(chat, incoming)
+    return _store(chat, incoming, sender)
+
+
+def _edit(chat: Chat, incoming: TgMessage) -> IngestResult:
+    changed = Message.objects.filter(chat=chat, telegram_message_id=incoming.message_id, bot__isnull=True)
+    return IngestResult("edited" if changed.update(text=incoming.body[:4096]) else "ignored: edit of unknown message")
+
+
+def _store(chat: Chat, incoming: TgMessage, sender: TgUser) -> IngestResult:
+    reply_to = None
+    if incoming.reply_to_message is not None:
+        reply_to = Message.objects.filter(chat=chat, telegram_message_id=incoming.reply_to_message.message_id).first()
+    message, created = Message.objects.get_or_create(
+        chat=chat,
+        telegram_message_id=incoming.message_id,
+        defaults={
+            "sender_user_id": sender.id,
+            "sender_username": sender.username or "",
+            "sender_name": sender.display_name,
+            "sender_is_bot": sender.is_bot,
+            "text": incoming.body[:4096],
+            "reply_to": reply_to,
+        },
+    )
+    if not created:
+        return IngestResult("duplicate", message.pk)
+    if sender.is_bot:
+        return IngestResult("stored: from a bot, no reply", message.pk)  # never feed bot-to-bot loops
+    bot = addressed_bot(chat, incoming, reply_to)
+    if bot is None:
+        return IngestResult("stored", message.pk)
+    return IngestResult("stored", message.pk, priority_reply_create(chat=chat, bot=bot, message=message))
+
+
+def addressed_bot(chat: Chat, incoming: TgMessage, reply_to: Message | None) -> Bot | None:
+    """The member bot the message is for: the first one @-mentioned, else the bot whose message it answers."""
+    members = {bot.pk: bot for bot in chat.bots.filter(is_enabled=True, memberships__is_enabled=True)}
+    by_handle = {bot.username.casefold(): bot for bot in members.values() if bot.username}
+    by_telegram_id = {bot.telegram_id: bot for bot in members.values() if bot.telegram_id}
+    for handle in incoming.mentioned_usernames():
+        if handle in by_handle:
+            return by_handle[handle]
+    for user_id in incoming.mentioned_user_ids():
+        if user_id in by_telegram_id:
+            return by_telegram_id[user_id]
+    if reply_to is not None and reply_to.bot_id in members:
+        return members[reply_to.bot_id]
+    replied = incoming.reply_to_message
+    if replied is not None and replied.sender is not None:
+        return by_telegram_id.get(replied.sender.id)
+    return None
+
+
+def priority_reply_create(*, chat: Chat, bot: Bot, message: Message) -> int | None:
+    """A priority-reply turn for the message (at most one per message), generated on the high queue."""
+    config, now = settings_all(), timezone.now()
+    delay = reading_delay(bot.speed, kind=Turn.Kind.PRIORITY_REPLY, scale=config["scale_factor"], rng=random.Random())
+    try:
+        with transaction.atomic():
+            turn = Turn.objects.create(
+                chat=chat,
+                bot=bot,
+                kind=Turn.Kind.PRIORITY_REPLY,
+                reply_to=message,
+                next_run_at=now,
+                due_at=now + timedelta(seconds=min(delay, PRIORITY_MAX_DELAY_S)),
+            )
+    except IntegrityError:
+        return None  # another bot's copy of this update got there first
+    schedule("engine.jobs.generate_priority", turn.pk, at=None, queue="high")
+    return turn.pk
