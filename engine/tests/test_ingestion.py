@@ -58,7 +58,7 @@ def ingest(payload: dict[str, Any]) -> str:
 
 
 def test_a_mention_makes_only_that_bot_reply_threaded_to_the_member(fake: FakeTelegram) -> None:
-    chat, bots = telegram_crowd(fake)
+    _chat, bots = telegram_crowd(fake)
     assert ingest(member_says(f"@{bots[1].username} THYAO ne olur sence?", message_id=10)) == "stored"
     [turn] = Turn.objects.all()
     message = Message.objects.get(telegram_message_id=10)
@@ -86,13 +86,13 @@ def test_a_reply_to_a_bots_message_makes_that_bot_reply(fake: FakeTelegram) -> N
 
 
 def test_the_first_mention_wins_and_only_one_bot_answers(fake: FakeTelegram) -> None:
-    chat, bots = telegram_crowd(fake)
+    _chat, bots = telegram_crowd(fake)
     ingest(member_says(f"@{bots[2].username} ve @{bots[0].username} kavga etmeyin", message_id=12))
     assert list(Turn.objects.values_list("bot_id", flat=True)) == [bots[2].pk]
 
 
 def test_the_same_update_through_two_bots_is_stored_and_answered_once(fake: FakeTelegram) -> None:
-    chat, bots = telegram_crowd(fake)
+    _chat, bots = telegram_crowd(fake)
     payload = member_says(f"@{bots[0].username} selam", message_id=13)
     assert [ingest(payload), ingest(payload)] == ["stored", "duplicate"]
     assert Message.objects.filter(telegram_message_id=13).count() == 1
@@ -100,7 +100,7 @@ def test_the_same_update_through_two_bots_is_stored_and_answered_once(fake: Fake
 
 
 def test_messages_from_bots_never_trigger_replies(fake: FakeTelegram) -> None:
-    chat, bots = telegram_crowd(fake)
+    _chat, bots = telegram_crowd(fake)
     other_bot = make_user(999, "Spam", "spam_bot", is_bot=True)
     assert ingest(member_says(f"@{bots[0].username} hey", message_id=14, sender=other_bot)).startswith("stored")
     own_bot = make_user(bots[1].telegram_id or 0, "Bot 1", bots[1].username, is_bot=True)
@@ -135,7 +135,7 @@ def test_a_disabled_member_bot_is_not_addressed(fake: FakeTelegram) -> None:
 def test_priority_replies_are_generated_concurrently_in_a_batch(fake: FakeTelegram) -> None:
     from engine.services.generation import generate_priority_batch
 
-    chat, bots = telegram_crowd(fake)
+    _chat, bots = telegram_crowd(fake)
     for index, bot in enumerate(bots):
         ingest(member_says(f"@{bot.username} yorumun?", message_id=30 + index))
     first = Turn.objects.order_by("id").first()
