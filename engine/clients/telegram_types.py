@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
+MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{3,32}")
 
 
 class TgModel(BaseModel):
@@ -96,6 +98,15 @@ class TgUpdate(TgModel):
     @property
     def is_edit(self) -> bool:
         return self.message is None and self.edited_message is not None
+
+
+def mention_entities(text: str) -> list[TgEntity]:
+    """`mention` entities for each @handle in a text, with Telegram's UTF-16 offsets."""
+    entities = []
+    for match in MENTION.finditer(text):
+        offset = len(text[: match.start()].encode("utf-16-le")) // 2
+        entities.append(TgEntity(type="mention", offset=offset, length=len(match.group().encode("utf-16-le")) // 2))
+    return entities
 
 
 def parse_update(payload: Any) -> TgUpdate | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from dataclasses import dataclass
@@ -12,9 +13,10 @@ from django.utils import timezone
 
 from bots.models import Bot
 from chats.models import Chat, Message
-from engine.clients.telegram_types import GROUP_TYPES, TgMessage, TgUpdate, TgUser
+from engine.clients.telegram_types import GROUP_TYPES, TgChat, TgMessage, TgUpdate, TgUser, mention_entities
 from engine.models import Turn
 from engine.selectors import settings_all
+from engine.services.delivery import sandbox_message_id
 from engine.services.dispatch import schedule
 from engine.services.planning import reading_delay
 
@@ -49,6 +51,37 @@ def ingest_update(*, update: TgUpdate, transport: str = Chat.Transport.TELEGRAM)
     if update.is_edit:
         return _edit(chat, incoming)
     return _store(chat, incoming, sender)
+
+
+def sandbox_member_post(
+    *, chat: Chat, sender_name: str, text: str, reply_to_message_id: int | None = None
+) -> IngestResult:
+    """An operator writes in a sandbox chat as a named member, through exactly the Telegram ingestion path."""
+    if not chat.is_sandbox:
+        raise ValueError("only sandbox chats accept posts from the operator")
+    assert chat.telegram_chat_id is not None  # sandbox chats get a local id on save
+    replied = None
+    if reply_to_message_id is not None:
+        replied = TgMessage(message_id=reply_to_message_id, chat=TgChat(id=chat.telegram_chat_id, type="group"))
+    message_id = sandbox_message_id(chat.pk)
+    update = TgUpdate(
+        update_id=message_id,
+        message=TgMessage(
+            message_id=message_id,
+            date=int(timezone.now().timestamp()),
+            text=text,
+            chat=TgChat(id=chat.telegram_chat_id, type="group", title=chat.title),
+            sender=TgUser(id=sandbox_user_id(sender_name), first_name=sender_name),
+            entities=mention_entities(text),
+            reply_to_message=replied,
+        ),
+    )
+    return ingest_update(update=update, transport=Chat.Transport.SANDBOX)
+
+
+def sandbox_user_id(name: str) -> int:
+    """A stable local user id for a sandbox member name (negative, so never a real Telegram user)."""
+    return -int.from_bytes(hashlib.sha256(name.casefold().encode()).digest()[:6], "big") - 1
 
 
 def _edit(chat: Chat, incoming: TgMessage) -> IngestResult:

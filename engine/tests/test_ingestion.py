@@ -146,7 +146,8 @@ def test_priority_replies_are_generated_concurrently_in_a_batch(fake: FakeTelegr
 
 
 def test_parse_update_rejects_malformed_payloads() -> None:
-    for payload in (None, [], "x", {"update_id": "nope"}, {"update_id": 1, "message": {"message_id": 1}}):
+    payloads: list[object] = [None, [], "x", {"update_id": "nope"}, {"update_id": 1, "message": {"message_id": 1}}]
+    for payload in payloads:
         assert parse_update(payload) is None
     assert parse_update({"update_id": 1, "poll": {}}) is not None
 
@@ -155,3 +156,31 @@ def test_chat_lookup_is_per_transport(fake: FakeTelegram) -> None:
     chat, _ = telegram_crowd(fake)
     Chat.objects.filter(pk=chat.pk).update(transport=Chat.Transport.SANDBOX)
     assert ingest(member_says("selam", message_id=21)) == "ignored: unknown chat"
+
+
+def test_an_operator_posts_in_a_sandbox_chat_and_the_mentioned_bot_replies_threaded() -> None:
+    from bots.services import bot_create
+    from chats.services import chat_create, membership_add
+    from engine.services.ingestion import sandbox_member_post
+    from engine.tests.pipeline import FAST_SPEED
+
+    chat = chat_create(title="Sandbox")
+    bots = [bot_create(name=f"S{i}", username=f"sandbox{i}_bot", speed=FAST_SPEED) for i in range(2)]
+    for bot in bots:
+        membership_add(chat=chat, bot=bot)
+    result = sandbox_member_post(chat=chat, sender_name="Operatör Ali", text="@sandbox1_bot altın için ne dersin?")
+    turn_id, message_id = result.turn_id, result.message_id
+    assert turn_id is not None
+    assert message_id is not None
+    question = Message.objects.get(pk=message_id)
+    assert (question.sender_name, question.bot_id) == ("Operatör Ali", None)
+    drain(10, until=lambda: Turn.objects.get(pk=turn_id).status == Turn.Status.SENT)
+    answer = Turn.objects.get(pk=turn_id).message
+    assert answer is not None
+    assert (answer.bot_id, answer.reply_to_id) == (bots[1].pk, question.pk)
+    # Replying to the bot's answer addresses that bot again, through the same path.
+    follow_up = sandbox_member_post(
+        chat=chat, sender_name="Operatör Ali", text="Emin misin?", reply_to_message_id=answer.telegram_message_id
+    )
+    assert follow_up.turn_id is not None
+    assert Turn.objects.get(pk=follow_up.turn_id).bot_id == bots[1].pk
