@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 
 from bots import crypto
-from bots.models import Bot
+from bots.models import Bot, Holding, Memory, Stance
+
+Knowledge = TypeVar("Knowledge", Stance, Holding, Memory)
 
 
 def bot_create(*, name: str, token: str = "", **fields: Any) -> Bot:
@@ -17,6 +19,26 @@ def bot_create(*, name: str, token: str = "", **fields: Any) -> Bot:
     bot.full_clean()
     bot.save()
     return bot
+
+
+def bot_update(*, bot: Bot, token: str | None = None, **fields: Any) -> Bot:
+    """Change a bot's fields, validated; a token (when given) replaces the current one, "" removes it."""
+    for name, value in fields.items():
+        setattr(bot, name, value)
+    if token is not None:
+        bot.token = token
+    bot.full_clean()
+    bot.save()
+    return bot
+
+
+def bot_knowledge_save(*, instance: Knowledge, **fields: Any) -> Knowledge:
+    """Create or change a stance, holding or memory of a bot, validated (model rules and uniqueness)."""
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    return instance
 
 
 def bot_set_token(*, bot: Bot, token: str) -> Bot:

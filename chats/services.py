@@ -25,3 +25,30 @@ def membership_add(*, chat: Chat, bot: Bot, **fields: Any) -> Membership:
 def membership_disable(*, membership_id: int, reason: str) -> bool:
     """Disable a membership with a visible reason (e.g. the bot was removed from the group)."""
     return bool(Membership.objects.filter(pk=membership_id).update(is_enabled=False, disabled_reason=reason[:300]))
+
+
+def chat_update(*, chat: Chat, **fields: Any) -> Chat:
+    """Change a chat's fields, validated."""
+    for name, value in fields.items():
+        setattr(chat, name, value)
+    chat.full_clean(exclude=["telegram_chat_id"] if chat.is_sandbox and chat.telegram_chat_id is None else None)
+    chat.save()
+    return chat
+
+
+def chat_set_enabled(*, chat: Chat, enabled: bool) -> Chat:
+    """Pause (no proactive turns) or resume a chat."""
+    chat.is_enabled = enabled
+    chat.save(update_fields=["is_enabled", "updated_at"])
+    return chat
+
+
+def membership_update(*, membership: Membership, **fields: Any) -> Membership:
+    """Change a membership; re-enabling it clears the reason the engine disabled it."""
+    for name, value in fields.items():
+        setattr(membership, name, value)
+    if membership.is_enabled:
+        membership.disabled_reason = ""
+    membership.full_clean()
+    membership.save()
+    return membership

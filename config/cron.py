@@ -11,7 +11,9 @@ from engine import jobs
 TICK_INTERVAL_S = 2
 RECOVERY_INTERVAL_S = 30
 NEWS_INTERVAL_S = 15 * 60
+WEBHOOK_INTERVAL_S = 10 * 60
 
 cron.register(jobs.tick, queue_name="high", interval=TICK_INTERVAL_S, ttl=TICK_INTERVAL_S)
 cron.register(jobs.recover_turns, queue_name="low", interval=RECOVERY_INTERVAL_S, ttl=RECOVERY_INTERVAL_S)
 cron.register(jobs.fetch_news, queue_name="low", interval=NEWS_INTERVAL_S, ttl=NEWS_INTERVAL_S)
+cron.register(jobs.ensure_webhooks, queue_name="low", interval=WEBHOOK_INTERVAL_S, ttl=WEBHOOK_INTERVAL_S)

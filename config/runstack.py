@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +39,12 @@ def _start_redis(env: dict[str, str]) -> EmbeddedRedis | None:
     return server
 
 
+def _reset_metrics(env: dict[str, str]) -> None:
+    # Counters restart with the stack; files of processes from an earlier run would be summed forever.
+    var_dir = Path(env.get("PIYASA_VAR_DIR", BASE_DIR / "var"))
+    shutil.rmtree(env.get("METRICS_DIR") or var_dir / "metrics", ignore_errors=True)
+
+
 def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
     for child in children.values():
         if child.poll() is None:
@@ -61,6 +68,7 @@ def main() -> int:
     args = parser.parse_args()
     env = dict(os.environ)
     redis_server = _start_redis(env)
+    _reset_metrics(env)
     children = {name: subprocess.Popen(cmd, env=env) for name, cmd in _processes(args.port).items()}
     signal.signal(signal.SIGTERM, _interrupt)
     print(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import re
+import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -19,6 +23,29 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.FileAwareEnv()
 VAR_DIR = Path(env.str("PIYASA_VAR_DIR", default=str(BASE_DIR / "var")))
 TESTING = "pytest" in sys.modules
+
+
+# --- Metrics: prometheus_client multiprocess mode (docs/architecture.md, "Metrics") ---
+# Every process (gunicorn's web workers, RQ workers, cron) keeps its counters in mmap files under
+# METRICS_DIR/<hostname>/ and `/metrics` merges the whole tree. prometheus_client picks its mode
+# when it is first imported, and settings are the first project code every process runs (manage.py,
+# wsgi, pytest-django), before INSTALLED_APPS (django_prometheus) are imported: so it is set here.
+# One subdirectory per host: processes of different containers sharing the volume may have equal pids.
+def _metrics_dir() -> Path:
+    if TESTING:  # a private directory per test run, like the embedded Redis
+        directory = Path(tempfile.mkdtemp(prefix="piyasa-metrics-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        return directory
+    return Path(env.str("METRICS_DIR", default="") or VAR_DIR / "metrics")
+
+
+METRICS_DIR = _metrics_dir()
+PROMETHEUS_MULTIPROC_DIR = METRICS_DIR / re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+_prometheus_values = sys.modules.get("prometheus_client.values")
+if _prometheus_values is not None and not _prometheus_values.ValueClass._multiprocess:
+    raise ImproperlyConfigured("prometheus_client was imported before settings: worker metrics would be lost")
 
 DEBUG = env.bool("DEBUG", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
@@ -44,11 +71,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_rq",
     "django_prometheus",
     "bots",
     "chats",
     "engine",
+    "accounts",
     "monitoring",
 ]
 
@@ -97,6 +126,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not Django's shared-cache in-memory database: that one fails at once with
     # "table is locked" when two threads write (the concurrency tests), instead of waiting.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"piyasa-test-{os.getpid()}.sqlite3")}
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.sqlite3"
 else:
     DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
@@ -166,12 +196,34 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- REST API ---
+# Token first: its WWW-Authenticate header makes unauthenticated requests 401, not 403.
+# Every view needs its role's permission (accounts.roles); see docs/architecture.md, "REST API".
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.RolePermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "config.rest.Pagination",
+    "EXCEPTION_HANDLER": "config.rest.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="5/min")},
+    # Clients are identified by REMOTE_ADDR unless NUM_PROXIES trusted proxies set X-Forwarded-For.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Piyasa API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Piyasa API",
+    "DESCRIPTION": "Run, watch and steer the bot crowd. Authenticate with `Authorization: Bearer <key>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs pages load Swagger UI / ReDoc from the drf-spectacular-sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Integrations: LLM and Telegram ---
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="groq" if env.str("GROQ_API_KEY", default="") else "offline")

@@ -6,6 +6,9 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("django-rq/", include("django_rq.urls")),
+    path("telegram/", include("engine.urls")),
+    path("api/", include("chats.api.urls")),
+    path("api/", include("config.api")),
+    # /metrics is monitoring's own view: it merges every process's multiprocess files (docs/architecture.md).
     path("", include("monitoring.urls")),
-    path("", include("django_prometheus.urls")),
 ]

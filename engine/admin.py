@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from config.forms import PrettyJSONField, pretty_json_html
-from engine.models import NewsItem, Setting, Turn
+from engine.models import NewsItem, Setting, TelegramInbox, Turn
 from engine.runtime_settings import SPEC_BY_KEY, SPECS, SettingSpec
 
 
@@ -145,4 +145,17 @@ class NewsItemAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: NewsItem | None = None) -> bool:
+        return False
+
+
+@admin.register(TelegramInbox)
+class TelegramInboxAdmin(admin.ModelAdmin):
+    """Webhook ids and polling offsets per bot, for inspection (setwebhook and telegram_poll write them)."""
+
+    list_display = ("bot", "webhook_id", "update_offset", "updated_at")
+    readonly_fields = ("bot", "webhook_id", "update_offset", "updated_at")
+    search_fields = ("bot__name", "bot__username")
+    list_select_related = ("bot",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

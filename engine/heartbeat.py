@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from django_rq import get_connection
+from engine.redis import redis_connection
 
 HEARTBEAT_KEY = "piyasa:engine:heartbeat"
 
@@ -12,11 +12,11 @@ HEARTBEAT_KEY = "piyasa:engine:heartbeat"
 def heartbeat_record() -> float:
     """Store now as the last heartbeat; returns it."""
     now = time.time()
-    get_connection("high").set(HEARTBEAT_KEY, now)
+    redis_connection().set(HEARTBEAT_KEY, now)
     return now
 
 
 def heartbeat_age_s() -> float | None:
     """Seconds since the last heartbeat, or None if there has been none."""
-    raw = get_connection("high").get(HEARTBEAT_KEY)
+    raw = redis_connection().get(HEARTBEAT_KEY)
     return None if raw is None else max(0.0, time.time() - float(raw))

@@ -15,7 +15,10 @@ def tick() -> dict[str, Any]:
     config = settings_all()
     if not config["simulation_active"]:
         return {"simulation_active": False}
-    result = planning.plan_tick(config=config)
+    with planning.tick_lock() as acquired:
+        if not acquired:
+            return {"skipped": "the previous tick is still planning"}
+        result = planning.plan_tick(config=config)
     return {"planned": result.planned, "deferred": result.deferred}
 
 
@@ -52,3 +55,15 @@ def fetch_news() -> dict[str, Any]:
     result = news.news_fetch(urls=list(config["news_feed_urls"]))
     pruned = news.news_prune()
     return {"fetched": result.fetched, "stored": result.stored, "failed": len(result.failed), "pruned": pruned}
+
+
+def ensure_webhooks() -> dict[str, Any]:
+    """Register the webhook of every listening bot whose URL or token changed (only when WEBHOOK_BASE_URL is set)."""
+    from django.conf import settings
+
+    from engine.services import webhooks
+
+    if not settings.WEBHOOK_BASE_URL:
+        return {"webhook_base_url": False}
+    reports = webhooks.webhooks_register(base_url=settings.WEBHOOK_BASE_URL, only_if_changed=True)
+    return {action: sum(report.action == action for report in reports) for action in ("set", "unchanged", "failed")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import models
@@ -138,3 +139,25 @@ class NewsItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TelegramInbox(models.Model):
+    """How one bot's Telegram updates reach us: its opaque webhook id and its persisted getUpdates offset."""
+
+    bot = models.OneToOneField(Bot, on_delete=models.CASCADE, related_name="telegram_inbox")
+    # Random, not derived from the token: the webhook URL reveals nothing about the token and survives
+    # its rotation (the secret header, derived from the token, does not: see engine.services.webhooks).
+    webhook_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    webhook_token_fingerprint = models.CharField(
+        max_length=64, blank=True, default="", editable=False, help_text="The token the webhook was registered with."
+    )
+    update_offset = models.BigIntegerField(
+        default=0, help_text="The next getUpdates offset (last ingested update_id + 1); 0 before the first batch."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "Telegram inboxes"
+
+    def __str__(self) -> str:
+        return f"Inbox of {self.bot}"

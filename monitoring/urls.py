@@ -1,4 +1,4 @@
-"""Health endpoints."""
+"""Health, Prometheus metrics and the dashboard's metrics summary."""
 
 from django.urls import path
 
@@ -7,4 +7,6 @@ from monitoring import views
 urlpatterns = [
     path("health/live", views.live, name="health-live"),
     path("health/ready", views.ready, name="health-ready"),
+    path("metrics", views.metrics, name="metrics"),
+    path("api/metrics/summary", views.summary, name="metrics-summary"),
 ]

@@ -6,10 +6,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django_rq import get_connection
-
 from engine.clients.llm.base import RateLimitInfo
+from engine.redis import redis_connection
 from engine.services import limits
+from monitoring import metrics
 
 BACKOFF_KEY = "llm"
 TOKENS_KEY = "piyasa:llm:tokens:"
@@ -23,6 +23,13 @@ def blocked_for() -> float:
 
 def reserve(budget: dict[str, Any], estimate: int) -> float:
     """Reserve one request of `estimate` tokens; returns 0, or seconds to wait (nothing reserved)."""
+    wait = _reserve(budget, estimate)
+    if wait > 0:
+        metrics.record_llm_budget_deferral()
+    return wait
+
+
+def _reserve(budget: dict[str, Any], estimate: int) -> float:
     wait = blocked_for()
     if wait > 0:
         return wait
@@ -41,7 +48,7 @@ def reserve(budget: dict[str, Any], estimate: int) -> float:
 
 def _take_tokens(bucket: str, amount: int, cap: int) -> bool:
     key = TOKENS_KEY + bucket
-    redis = get_connection("default")
+    redis = redis_connection()
     used = int(redis.incrby(key, amount))
     redis.expire(key, 90000)
     if used > cap and used > amount:  # a single oversized request may still go when the bucket is empty
@@ -53,7 +60,7 @@ def _take_tokens(bucket: str, amount: int, cap: int) -> bool:
 def record(*, estimate: int, actual: int, headers: RateLimitInfo | None) -> None:
     """Correct the reservation with the real token count and obey the provider's rate-limit headers."""
     now = datetime.now(UTC)
-    redis = get_connection("default")
+    redis = redis_connection()
     for bucket in (f"min:{now:%Y%m%d%H%M}", f"day:{now:%Y%m%d}"):
         redis.incrby(TOKENS_KEY + bucket, actual - estimate)
     if headers is None:

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django_rq import get_connection
 
 from chats.models import Membership, Message
 from chats.services import membership_disable
@@ -24,10 +23,12 @@ from engine.clients.telegram import (
     TelegramTransientError,
 )
 from engine.models import Turn
+from engine.redis import redis_connection
 from engine.services import limits
 from engine.services.dispatch import schedule
 from engine.services.topics import symbols_in
 from engine.services.turns import turn_transition
+from monitoring import metrics
 
 logger = logging.getLogger(__name__)
 TYPING_REFRESH_S = 4.0  # Telegram shows "typing…" for ~5 s per sendChatAction
@@ -53,7 +54,7 @@ class SandboxTransport:
         return SentMessage(message_id=sandbox_message_id(self.chat_pk), date=timezone.now())
 
     def send_typing(self, chat_id: int | str) -> None:
-        get_connection("high").set(f"piyasa:sandbox:typing:{self.chat_pk}", 1, ex=5)
+        redis_connection().set(f"piyasa:sandbox:typing:{self.chat_pk}", 1, ex=5)
 
     def set_reaction(self, chat_id: int | str, message_id: int, emoji: str) -> None:
         return None
@@ -61,7 +62,7 @@ class SandboxTransport:
 
 def sandbox_message_id(chat_pk: int) -> int:
     """The next local message id of a sandbox chat (Redis counter, seeded from the DB after a Redis restart)."""
-    redis, key = get_connection("high"), f"{SANDBOX_ID_KEY}{chat_pk}"
+    redis, key = redis_connection(), f"{SANDBOX_ID_KEY}{chat_pk}"
     if not redis.exists(key):
         highest = (
             Message.objects.filter(chat_id=chat_pk)
@@ -132,13 +133,10 @@ def send_turn(*, turn_id: int) -> str:
     turn = Turn.objects.select_related("chat", "bot", "reply_to").filter(pk=turn_id).first()
     if turn is None or turn.status != Turn.Status.READY:
         return "not_ready"
+    if turn.next_run_at is not None:
+        metrics.observe_lateness("send", (timezone.now() - turn.next_run_at).total_seconds())
     if not Membership.objects.filter(chat_id=turn.chat_id, bot_id=turn.bot_id, is_enabled=True).exists():
-        turn_transition(
-            turn_id=turn_id,
-            from_status=Turn.Status.READY,
-            to_status=Turn.Status.SKIPPED,
-            error="membership disabled before sending",
-        )
+        _end(turn, Turn.Status.SKIPPED, "membership disabled before sending", from_status=Turn.Status.READY)
         return "skipped"
     wait = _pacing_wait(turn)
     if wait > 0:
@@ -205,7 +203,17 @@ def record_sent(turn: Turn, sent: SentMessage | None) -> Message | None:
             transaction.set_rollback(True)
             return None
         _count_for_persona_refresh(turn)
+        transaction.on_commit(lambda: _count_sent(turn))
     return message
+
+
+def _count_sent(turn: Turn) -> None:
+    metrics.observe_turn_latency(turn.kind, (timezone.now() - turn.created_at).total_seconds())
+
+
+def _end(turn: Turn, status: str, error: str, *, from_status: str = Turn.Status.SENDING) -> bool:
+    """Move the turn to a terminal status, if it is still in from_status."""
+    return turn_transition(turn_id=turn.pk, from_status=from_status, to_status=status, error=error[:2000])
 
 
 def _metadata(turn: Turn) -> dict[str, Any]:
@@ -243,12 +251,7 @@ def _back_to_ready(turn: Turn, *, delay: float, error: str) -> None:
 
 
 def _permanent(turn: Turn, error: TelegramPermanentError) -> str:
-    turn_transition(
-        turn_id=turn.pk,
-        from_status=Turn.Status.SENDING,
-        to_status=Turn.Status.FAILED,
-        error=f"Telegram: {error}"[:2000],
-    )
+    _end(turn, Turn.Status.FAILED, f"Telegram: {error}")
     if error.ends_membership:
         membership = Membership.objects.filter(chat_id=turn.chat_id, bot_id=turn.bot_id).first()
         if membership is not None:
@@ -259,20 +262,10 @@ def _permanent(turn: Turn, error: TelegramPermanentError) -> str:
 def _transient(turn: Turn, error: TelegramTransientError) -> str:
     if error.maybe_sent:
         # The request may have reached Telegram: resending could duplicate the message.
-        turn_transition(
-            turn_id=turn.pk,
-            from_status=Turn.Status.SENDING,
-            to_status=Turn.Status.UNCONFIRMED,
-            error=f"Telegram: {error} (may have been delivered; not resent)"[:2000],
-        )
+        _end(turn, Turn.Status.UNCONFIRMED, f"Telegram: {error} (may have been delivered; not resent)")
         return "unconfirmed"
     if turn.attempts >= MAX_SEND_ATTEMPTS:
-        turn_transition(
-            turn_id=turn.pk,
-            from_status=Turn.Status.SENDING,
-            to_status=Turn.Status.FAILED,
-            error=f"Telegram unavailable after {turn.attempts} attempts: {error}"[:2000],
-        )
+        _end(turn, Turn.Status.FAILED, f"Telegram unavailable after {turn.attempts} attempts: {error}")
         return "failed"
     _back_to_ready(turn, delay=min(60.0, 2.0**turn.attempts), error=f"retrying: {error}"[:2000])
     return "retry"

@@ -10,12 +10,14 @@ import django_rq
 from django.db import transaction
 from rq import Queue
 
+from engine.redis import redis_connection
+
 HIGH, DEFAULT = "high", "default"
 
 
 def _queue(name: str) -> Queue:
     # "auto": this module already defers to on_commit itself, for scheduled jobs too.
-    return django_rq.get_queue(name, commit_mode="auto")
+    return django_rq.get_queue(name, commit_mode="auto", connection=redis_connection())
 
 
 def _after_commit(action: Callable[[], Any]) -> None:

@@ -34,6 +34,7 @@ from engine.services.context import TurnContext, build_context
 from engine.services.delivery import schedule_delivery
 from engine.services.dispatch import schedule
 from engine.services.turns import turn_transition
+from monitoring import metrics
 
 logger = logging.getLogger(__name__)
 MAX_GENERATION_ATTEMPTS = 6
@@ -86,6 +87,8 @@ def generate_turn(*, turn_id: int, llm: LlmClient | None = None) -> str:
     if not turn_transition(turn_id=turn_id, from_status=Turn.Status.PLANNED, to_status=Turn.Status.GENERATING):
         return "not_claimed"
     turn = Turn.objects.select_related("chat", "bot", "reply_to", "reply_to__bot").get(pk=turn_id)
+    if turn.next_run_at is not None:
+        metrics.observe_lateness("generate", (timezone.now() - turn.next_run_at).total_seconds())
     config, rng = settings_all(), random.Random(turn.pk)
     if turn.kind == Turn.Kind.REACTION:
         return _react(turn, rng)

@@ -19,6 +19,7 @@ from engine.selectors import settings_all
 from engine.services.delivery import sandbox_message_id
 from engine.services.dispatch import schedule
 from engine.services.planning import reading_delay
+from monitoring import metrics
 
 logger = logging.getLogger(__name__)
 PRIORITY_MAX_DELAY_S = 8.0  # members get a prompt answer, whatever the bot's usual pace
@@ -98,8 +99,8 @@ def _store(chat: Chat, incoming: TgMessage, sender: TgUser) -> IngestResult:
         telegram_message_id=incoming.message_id,
         defaults={
             "sender_user_id": sender.id,
-            "sender_username": sender.username or "",
-            "sender_name": sender.display_name,
+            "sender_username": (sender.username or "")[:64],
+            "sender_name": sender.display_name[:200],
             "sender_is_bot": sender.is_bot,
             "text": incoming.body[:4096],
             "reply_to": reply_to,
@@ -107,6 +108,7 @@ def _store(chat: Chat, incoming: TgMessage, sender: TgUser) -> IngestResult:
     )
     if not created:
         return IngestResult("duplicate", message.pk)
+    metrics.record_incoming(chat.transport)
     if sender.is_bot:
         return IngestResult("stored: from a bot, no reply", message.pk)  # never feed bot-to-bot loops
     bot = addressed_bot(chat, incoming, reply_to)

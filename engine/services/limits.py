@@ -8,8 +8,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django_rq import get_connection
 from redis import Redis
+from redis.commands.core import Script
+
+from engine.redis import redis_connection
 
 PREFIX = "piyasa:limit:"
 
@@ -49,7 +51,10 @@ class Window:
 
 
 def _redis() -> Redis:
-    return get_connection("high")
+    return redis_connection()
+
+
+_reserve_script: Script | None = None
 
 
 def reserve(windows: list[Window], *, now: float | None = None) -> float:
@@ -61,7 +66,10 @@ def reserve(windows: list[Window], *, now: float | None = None) -> float:
     args: list[str | float] = [now if now is not None else time.time(), uuid.uuid4().hex]
     for window in windows:
         args += [window.limit, window.seconds]
-    script = _redis().register_script(RESERVE_SCRIPT)
+    global _reserve_script
+    if _reserve_script is None:
+        _reserve_script = _redis().register_script(RESERVE_SCRIPT)
+    script = _reserve_script
     return float(script(keys=[PREFIX + window.key for window in windows], args=args))
 
 

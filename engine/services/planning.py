@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import random
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,17 +13,22 @@ from typing import Any
 from django.db import transaction
 from django.db.models import JSONField, OuterRef, Subquery
 from django.utils import timezone
-from django_rq import get_connection
 
 from bots.models import Stance
 from bots.symbols import symbols_match
 from chats.models import Chat, Membership, Message
 from engine.models import Turn
-from engine.services import limits
+from engine.redis import redis_connection
+from engine.services import budget, limits
 from engine.services.activity import activity_level, is_active
 from engine.services.dispatch import enqueue_generation
+from monitoring import metrics
 
 NEXT_AT_KEY = "piyasa:chat:next_at"
+TICK_LOCK_KEY = "piyasa:tick:lock"
+TICK_LOCK_TTL_S = 60  # longer than any tick; a crashed tick's lock expires
+RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+GAP_SHAPE = 3.0
 MIN_GAP_S = 1.0  # Telegram allows at most one message per second in a group
 ACTIVE_STATUSES = [Turn.Status.PLANNED, Turn.Status.GENERATING, Turn.Status.READY, Turn.Status.SENDING]
 
@@ -62,11 +69,32 @@ class TickResult:
 
     def defer(self, reason: str) -> None:
         self.deferred[reason] = self.deferred.get(reason, 0) + 1
+        metrics.record_planner_deferral(reason)
+
+
+@contextmanager
+def tick_lock() -> Iterator[bool]:
+    """Hold the planning lock (True) or learn that another tick holds it (False).
+
+    Ticks are enqueued every 2 s; when one takes longer (a busy machine, thousands of chats) the next
+    runs on another worker at the same time, both find the same chats due and not busy (neither has
+    committed yet), and each plans a turn for them: one chat then has several turns in flight.
+    """
+    redis, token = redis_connection(), uuid.uuid4().hex
+    acquired = bool(redis.set(TICK_LOCK_KEY, token, nx=True, ex=TICK_LOCK_TTL_S))
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            redis.eval(RELEASE_SCRIPT, 1, TICK_LOCK_KEY, token)
 
 
 def plan_tick(*, config: dict[str, Any], now: datetime | None = None, rng: random.Random | None = None) -> TickResult:
     """Plan a proactive turn for every due chat, within every limit; deferred chats are retried next tick."""
     now, rng, result = now or timezone.now(), rng or random.Random(), TickResult()
+    if budget.blocked_for() > 0:
+        result.defer("llm_budget")  # the provider asked everyone to wait: plan nothing new meanwhile
+        return result
     chats = _load_due_chats(now, config)
     hour = limits.hour_key(now)
     counts = limits.hourly_counts(sorted({s.bot_id for c in chats for s in c.speakers}), hour)
@@ -84,7 +112,7 @@ def plan_tick(*, config: dict[str, Any], now: datetime | None = None, rng: rando
 
 def _load_due_chats(now: datetime, config: dict[str, Any]) -> list[DueChat]:
     rows = list(Chat.objects.filter(is_enabled=True).values_list("id", "timezone", "cadence", "topics"))
-    next_at = get_connection("high").hmget(NEXT_AT_KEY, [row[0] for row in rows]) if rows else []
+    next_at = redis_connection().hmget(NEXT_AT_KEY, [row[0] for row in rows]) if rows else []
     stamp = now.timestamp()
     # Most overdue first: under a saturated global cap the same chats must not win every tick.
     overdue = sorted(
@@ -219,9 +247,13 @@ def reading_delay(speed: dict[str, Any], *, kind: str, scale: float, rng: random
 
 
 def next_gap_s(cadence: float, *, scale: float, activity: float, rng: random.Random) -> float:
-    """Seconds until a chat is due again: exponential around its cadence (messages per minute)."""
-    rate_per_s = max(cadence * scale * activity, 1e-6) / 60.0
-    return max(MIN_GAP_S, -math.log(1.0 - rng.random()) / rate_per_s)
+    """Seconds until a chat is due again, around its cadence (messages per minute).
+
+    Gamma-distributed (shape 3): random, but without the long silences and bursts of a Poisson
+    process, which make a small group look dead one minute and spammy the next.
+    """
+    mean_s = 60.0 / max(cadence * scale * activity, 1e-6)
+    return max(MIN_GAP_S, rng.gammavariate(GAP_SHAPE, mean_s / GAP_SHAPE))
 
 
 def _save(
@@ -240,4 +272,4 @@ def _save(
         created = Turn.objects.bulk_create(turns)
         enqueue_generation([turn.pk for turn in created])
     if mapping:
-        get_connection("high").hset(NEXT_AT_KEY, mapping=mapping)
+        redis_connection().hset(NEXT_AT_KEY, mapping=mapping)

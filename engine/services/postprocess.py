@@ -34,7 +34,7 @@ ORDER = re.compile(
 )
 BULLISH = re.compile(r"yüksel|boğa|ralli|uçacak|roket|alım fırsatı|toparlan|bullish|rally|moon|upside", re.I)
 BEARISH = re.compile(
-    r"düş(?:üş|ecek|er\b|üyor|ebilir|tü)|ayı\b|çök|sat(?:ış)? baskısı|dip yapacak|bearish|crash|downside|dump", re.I
+    r"düş(?:üş|ecek|er\b|üyor|ebilir|tü)|\bayı\b|çök|sat(?:ış)? baskısı|dip yapacak|bearish|crash|downside|dump", re.I
 )
 # An optional "[12:30]" stamp (the history format of the prompt) and a speaker name before a colon.
 LABEL = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?P<name>[\w .'@-]{1,40}):\s+(?=\S)")

@@ -22,31 +22,27 @@ def recover_turns() -> dict[str, int]:
     """Mark stale sends unconfirmed, retry stale generations, re-enqueue lost jobs, expire old turns."""
     now = timezone.now()
     counts = {"unconfirmed": 0, "regenerate": 0, "requeued": 0, "expired": 0}
-    for turn_id in Turn.objects.filter(status=Turn.Status.SENDING, sending_at__lt=now - SENDING_TIMEOUT).values_list(
-        "pk", flat=True
-    ):
-        counts["unconfirmed"] += turn_transition(
-            turn_id=turn_id,
-            from_status=Turn.Status.SENDING,
-            to_status=Turn.Status.UNCONFIRMED,
-            error="send result unknown (worker lost during the send); not resent",
-        )
+    stale = Turn.objects.filter(status=Turn.Status.SENDING, sending_at__lt=now - SENDING_TIMEOUT)
+    lost = "send result unknown (worker lost during the send); not resent"
+    for turn_id in stale.values_list("pk", flat=True):
+        counts["unconfirmed"] += _end(turn_id, Turn.Status.SENDING, Turn.Status.UNCONFIRMED, lost)
     counts["expired"] += _expire(now)
     counts["regenerate"] += _requeue_generation(now)
     counts["requeued"] += _requeue_sends(now)
     return counts
 
 
+def _end(turn_id: int, from_status: str, to_status: str, error: str) -> bool:
+    """Move a turn to a terminal status, if it is still in from_status."""
+    return turn_transition(turn_id=turn_id, from_status=from_status, to_status=to_status, error=error)
+
+
 def _expire(now: datetime) -> int:
     expired = 0
     for status in (Turn.Status.PLANNED, Turn.Status.READY):
-        for turn_id in Turn.objects.filter(status=status, created_at__lt=now - EXPIRY).values_list("pk", flat=True):
-            expired += turn_transition(
-                turn_id=turn_id,
-                from_status=status,
-                to_status=Turn.Status.SKIPPED,
-                error="expired before it could be delivered",
-            )
+        old = Turn.objects.filter(status=status, created_at__lt=now - EXPIRY)
+        for turn_id in old.values_list("pk", flat=True):
+            expired += _end(turn_id, status, Turn.Status.SKIPPED, "expired before it could be delivered")
     return expired
 
 

@@ -1,12 +1,14 @@
-"""Turn writes: atomic status transitions."""
+"""Turn writes: atomic status transitions (the only place a status changes, so outcomes are counted here)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from engine.models import Turn
+from monitoring import metrics
 
 
 def turn_transition(*, turn_id: int, from_status: str, to_status: str, **fields: Any) -> bool:
@@ -21,5 +23,13 @@ def turn_transition(*, turn_id: int, from_status: str, to_status: str, **fields:
     stamp = Turn.TIMESTAMP_FIELD.get(to_status) or ("finished_at" if to_status in Turn.TERMINAL else "")
     if stamp:
         fields.setdefault(stamp, now)
-    changed = Turn.objects.filter(pk=turn_id, status=from_status).update(status=to_status, **fields)
-    return changed == 1
+    changed = Turn.objects.filter(pk=turn_id, status=from_status).update(status=to_status, **fields) == 1
+    if changed and to_status in Turn.TERMINAL:
+        _count_outcome(turn_id, to_status)
+    return changed
+
+
+def _count_outcome(turn_id: int, outcome: str) -> None:
+    # Counted once the change is committed: a rolled-back transition is not an outcome.
+    kind = Turn.objects.filter(pk=turn_id).values_list("kind", flat=True).first() or ""
+    transaction.on_commit(lambda: metrics.record_turn_outcome(kind, outcome))

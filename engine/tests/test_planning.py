@@ -319,3 +319,25 @@ def _planning_queries(redis_conn: Redis, size: int) -> int:
 
 def test_planning_queries_do_not_grow_with_the_number_of_bots(redis_conn: Redis) -> None:
     assert _planning_queries(redis_conn, 10) == _planning_queries(redis_conn, 100)
+
+
+def test_next_gaps_average_the_cadence_without_poisson_bursts() -> None:
+    from engine.services.planning import next_gap_s
+
+    rng = random.Random(7)
+    gaps = [next_gap_s(2.0, scale=1.0, activity=1.0, rng=rng) for _ in range(4000)]
+    mean = sum(gaps) / len(gaps)
+    assert 28.0 < mean < 32.0  # 2 messages a minute
+    # Exponential gaps would put ~5 % beyond three times the mean; gamma(3) puts ~0.6 % there.
+    assert sum(gap > 90 for gap in gaps) / len(gaps) < 0.02
+    assert min(gaps) >= 1.0
+
+
+def test_nothing_is_planned_while_the_llm_asks_everyone_to_wait(redis_conn: Redis) -> None:
+    from engine.services import budget
+
+    _chat(*_bots(3))
+    budget.rate_limited(30)
+    result = plan_tick(config=_config(), now=NOW, rng=random.Random(1))
+    assert (result.planned, result.deferred) == (0, {"llm_budget": 1})
+    assert not Turn.objects.exists()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 
 from engine.clients.llm.base import (
+    LlmCircuitOpen,
+    LlmError,
     LlmPermanentError,
     LlmProvider,
     LlmRateLimited,
@@ -16,6 +20,7 @@ from engine.clients.llm.breaker import CircuitBreaker
 from engine.clients.llm.groq import GroqProvider
 from engine.clients.llm.offline import OfflineProvider
 from engine.clients.llm.openai_compat import OpenAICompatProvider
+from monitoring import metrics
 
 BREAKER_FAILURE_THRESHOLD = 5
 BREAKER_COOLDOWN_S = 30.0
@@ -30,6 +35,26 @@ class LlmClient:
 
     def complete(self, request: LlmRequest) -> LlmResponse:
         """Complete the request; raises LlmCircuitOpen without calling the provider when open."""
+        model = request.model or getattr(self.provider, "default_model", "") or self.provider.name
+        started = time.perf_counter()
+        try:
+            response = self._complete(request)
+        except LlmError as error:
+            seconds = None if isinstance(error, LlmCircuitOpen) else time.perf_counter() - started
+            metrics.record_llm_request(self.provider.name, model, outcome=llm_outcome(error), seconds=seconds)
+            raise
+        metrics.record_llm_request(
+            self.provider.name,
+            response.model or model,
+            outcome="ok",
+            seconds=time.perf_counter() - started,
+            tokens_in=response.tokens_in,
+            tokens_out=response.tokens_out,
+            cost_usd=float(response.cost_usd),
+        )
+        return response
+
+    def _complete(self, request: LlmRequest) -> LlmResponse:
         if self.breaker is None:
             return self.provider.complete(request)
         self.breaker.before_call()
@@ -46,6 +71,13 @@ class LlmClient:
         return response
 
 
+def llm_outcome(error: LlmError) -> str:
+    """The metrics outcome of a failed request: circuit_open, rate_limited or error."""
+    if isinstance(error, LlmCircuitOpen):
+        return "circuit_open"
+    return "rate_limited" if isinstance(error, LlmRateLimited) else "error"
+
+
 def provider_from_settings() -> LlmProvider:
     """The provider named by settings.LLM_PROVIDER (offline | groq | openai_compat)."""
     if settings.LLM_PROVIDER == "groq":
@@ -57,10 +89,10 @@ def provider_from_settings() -> LlmProvider:
 
 def breaker_for(provider_name: str) -> CircuitBreaker:
     """The shared (Redis) circuit breaker of a provider."""
-    from django_rq import get_connection  # django_rq needs configured settings at import time
+    from engine.redis import redis_connection  # django_rq needs configured settings at import time
 
     return CircuitBreaker(
-        get_connection("default"),
+        redis_connection(),
         provider_name,
         failure_threshold=BREAKER_FAILURE_THRESHOLD,
         cooldown_s=BREAKER_COOLDOWN_S,

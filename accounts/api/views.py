@@ -1,0 +1,106 @@
+"""Accounts API: session login/logout (throttled), the current user, own API tokens, users (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.api.serializers import (
+    ApiTokenSerializer,
+    LoginSerializer,
+    MeSerializer,
+    NewApiTokenSerializer,
+    UserSerializer,
+)
+from accounts.models import ApiToken
+from accounts.services import api_token_create, api_token_revoke, user_create, user_update
+
+
+class LoginView(APIView):
+    """Log in with username and password (a session cookie); throttled per client address."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=LoginSerializer, responses=MeSerializer)
+    def post(self, request: Request) -> Response:
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request._request, **serializer.validated_data)
+        if user is None:
+            raise AuthenticationFailed("Wrong username or password, or the account is disabled.")
+        login(request._request, user)
+        return Response(MeSerializer(user).data)
+
+
+class LogoutView(APIView):
+    """End the session."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """Who is calling: user, role and permissions."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(request.user).data)
+
+
+class ApiTokenViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet[ApiToken]
+):
+    """The caller's own API tokens: list, create (the key is returned once), revoke."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ApiTokenSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        return ApiToken.objects.filter(user_id=self.request.user.pk or 0)
+
+    @extend_schema(responses={201: NewApiTokenSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, key = api_token_create(user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        token.key = key  # type: ignore[attr-defined]
+        return Response(NewApiTokenSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: ApiToken) -> None:
+        api_token_revoke(token=instance)
+
+
+class UserViewSet(viewsets.ModelViewSet[User]):
+    """Users and their roles (admin only: needs the auth.*_user permissions)."""
+
+    queryset = get_user_model().objects.prefetch_related("groups").order_by("username")
+    serializer_class = UserSerializer
+    filterset_fields = ("is_active", "groups__name")
+
+    def perform_create(self, serializer: BaseSerializer[User]) -> None:
+        serializer.instance = user_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: BaseSerializer[User]) -> None:
+        assert serializer.instance is not None
+        serializer.instance = user_update(user=serializer.instance, **serializer.validated_data)

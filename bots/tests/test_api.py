@@ -1,0 +1,110 @@
+"""Bots API: validated JSON fields with named paths, write-only tokens, nested knowledge, enable/disable."""
+
+from __future__ import annotations
+
+from django.test import TestCase
+
+from accounts.roles import Role
+from accounts.tests.factories import role_client
+from bots.models import Bot
+from bots.tests.factories import BotFactory, StanceFactory
+
+TOKEN = "123456789:AAE-secret-token_value"
+
+
+class BotApiTest(TestCase):
+    """As an operator."""
+
+    def setUp(self) -> None:
+        self.api, _, _ = role_client(Role.OPERATOR)
+
+    def test_it_creates_a_bot_with_an_encrypted_write_only_token(self) -> None:
+        response = self.api.post("/api/bots/", {"name": "Kemal", "token": TOKEN, "persona": {"tone": "veteran"}})
+        self.assertEqual(response.status_code, 201, response.content)
+        body = response.json()
+        self.assertNotIn("token", body)
+        self.assertTrue(body["has_token"])
+        self.assertEqual(body["masked_token"], Bot.objects.get().masked_token)
+        self.assertNotIn("AAE-secret", response.content.decode())
+        self.assertEqual(body["persona"]["tone"], "veteran")
+        self.assertEqual(body["persona"]["risk_profile"], "medium")  # defaults filled in
+        self.assertEqual(Bot.objects.get().token, TOKEN)
+
+    def test_it_names_the_path_of_a_bad_persona_value(self) -> None:
+        response = self.api.post("/api/bots/", {"name": "X", "persona": {"risk_profile": "extreme"}}, format="json")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("persona.risk_profile: Input should be", response.json()["persona"][0])
+
+    def test_it_rejects_unknown_persona_keys_and_bad_speed_ranges(self) -> None:
+        bot = BotFactory.create()
+        response = self.api.patch(f"/api/bots/{bot.pk}/", {"persona": {"tonee": "x"}}, format="json")
+        self.assertIn("persona.tonee", response.json()["persona"][0])
+        response = self.api.patch(f"/api/bots/{bot.pk}/", {"speed": {"min_delay_s": 50, "max_delay_s": 5}})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("min_delay_s/max_delay_s", response.json()["speed"][0])
+
+    def test_it_rejects_a_malformed_or_taken_token_without_echoing_it(self) -> None:
+        BotFactory.create(token=TOKEN)
+        response = self.api.post("/api/bots/", {"name": "Y", "token": TOKEN})
+        self.assertEqual(response.json(), {"token": ["Another bot already uses this token."]})
+        response = self.api.post("/api/bots/", {"name": "Y", "token": "not-a-token-secret"})
+        self.assertEqual(response.status_code, 400)
+        self.assertNotIn("not-a-token-secret", response.content.decode())
+
+    def test_patch_keeps_the_token_unless_one_is_sent(self) -> None:
+        bot = BotFactory.create(token=TOKEN)
+        self.api.patch(f"/api/bots/{bot.pk}/", {"talkativeness": 0.9})
+        bot.refresh_from_db()
+        self.assertEqual(bot.token, TOKEN)
+        self.assertEqual(bot.talkativeness, 0.9)
+        self.api.patch(f"/api/bots/{bot.pk}/", {"token": ""})
+        bot.refresh_from_db()
+        self.assertFalse(bot.has_token)
+
+    def test_it_disables_and_enables_a_bot(self) -> None:
+        bot = BotFactory.create()
+        self.assertFalse(self.api.post(f"/api/bots/{bot.pk}/disable/").json()["is_enabled"])
+        self.assertTrue(self.api.post(f"/api/bots/{bot.pk}/enable/").json()["is_enabled"])
+
+    def test_it_paginates_and_filters(self) -> None:
+        BotFactory.create_batch(3)
+        BotFactory.create(is_enabled=False)
+        page = self.api.get("/api/bots/?limit=2").json()
+        self.assertEqual((page["count"], len(page["results"])), (4, 2))
+        self.assertIsNotNone(page["next"])
+        self.assertEqual(self.api.get("/api/bots/?is_enabled=false").json()["count"], 1)
+
+
+class BotKnowledgeApiTest(TestCase):
+    """Stances, holdings and memories nested under a bot."""
+
+    def setUp(self) -> None:
+        self.api, _, _ = role_client(Role.OPERATOR)
+        self.bot = BotFactory.create()
+
+    def test_it_lists_only_this_bots_stances(self) -> None:
+        StanceFactory.create(bot=self.bot)
+        StanceFactory.create()
+        self.assertEqual(self.api.get(f"/api/bots/{self.bot.pk}/stances/").json()["count"], 1)
+
+    def test_a_duplicate_topic_is_a_json_400(self) -> None:
+        StanceFactory.create(bot=self.bot, topic="XAUUSD")
+        data = {"topic": "XAUUSD", "stance": "x", "polarity": "bearish"}
+        response = self.api.post(f"/api/bots/{self.bot.pk}/stances/", data)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("already exists", str(response.json()))
+
+    def test_it_normalises_holding_symbols_and_names_a_bad_one(self) -> None:
+        url = f"/api/bots/{self.bot.pk}/holdings/"
+        response = self.api.post(url, {"symbol": "bist:akbnk", "size": "10", "average_price": "40"})
+        self.assertEqual(response.json()["symbol"], "BIST:AKBNK")
+        response = self.api.post(url, {"symbol": "??", "size": "10", "average_price": "40"})
+        self.assertIn("symbol", response.json())
+
+    def test_a_memory_needs_a_known_kind(self) -> None:
+        response = self.api.post(f"/api/bots/{self.bot.pk}/memories/", {"kind": "dream", "content": "x"})
+        self.assertIn("kind", response.json())
+
+    def test_creating_under_a_missing_bot_is_404(self) -> None:
+        response = self.api.post("/api/bots/999999/memories/", {"kind": "routine", "content": "x"})
+        self.assertEqual(response.status_code, 404)

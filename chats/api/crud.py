@@ -1,0 +1,138 @@
+"""Chats API: chats (+ pause/resume), their memberships, and messages (read-only, filterable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from chats.models import Chat, Membership, Message
+from chats.services import chat_create, chat_set_enabled, chat_update, membership_add, membership_update
+
+
+class ChatSerializer(serializers.ModelSerializer[Chat]):
+    """A chat; sandbox chats get a local telegram_chat_id when none is given."""
+
+    class Meta:
+        model = Chat
+        fields = (
+            "id", "transport", "telegram_chat_id", "title", "is_enabled", "topics", "language", "timezone",
+            "cadence", "created_at", "updated_at",
+        )  # fmt: skip
+        read_only_fields = ("created_at", "updated_at")
+        validators: list[Any] = []  # the service's full_clean checks uniqueness and transport rules
+
+
+class MembershipSerializer(serializers.ModelSerializer[Membership]):
+    """A bot in a chat; `disabled_reason` says why the engine disabled it."""
+
+    bot_name = serializers.CharField(source="bot.name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ("id", "chat", "bot", "bot_name", "is_enabled", "talkativeness", "disabled_reason", "created_at")
+        read_only_fields = ("chat", "disabled_reason", "created_at")
+        validators: list[Any] = []
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | QuerySet):
+            fields["bot"].read_only = True  # a membership moves to another bot by deleting it
+        return fields
+
+
+class MessageSerializer(serializers.ModelSerializer[Message]):
+    """A message from a bot (bot set) or a member (sender fields set)."""
+
+    speaker = serializers.CharField(source="speaker_label", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = (
+            "id", "chat", "bot", "speaker", "sender_user_id", "sender_username", "sender_name", "sender_is_bot",
+            "text", "telegram_message_id", "reply_to", "metadata", "created_at",
+        )  # fmt: skip
+        read_only_fields = fields
+
+
+class MessageFilter(django_filters.FilterSet):
+    """?chat=&bot=&since=&until= (ISO times)."""
+
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gt")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    from_member = django_filters.BooleanFilter(field_name="bot", lookup_expr="isnull", label="Sent by a member")
+
+    class Meta:
+        model = Message
+        fields = ("chat", "bot")
+
+
+class ChatViewSet(viewsets.ModelViewSet[Chat]):
+    """Chats; pause/resume switch proactive turns off and on."""
+
+    queryset = Chat.objects.all()
+    serializer_class = ChatSerializer
+    filterset_fields = ("transport", "is_enabled", "language")
+    action_permissions = {"pause": ["chats.change_chat"], "resume": ["chats.change_chat"]}
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Chat]) -> None:
+        serializer.instance = chat_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Chat]) -> None:
+        assert serializer.instance is not None
+        serializer.instance = chat_update(chat=serializer.instance, **serializer.validated_data)
+
+    @extend_schema(request=None, responses=ChatSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk: str) -> Response:
+        """No proactive turns in this chat until resumed (members still get replies)."""
+        return Response(self.get_serializer(chat_set_enabled(chat=self.get_object(), enabled=False)).data)
+
+    @extend_schema(request=None, responses=ChatSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str) -> Response:
+        """Resume proactive turns in this chat."""
+        return Response(self.get_serializer(chat_set_enabled(chat=self.get_object(), enabled=True)).data)
+
+
+CHAT_PK = OpenApiParameter("chat_pk", int, OpenApiParameter.PATH, description="The chat's id.")
+
+
+@extend_schema_view(
+    **{
+        name: extend_schema(parameters=[CHAT_PK])
+        for name in ("list", "create", "retrieve", "update", "partial_update", "destroy")
+    }
+)
+class MembershipViewSet(viewsets.ModelViewSet[Membership]):
+    """The bots of a chat, nested under /api/chats/<chat_pk>/memberships/."""
+
+    serializer_class = MembershipSerializer
+    queryset = Membership.objects.select_related("bot")
+    filterset_fields = ("is_enabled", "bot")
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        return super().get_queryset().filter(chat_id=self.kwargs.get("chat_pk", 0))
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Membership]) -> None:
+        chat = get_object_or_404(Chat, pk=self.kwargs["chat_pk"])
+        serializer.instance = membership_add(chat=chat, **serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Membership]) -> None:
+        assert serializer.instance is not None
+        serializer.instance = membership_update(membership=serializer.instance, **serializer.validated_data)
+
+
+class MessageViewSet(viewsets.ReadOnlyModelViewSet[Message]):
+    """Messages, oldest first; poll new ones with ?chat=<id>&since=<created_at of the last one>."""
+
+    queryset = Message.objects.select_related("bot")
+    serializer_class = MessageSerializer
+    filterset_class = MessageFilter

@@ -1,0 +1,90 @@
+"""Chats API: chats, pause/resume, memberships and the read-only message list with filters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.test import TestCase
+from django.utils import timezone
+
+from accounts.roles import Role
+from accounts.tests.factories import role_client
+from bots.tests.factories import BotFactory
+from chats.models import Chat, Message
+from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
+
+
+class ChatApiTest(TestCase):
+    """As an operator."""
+
+    def setUp(self) -> None:
+        self.api, _, _ = role_client(Role.OPERATOR)
+
+    def test_it_creates_a_sandbox_chat_with_a_local_id(self) -> None:
+        response = self.api.post("/api/chats/", {"title": "Kum havuzu"})
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertIsNotNone(response.json()["telegram_chat_id"])
+
+    def test_a_telegram_chat_needs_its_id(self) -> None:
+        response = self.api.post("/api/chats/", {"title": "Grup", "transport": "telegram"})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("telegram_chat_id", response.json())
+
+    def test_it_names_a_bad_timezone_and_topics(self) -> None:
+        response = self.api.post(
+            "/api/chats/", {"title": "x", "timezone": "Mars/Base", "topics": "BIST"}, format="json"
+        )
+        self.assertEqual(set(response.json()), {"timezone", "topics"})
+
+    def test_pause_and_resume(self) -> None:
+        chat = ChatFactory.create()
+        self.assertFalse(self.api.post(f"/api/chats/{chat.pk}/pause/").json()["is_enabled"])
+        self.assertFalse(Chat.objects.get().is_enabled)
+        self.assertTrue(self.api.post(f"/api/chats/{chat.pk}/resume/").json()["is_enabled"])
+
+
+class MembershipApiTest(TestCase):
+    """The bots of a chat."""
+
+    def setUp(self) -> None:
+        self.api, _, _ = role_client(Role.OPERATOR)
+        self.chat = ChatFactory.create()
+
+    def test_it_adds_a_bot_and_validates_talkativeness(self) -> None:
+        bot = BotFactory.create()
+        url = f"/api/chats/{self.chat.pk}/memberships/"
+        self.assertEqual(self.api.post(url, {"bot": bot.pk, "talkativeness": 3}).status_code, 400)
+        response = self.api.post(url, {"bot": bot.pk, "talkativeness": 0.8})
+        self.assertEqual(response.status_code, 201)
+        self.assertEqual(response.json()["bot_name"], bot.name)
+
+    def test_re_enabling_clears_the_disabled_reason(self) -> None:
+        membership = MembershipFactory.create(chat=self.chat, is_enabled=False, disabled_reason="bot was kicked")
+        url = f"/api/chats/{self.chat.pk}/memberships/{membership.pk}/"
+        self.assertEqual(self.api.get(url).json()["disabled_reason"], "bot was kicked")
+        self.assertEqual(self.api.patch(url, {"is_enabled": True}).json()["disabled_reason"], "")
+
+
+class MessageApiTest(TestCase):
+    """Messages are read-only and filterable by chat, bot and time."""
+
+    def setUp(self) -> None:
+        self.api, _, _ = role_client(Role.VIEWER)
+        self.chat = ChatFactory.create()
+
+    def test_it_filters_by_chat_bot_and_since(self) -> None:
+        bot = BotFactory.create()
+        old = MessageFactory.create(chat=self.chat)
+        Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=1))
+        MessageFactory.create(chat=self.chat, bot=bot, sender_name=bot.name)
+        MessageFactory.create()
+        self.assertEqual(self.api.get(f"/api/messages/?chat={self.chat.pk}").json()["count"], 2)
+        self.assertEqual(self.api.get(f"/api/messages/?bot={bot.pk}").json()["results"][0]["speaker"], bot.name)
+        since = (timezone.now() - timedelta(minutes=5)).isoformat()
+        response = self.api.get("/api/messages/", {"chat": str(self.chat.pk), "since": since})
+        self.assertEqual(response.json()["count"], 1)
+
+    def test_a_bad_filter_value_is_a_json_400_naming_it(self) -> None:
+        response = self.api.get("/api/messages/?since=yesterday")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("since", response.json())

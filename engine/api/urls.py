@@ -1,0 +1,20 @@
+"""Engine API routes: /api/settings/, /api/control/…, /api/turns/."""
+
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from engine.api import views
+
+router = SimpleRouter()
+router.register("turns", views.TurnViewSet, basename="turn")
+
+urlpatterns = [
+    path("settings/", views.SettingsView.as_view(), name="settings"),
+    path("control/", views.ControlView.as_view(), name="control"),
+    path("control/start/", views.StartView.as_view(), name="control-start"),
+    path("control/stop/", views.StopView.as_view(), name="control-stop"),
+    path("control/scale/", views.ScaleView.as_view(), name="control-scale"),
+    *router.urls,
+]

@@ -1,0 +1,233 @@
+"""Preflight: is everything the crowd needs reachable and configured? A typed report, one line per check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django_rq import get_connection
+from rq import Worker
+
+from bots.models import Bot
+from config.logging import redact
+from engine.clients.llm import LlmError, LlmRequest, client_from_settings
+from engine.clients.telegram import BotIdentity, TelegramClient, TelegramClientError, TelegramSession
+from engine.heartbeat import heartbeat_age_s
+
+QUEUES = ("high", "default", "low")
+# The cron tick records the heartbeat every 2 s, also while the simulation is stopped.
+HEARTBEAT_MAX_AGE_S = 60.0
+TELEGRAM_CONCURRENCY = 8
+
+
+class Status(StrEnum):
+    """A check's verdict; only `fail` makes the preflight fail."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: what was checked, its verdict and a one-line detail (never a secret)."""
+
+    name: str
+    status: Status
+    detail: str
+
+
+@dataclass
+class Report:
+    """Every check of one preflight run."""
+
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Check]:
+        """The checks that failed."""
+        return [check for check in self.checks if check.status == Status.FAIL]
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed (warnings allowed)."""
+        return not self.failed
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"ok": self.ok, "checks": [asdict(check) for check in self.checks]}
+
+
+def preflight_run(*, llm_call: bool = False) -> Report:
+    """Run every check; `llm_call` also makes one tiny completion through the configured LLM client."""
+    report = Report()
+    for name, check in _CHECKS:
+        report.checks.append(_guarded(name, check))
+    report.checks.append(_guarded("llm", lambda: check_llm(call=llm_call)))
+    report.checks.extend(check_bots())
+    return report
+
+
+def _guarded(name: str, check: Callable[[], Check]) -> Check:
+    """Run a check; an unexpected exception is a failure of that check, not of the whole preflight."""
+    try:
+        return check()
+    except Exception as error:  # noqa: BLE001 - any error means this check failed; the reason is reported
+        return Check(name, Status.FAIL, _clean(f"{type(error).__name__}: {error}"))
+
+
+def check_database() -> Check:
+    """The database answers SELECT 1."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return Check("database", Status.OK, f"{connection.vendor}: SELECT 1 answered")
+
+
+def check_migrations() -> Check:
+    """No migration is left unapplied."""
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if not plan:
+        return Check("migrations", Status.OK, "all migrations applied")
+    names = ", ".join(f"{m.app_label}.{m.name}" for m, _ in plan[:5]) + (" …" if len(plan) > 5 else "")
+    return Check("migrations", Status.FAIL, f"{len(plan)} unapplied (run `manage.py migrate`): {names}")
+
+
+def check_redis() -> Check:
+    """Redis answers PING."""
+    get_connection("default").ping()
+    return Check("redis", Status.OK, "PING answered")
+
+
+def check_heartbeat() -> Check:
+    """The cron process ticked recently."""
+    age = heartbeat_age_s()
+    if age is None:
+        return Check("cron heartbeat", Status.WARN, "no heartbeat yet: is `manage.py rqcron config.cron` running?")
+    if age > HEARTBEAT_MAX_AGE_S:
+        return Check("cron heartbeat", Status.WARN, f"stale: last tick {age:.0f} s ago")
+    return Check("cron heartbeat", Status.OK, f"last tick {age:.1f} s ago")
+
+
+def check_workers() -> Check:
+    """At least one RQ worker listens on every queue."""
+    workers = Worker.all(connection=get_connection("default"))
+    listened = {name for worker in workers for name in worker.queue_names()}
+    missing = [name for name in QUEUES if name not in listened]
+    if not workers:
+        return Check("workers", Status.WARN, "no RQ worker registered: turns will not be generated or sent")
+    if missing:
+        return Check("workers", Status.WARN, f"{len(workers)} worker(s), none on queue(s) {', '.join(missing)}")
+    return Check("workers", Status.OK, f"{len(workers)} worker(s) on {', '.join(QUEUES)}")
+
+
+_CHECKS: tuple[tuple[str, Callable[[], Check]], ...] = (
+    ("database", check_database),
+    ("migrations", check_migrations),
+    ("redis", check_redis),
+    ("cron heartbeat", check_heartbeat),
+    ("workers", check_workers),
+)
+
+
+def check_llm(*, call: bool = False) -> Check:
+    """The configured provider has what it needs; with `call`, one tiny real completion."""
+    provider = settings.LLM_PROVIDER
+    if provider == "groq" and not settings.GROQ_API_KEY:
+        return Check("llm", Status.FAIL, "groq: GROQ_API_KEY is not set")
+    if not call:
+        return Check("llm", Status.OK, _llm_config())
+    return _llm_call()
+
+
+def _llm_config() -> str:
+    provider = settings.LLM_PROVIDER
+    if provider == "offline":
+        return "offline provider (no key needed)"
+    if provider == "groq":
+        return f"groq: key set, model {settings.GROQ_MODEL} (not called; --llm-call makes one request)"
+    return (
+        f"openai_compat: {settings.OPENAI_COMPAT_BASE_URL}, model {settings.OPENAI_COMPAT_MODEL}"
+        " (not called; --llm-call makes one request)"
+    )
+
+
+def _llm_call() -> Check:
+    request = LlmRequest(messages=[{"role": "user", "content": "Reply with one word: ok"}], max_tokens=5, seed=1)
+    try:
+        response = client_from_settings().complete(request)
+    except LlmError as error:
+        return Check("llm", Status.FAIL, _clean(f"{settings.LLM_PROVIDER}: {type(error).__name__}: {error}"))
+    detail = f"{response.provider}: {response.model} answered in {response.latency_ms} ms"
+    return Check("llm", Status.OK, f"{detail} ({response.tokens_in}+{response.tokens_out} tokens)")
+
+
+# --- Telegram, per bot ---
+
+
+@dataclass(frozen=True)
+class _BotProbe:
+    """What preflight knows about one enabled bot with a token (the token stays in this process)."""
+
+    label: str
+    username: str
+    token: str
+
+
+def check_bots() -> list[Check]:
+    """getMe and getWebhookInfo for every enabled bot with a token; token-less bots are sandbox only."""
+    checks, probes = [], []
+    for bot in Bot.objects.filter(is_enabled=True).order_by("name", "id"):
+        label = f"bot {bot.name} [{bot.masked_token or 'no token'}]"
+        if bot.has_token:
+            probes.append(_BotProbe(label, bot.username, bot.token))
+        else:
+            checks.append(Check(label, Status.INFO, "sandbox only (no token)"))
+    with ThreadPoolExecutor(max_workers=TELEGRAM_CONCURRENCY, thread_name_prefix="preflight") as pool:
+        for pair in pool.map(_probe, probes):
+            checks.extend(pair)
+    return checks
+
+
+def _probe(probe: _BotProbe) -> list[Check]:
+    async def calls(session: TelegramSession) -> tuple[BotIdentity, dict[str, Any]]:
+        return await session.get_me(), await session.get_webhook_info()
+
+    client = TelegramClient(probe.token, timeout=settings.TELEGRAM_TIMEOUT_S)
+    try:
+        identity, webhook = client.run(calls)
+    except TelegramClientError as error:
+        detail = _clean(str(error), probe.token)
+        return [Check(f"{probe.label} getMe", Status.FAIL, detail)]
+    return [_identity_check(probe, identity), _webhook_check(probe, webhook)]
+
+
+def _identity_check(probe: _BotProbe, identity: BotIdentity) -> Check:
+    name = f"{probe.label} getMe"
+    if probe.username and identity.username.lower() != probe.username.lower():
+        return Check(name, Status.WARN, f"token belongs to @{identity.username}, stored username is @{probe.username}")
+    groups = "" if identity.can_join_groups else "; cannot join groups"
+    return Check(name, Status.OK, f"@{identity.username} (id {identity.id}){groups}")
+
+
+def _webhook_check(probe: _BotProbe, info: dict[str, Any]) -> Check:
+    name = f"{probe.label} webhook"
+    url, pending, error = info.get("url") or "", info.get("pending_update_count", 0), info.get("last_error_message")
+    where = f"url {url}" if url else "no webhook (polling)"
+    if error:
+        return Check(name, Status.WARN, _clean(f"{where}, {pending} pending, last error: {error}", probe.token))
+    return Check(name, Status.OK, _clean(f"{where}, {pending} pending", probe.token))
+
+
+def _clean(text: str, token: str = "") -> str:
+    """One line, with no token in it."""
+    if token:
+        text = text.replace(token, "[redacted-token]")
+    return " ".join(redact(text).split())
