@@ -7,6 +7,8 @@ from collections.abc import Callable
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_rq import get_connection
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from prometheus_client.exposition import choose_encoder
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAdminUser
@@ -68,6 +70,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(encoder(scrape_registry()), content_type=content_type)
 
 
+@extend_schema(
+    responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="Engine, LLM, Telegram and queue figures")}
+)
 @api_view(["GET"])
 @permission_classes([IsAdminUser])
 def summary(request: Request) -> Response:
