@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from bots.models import Bot, Holding, Memory, Stance
@@ -24,6 +25,7 @@ MEMORY_LIMIT = 3
 OWN_STATEMENTS_LIMIT = 3
 LENGTHS = ("short", "medium", "long")
 HEADLINE_REUSE_HOURS = 6
+REFRESH_COUNT, REFRESHED_AT = "membership_refresh_count", "membership_refreshed_at"
 
 
 @dataclass(frozen=True)
@@ -204,15 +206,30 @@ def _headline(context: TurnContext, config: dict[str, Any], rng: random.Random) 
     return (item.pk, item.title) if item is not None else (None, None)
 
 
+def with_refresh_state(turns: QuerySet[Turn]) -> QuerySet[Turn]:
+    """Turns annotated with their membership's persona-refresh state, saving `persona_refresh_due` a query."""
+    membership = Membership.objects.filter(chat_id=OuterRef("chat_id"), bot_id=OuterRef("bot_id"))
+    return turns.annotate(
+        **{
+            REFRESH_COUNT: Subquery(membership.values("messages_since_refresh")[:1]),
+            REFRESHED_AT: Subquery(membership.values("persona_refreshed_at")[:1]),
+        }
+    )
+
+
 def persona_refresh_due(turn: Turn, config: dict[str, Any]) -> bool:
     """Re-state the full persona every N messages or M minutes (state kept on the membership)."""
     if turn.kind == Turn.Kind.PRIORITY_REPLY:
         return True  # members always get the full persona
-    row = (
-        Membership.objects.filter(chat_id=turn.chat_id, bot_id=turn.bot_id)
-        .values_list("messages_since_refresh", "persona_refreshed_at")
-        .first()
-    )
+    row: tuple[int, datetime | None] | None
+    if hasattr(turn, REFRESH_COUNT):  # read with the turn (`with_refresh_state`)
+        row = (getattr(turn, REFRESH_COUNT), getattr(turn, REFRESHED_AT))
+    else:
+        row = (
+            Membership.objects.filter(chat_id=turn.chat_id, bot_id=turn.bot_id)
+            .values_list("messages_since_refresh", "persona_refreshed_at")
+            .first()
+        )
     if row is None or row[1] is None:
         return True
     stale = timezone.now() - row[1] >= timedelta(minutes=config["persona_refresh_minutes"])

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import random
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from chats.models import Membership, Message
@@ -94,21 +95,40 @@ def typing_duration_s(text: str, speed: dict[str, Any], *, scale: float, rng: ra
     return min(max(seconds, speed["min_typing_s"]), speed["max_typing_s"]) / scale
 
 
-def schedule_delivery(turn: Turn, *, config: dict[str, Any], rng: random.Random) -> datetime:
-    """Schedule typing actions every few seconds from the turn's due time, then the send itself."""
+@dataclass(frozen=True)
+class DeliveryPlan:
+    """When a ready turn starts typing, for how long, and when it is sent."""
+
+    start: datetime
+    typing_s: float
+    send_at: datetime
+
+
+def plan_delivery(turn: Turn, text: str, *, config: dict[str, Any], rng: random.Random) -> DeliveryPlan:
+    """Typing starts at the turn's due time (or now) and lasts as long as the bot needs to type `text`."""
     start = max(turn.due_at, timezone.now())
     typing = 0.0
     if turn.kind != Turn.Kind.REACTION:
-        typing = typing_duration_s(turn.text, turn.bot.speed, scale=config["scale_factor"], rng=rng)
-    send_at = start + timedelta(seconds=typing)
-    Turn.objects.filter(pk=turn.pk).update(send_at=send_at, next_run_at=send_at)
-    if config["typing_enabled"] and typing > 0:
+        typing = typing_duration_s(text, turn.bot.speed, scale=config["scale_factor"], rng=rng)
+    return DeliveryPlan(start, typing, start + timedelta(seconds=typing))
+
+
+def schedule_delivery(turn: Turn, *, config: dict[str, Any], rng: random.Random) -> datetime:
+    """Schedule typing actions every few seconds from the turn's due time, then the send itself."""
+    plan = plan_delivery(turn, turn.text, config=config, rng=rng)
+    Turn.objects.filter(pk=turn.pk).update(send_at=plan.send_at, next_run_at=plan.send_at)
+    enqueue_delivery(turn.pk, plan, config=config)
+    return plan.send_at
+
+
+def enqueue_delivery(turn_id: int, plan: DeliveryPlan, *, config: dict[str, Any]) -> None:
+    """Enqueue (after commit) the typing jobs and the send job of a plan whose send_at is already stored."""
+    if config["typing_enabled"] and plan.typing_s > 0:
         offset = 0.0
-        while offset < typing:
-            schedule("engine.jobs.send_typing", turn.pk, at=_at_or_now(start + timedelta(seconds=offset)))
+        while offset < plan.typing_s:
+            schedule("engine.jobs.send_typing", turn_id, at=_at_or_now(plan.start + timedelta(seconds=offset)))
             offset += TYPING_REFRESH_S
-    schedule("engine.jobs.send_turn", turn.pk, at=_at_or_now(send_at))
-    return send_at
+    schedule("engine.jobs.send_turn", turn_id, at=_at_or_now(plan.send_at))
 
 
 def _at_or_now(moment: datetime) -> datetime | None:
@@ -130,12 +150,15 @@ def send_typing(*, turn_id: int) -> bool:
 
 def send_turn(*, turn_id: int) -> str:
     """Send a ready turn within Telegram's limits (deferring, never dropping) and record the message."""
-    turn = Turn.objects.select_related("chat", "bot", "reply_to").filter(pk=turn_id).first()
+    # Whether the membership is still enabled is read with the turn (one query, not two).
+    enabled = Membership.objects.filter(chat_id=OuterRef("chat_id"), bot_id=OuterRef("bot_id"), is_enabled=True)
+    rows = Turn.objects.select_related("chat", "bot", "reply_to").annotate(member_enabled=Exists(enabled))
+    turn = rows.filter(pk=turn_id).first()
     if turn is None or turn.status != Turn.Status.READY:
         return "not_ready"
     if turn.next_run_at is not None:
         metrics.observe_lateness("send", (timezone.now() - turn.next_run_at).total_seconds())
-    if not Membership.objects.filter(chat_id=turn.chat_id, bot_id=turn.bot_id, is_enabled=True).exists():
+    if not getattr(turn, "member_enabled", False):
         _end(turn, Turn.Status.SKIPPED, "membership disabled before sending", from_status=Turn.Status.READY)
         return "skipped"
     wait = _pacing_wait(turn)
@@ -197,7 +220,12 @@ def record_sent(turn: Turn, sent: SentMessage | None) -> Message | None:
             )
         )
         if not turn_transition(
-            turn_id=turn.pk, from_status=Turn.Status.SENDING, to_status=Turn.Status.SENT, message=message, error=""
+            turn_id=turn.pk,
+            from_status=Turn.Status.SENDING,
+            to_status=Turn.Status.SENT,
+            turn_kind=turn.kind,
+            message=message,
+            error="",
         ):
             # The recovery sweep already gave up on this turn (marked unconfirmed): keep its verdict.
             transaction.set_rollback(True)
@@ -213,7 +241,9 @@ def _count_sent(turn: Turn) -> None:
 
 def _end(turn: Turn, status: str, error: str, *, from_status: str = Turn.Status.SENDING) -> bool:
     """Move the turn to a terminal status, if it is still in from_status."""
-    return turn_transition(turn_id=turn.pk, from_status=from_status, to_status=status, error=error[:2000])
+    return turn_transition(
+        turn_id=turn.pk, from_status=from_status, to_status=status, turn_kind=turn.kind, error=error[:2000]
+    )
 
 
 def _metadata(turn: Turn) -> dict[str, Any]:

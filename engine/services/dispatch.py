@@ -13,6 +13,9 @@ from rq import Queue
 from engine.redis import redis_connection
 
 HIGH, DEFAULT = "high", "default"
+# A pipeline job's outcome lives on its Turn row, never in RQ: a finished job is deleted at once
+# instead of storing its result, adding it to the finished registry and expiring it later.
+RESULT_TTL = 0
 
 
 def _queue(name: str) -> Queue:
@@ -31,7 +34,12 @@ def enqueue_generation(turn_ids: list[int], *, queue: str = DEFAULT) -> None:
 
     def enqueue() -> None:
         target = _queue(queue)
-        target.enqueue_many([Queue.prepare_data("engine.jobs.generate_turn", args=(turn_id,)) for turn_id in turn_ids])
+        target.enqueue_many(
+            [
+                Queue.prepare_data("engine.jobs.generate_turn", args=(turn_id,), result_ttl=RESULT_TTL)
+                for turn_id in turn_ids
+            ]
+        )
 
     _after_commit(enqueue)
 
@@ -42,8 +50,8 @@ def schedule(func: str, *args: Any, at: datetime | None, queue: str = HIGH) -> N
     def enqueue() -> None:
         target = _queue(queue)
         if at is None:
-            target.enqueue(func, *args)
+            target.enqueue(func, *args, result_ttl=RESULT_TTL)
         else:
-            target.enqueue_at(at, func, *args)
+            target.enqueue_at(at, func, *args, result_ttl=RESULT_TTL)
 
     _after_commit(enqueue)

@@ -30,8 +30,8 @@ from engine.clients.llm.base import (
 from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services import budget, postprocess, prompts
-from engine.services.context import TurnContext, build_context
-from engine.services.delivery import schedule_delivery
+from engine.services.context import TurnContext, build_context, with_refresh_state
+from engine.services.delivery import enqueue_delivery, plan_delivery
 from engine.services.dispatch import schedule
 from engine.services.turns import turn_transition
 from monitoring import metrics
@@ -86,12 +86,12 @@ def generate_turn(*, turn_id: int, llm: LlmClient | None = None) -> str:
     """Claim a planned turn and carry it to `ready` (or skipped/failed); returns the outcome."""
     if not turn_transition(turn_id=turn_id, from_status=Turn.Status.PLANNED, to_status=Turn.Status.GENERATING):
         return "not_claimed"
-    turn = Turn.objects.select_related("chat", "bot", "reply_to", "reply_to__bot").get(pk=turn_id)
+    turn = with_refresh_state(Turn.objects.select_related("chat", "bot", "reply_to", "reply_to__bot")).get(pk=turn_id)
     if turn.next_run_at is not None:
         metrics.observe_lateness("generate", (timezone.now() - turn.next_run_at).total_seconds())
     config, rng = settings_all(), random.Random(turn.pk)
     if turn.kind == Turn.Kind.REACTION:
-        return _react(turn, rng)
+        return _react(turn, rng, config)
     context = build_context(turn, config=config, rng=rng)
     usage = Usage()
     try:
@@ -102,7 +102,7 @@ def generate_turn(*, turn_id: int, llm: LlmClient | None = None) -> str:
         return _retry_later(turn, error, usage)
     except Rejected as error:
         return _finish(turn, Turn.Status.SKIPPED, error=str(error), usage=usage)
-    return _ready(turn, context, text, usage, rng)
+    return _ready(turn, context, text, usage, rng, config)
 
 
 def generate_priority_batch(*, turn_id: int, llm: LlmClient | None = None) -> dict[str, str]:
@@ -194,22 +194,27 @@ def recent_bot_texts(context: TurnContext, config: dict[str, Any]) -> list[str]:
     return list(rows.order_by("-created_at").values_list("text", flat=True)[:DEDUP_SCAN_LIMIT])
 
 
-def _ready(turn: Turn, context: TurnContext, text: str, usage: Usage, rng: random.Random) -> str:
+def _ready(
+    turn: Turn, context: TurnContext, text: str, usage: Usage, rng: random.Random, config: dict[str, Any]
+) -> str:
     text = postprocess.humanize(text, persona=context.persona, emotion=context.emotion, rng=rng)
     text = postprocess.cap_length(postprocess.add_mention(text, context.mention), context.length)
     inputs = _inputs_summary(context, usage)
+    # The send time is stored with the status change (one UPDATE); the jobs are enqueued after commit.
+    plan = plan_delivery(turn, text, config=config, rng=rng)
     fields = _usage_fields(usage) | {"text": text, "inputs": inputs, "reply_to": context.target}
+    fields |= {"send_at": plan.send_at, "next_run_at": plan.send_at}
     if not turn_transition(turn_id=turn.pk, from_status=Turn.Status.GENERATING, to_status=Turn.Status.READY, **fields):
         return "lost_claim"
-    Memory.objects.filter(pk__in=inputs["memories"]).update(
-        usage_count=F("usage_count") + 1, last_used_at=timezone.now()
-    )
-    turn.refresh_from_db()
-    schedule_delivery(turn, config=settings_all(), rng=rng)
+    if inputs["memories"]:
+        Memory.objects.filter(pk__in=inputs["memories"]).update(
+            usage_count=F("usage_count") + 1, last_used_at=timezone.now()
+        )
+    enqueue_delivery(turn.pk, plan, config=config)
     return "ready"
 
 
-def _react(turn: Turn, rng: random.Random) -> str:
+def _react(turn: Turn, rng: random.Random, config: dict[str, Any]) -> str:
     polarity = "neutral"
     stance = turn.bot.stances.order_by("-confidence").values_list("polarity", flat=True).first()
     if stance:
@@ -217,9 +222,16 @@ def _react(turn: Turn, rng: random.Random) -> str:
     emoji = rng.choice(REACTIONS[polarity]).value
     if turn.reply_to is None or turn.reply_to.telegram_message_id is None:
         return _finish(turn, Turn.Status.SKIPPED, error="nothing to react to", usage=Usage())
-    turn_transition(turn_id=turn.pk, from_status=Turn.Status.GENERATING, to_status=Turn.Status.READY, text=emoji)
-    turn.refresh_from_db()
-    schedule_delivery(turn, config=settings_all(), rng=rng)
+    plan = plan_delivery(turn, emoji, config=config, rng=rng)
+    turn_transition(
+        turn_id=turn.pk,
+        from_status=Turn.Status.GENERATING,
+        to_status=Turn.Status.READY,
+        text=emoji,
+        send_at=plan.send_at,
+        next_run_at=plan.send_at,
+    )
+    enqueue_delivery(turn.pk, plan, config=config)
     return "ready"
 
 
@@ -243,6 +255,7 @@ def _finish(turn: Turn, status: str, *, error: str, usage: Usage) -> str:
         turn_id=turn.pk,
         from_status=Turn.Status.GENERATING,
         to_status=status,
+        turn_kind=turn.kind,
         error=error[:2000],
         **_usage_fields(usage),
     )

@@ -148,3 +148,20 @@ def test_the_offline_provider_writes_in_character() -> None:
     assert turn.text
     assert turn.llm_calls == 1
     assert turn.cost_usd == 0
+
+
+def test_a_ready_turn_has_its_send_time_and_delivery_jobs_keep_no_result(fake_llm: FakeLlmServer) -> None:
+    import django_rq
+    from rq.job import Job
+
+    fake_llm.queue_replies("Bence BIST bu hafta yatay seyreder, bilançoları bekliyorum.")
+    turn = planned_turn()
+    assert generate_turn(turn_id=turn.pk, llm=groq(fake_llm)) == "ready"
+    turn.refresh_from_db()
+    assert turn.send_at is not None
+    assert (turn.status, turn.next_run_at) == (Turn.Status.READY, turn.send_at)
+    queue = django_rq.get_queue("high")
+    job_ids = [*queue.job_ids, *queue.scheduled_job_registry.get_job_ids()]
+    jobs = [Job.fetch(job_id, connection=queue.connection) for job_id in job_ids]
+    assert "engine.jobs.send_turn" in {job.func_name for job in jobs}
+    assert {job.result_ttl for job in jobs} == {0}
