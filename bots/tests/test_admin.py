@@ -6,14 +6,13 @@ import json
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth import get_user_model
-from django.test import TestCase
 from django.urls import reverse
 
 from bots.models import Bot
 from bots.schemas import emotion_default, persona_default, speed_default
 from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceFactory
 from chats.tests.factories import MembershipFactory
+from config.testing.admin import AdminTestCase
 
 TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345"
 MASKED = "1234…2345"
@@ -39,19 +38,6 @@ def bot_form_data(**overrides: Any) -> dict[str, Any]:
         data[f"{prefix}-MAX_NUM_FORMS"] = "1000"
     data.update(overrides)
     return data
-
-
-class AdminTestCase(TestCase):
-    """Logged in as a superuser."""
-
-    def setUp(self) -> None:
-        user = get_user_model().objects.create_superuser("admin", "admin@example.com", "password")
-        self.client.force_login(user)
-
-    def get_ok(self, url: str) -> str:
-        response = self.client.get(url)
-        self.assertEqual(response.status_code, 200, url)
-        return response.content.decode()
 
 
 class BotAdminPagesTest(AdminTestCase):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import connection
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bots.tests.factories import BotFactory
 from chats.models import Chat, Message
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
+from config.testing.admin import AdminTestCase
 
 
 def chat_form_data(**overrides: Any) -> dict[str, Any]:
@@ -33,19 +32,6 @@ def chat_form_data(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-class AdminTestCase(TestCase):
-    """Logged in as a superuser."""
-
-    def setUp(self) -> None:
-        user = get_user_model().objects.create_superuser("admin", "admin@example.com", "password")
-        self.client.force_login(user)
-
-    def get_ok(self, url: str) -> str:
-        response = self.client.get(url)
-        self.assertEqual(response.status_code, 200, url)
-        return response.content.decode()
 
 
 class ChatAdminPagesTest(AdminTestCase):

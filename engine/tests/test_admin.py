@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.db import connection
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bots.tests.factories import BotFactory
 from chats.tests.factories import ChatFactory
+from config.testing.admin import AdminTestCase
 from engine.models import Setting, Turn
 from engine.tests.factories import TurnFactory
-
-
-class AdminTestCase(TestCase):
-    """Logged in as a superuser."""
-
-    def setUp(self) -> None:
-        user = get_user_model().objects.create_superuser("admin", "admin@example.com", "password")
-        self.client.force_login(user)
-
-    def get_ok(self, url: str) -> str:
-        response = self.client.get(url)
-        self.assertEqual(response.status_code, 200, url)
-        return response.content.decode()
 
 
 class TurnAdminTest(AdminTestCase):
