@@ -27,7 +27,7 @@ def _answers(socket_path: Path) -> bool:
         return False
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Linux: the kernel sends SIGTERM to the server when its parent dies, even by SIGKILL,
     # so a crashed command never leaves an orphan redis-server behind.
     with contextlib.suppress(OSError, AttributeError):
@@ -76,7 +76,9 @@ class EmbeddedRedis:
                 str(self.directory / "redis.log"),
             ],
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            # Its own session: a terminal's Ctrl-C must not stop Redis before the processes using it.
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         atexit.register(self.stop)
         self._wait_until_ready()

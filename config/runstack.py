@@ -6,6 +6,7 @@ Usage: python -m config.runstack [--port 8000]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -14,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from config.embedded_redis import EmbeddedRedis
+from config.embedded_redis import EmbeddedRedis, die_with_parent
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
@@ -46,16 +47,30 @@ def _reset_metrics(env: dict[str, str]) -> None:
 
 
 def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each child's whole process group (RQ's scheduler is a fork of the worker), wait, then SIGKILL."""
     for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        _signal_group(child.pid, signal.SIGTERM)
     deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_group_alive(child.pid) for child in children.values()):
+        for child in children.values():
+            child.poll()
+        time.sleep(0.1)
     for child in children.values():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        _signal_group(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -69,7 +84,12 @@ def main() -> int:
     env = dict(os.environ)
     redis_server = _start_redis(env)
     _reset_metrics(env)
-    children = {name: subprocess.Popen(cmd, env=env) for name, cmd in _processes(args.port).items()}
+    # Each child in its own session: Ctrl-C reaches only this runner, which stops them in order (and
+    # Redis last); the kernel still ends them if the runner itself dies.
+    children = {
+        name: subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=die_with_parent)
+        for name, cmd in _processes(args.port).items()
+    }
     signal.signal(signal.SIGTERM, _interrupt)
     print(
         f"\n  Piyasa is running: http://127.0.0.1:{args.port}/admin/  (Ctrl-C stops everything)\n"

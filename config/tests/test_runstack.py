@@ -34,17 +34,15 @@ def _alive(pid: int) -> bool:
 
 
 class RunstackTests(SimpleTestCase):
-    def test_it_starts_everything_and_ctrl_c_stops_everything(self) -> None:
+    def start_stack(self) -> tuple[subprocess.Popen[str], set[int]]:
         env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
-        var_dir = Path(self.enterContext(tempfile.TemporaryDirectory()))
-        env["PIYASA_VAR_DIR"] = str(var_dir)
-        port = _free_port()
+        env["PIYASA_VAR_DIR"] = self.enterContext(tempfile.TemporaryDirectory())
         stack = subprocess.Popen(
-            [sys.executable, "-m", "config.runstack", "--port", str(port)],
+            [sys.executable, "-m", "config.runstack", "--port", str(_free_port())],
             cwd=BASE_DIR,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             text=True,
         )
         deadline, started = time.monotonic() + 30, set()
@@ -54,10 +52,24 @@ class RunstackTests(SimpleTestCase):
                 break
             time.sleep(0.2)
         self.assertGreaterEqual(len(started), 5, "embedded Redis, web, worker, cron and the chat tail")
-        self.assertTrue((var_dir / "redis" / "redis.sock").exists())
+        self.assertTrue((Path(env["PIYASA_VAR_DIR"]) / "redis" / "redis.sock").exists())
+        return stack, started
+
+    def assert_all_gone(self, pids: set[int]) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+            time.sleep(0.1)
+        self.assertEqual([pid for pid in pids if _alive(pid)], [], "no process outlives make run")
+
+    def test_it_starts_everything_and_ctrl_c_stops_everything(self) -> None:
+        stack, started = self.start_stack()
         stack.send_signal(signal.SIGINT)
         stack.wait(timeout=30)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(pid) for pid in started):
-            time.sleep(0.1)
-        self.assertEqual([pid for pid in started if _alive(pid)], [], "no process outlives make run")
+        self.assertEqual(stack.returncode, 0)
+        self.assert_all_gone(started)
+
+    def test_nothing_survives_the_runner_being_killed(self) -> None:
+        stack, started = self.start_stack()
+        stack.send_signal(signal.SIGKILL)
+        stack.wait(timeout=10)
+        self.assert_all_gone(started)
