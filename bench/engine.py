@@ -39,16 +39,6 @@ DB_NAME = os.environ.get("BENCH_DB_NAME", "piyasa_bench")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 REDIS_PORT = ":" + REDIS_URL.rsplit(":", 1)[-1].split("/", 1)[0]  # only our server, not embedded test ones
-FAST_SPEED: dict[str, Any] = {
-    "base_delay_s": 0,
-    "delay_multiplier": 1,
-    "jitter_s": [0, 0],
-    "min_delay_s": 0,
-    "max_delay_s": 0.2,
-    "typing_cps": [30, 30],
-    "min_typing_s": 0.2,
-    "max_typing_s": 0.4,
-}
 CADENCE = 3.0  # messages per minute per chat
 BOTS_PER_CHAT = 3
 LATENESS_TARGET_S = 2.0
@@ -165,6 +155,19 @@ def create_database() -> str:
     return f"{PG_URL}/{DB_NAME}"
 
 
+def teardown(*, created_db: bool) -> None:
+    """Stop every process a run started, flush its Redis database, drop its database."""
+    _stop(list(_started))
+    try:
+        from django_rq import get_connection
+
+        get_connection("high").flushdb()
+    except Exception:  # noqa: BLE001 - Django may not be set up
+        pass
+    if created_db:
+        drop_database()
+
+
 def drop_database() -> None:
     import psycopg2
 
@@ -226,6 +229,7 @@ def build_crowd(*, chats: int, bots_per_chat: int, extra_bots: int = 0, history:
     from bench.fakes import bench_token
     from bots.models import Bot, Holding, Memory, Stance
     from chats.models import Chat, Membership, Message
+    from engine.tests.pipeline import FAST_SPEED  # the same fast speed profile as the pipeline tests
 
     zone = daytime_zone()
     total = chats * bots_per_chat + extra_bots
@@ -1130,15 +1134,7 @@ def main(argv: list[str] | None = None) -> int:
             write_report(Path(args.output), report)
         return 0
     finally:
-        _stop(list(_started))
-        try:
-            from django_rq import get_connection
-
-            get_connection("high").flushdb()
-        except Exception:  # noqa: BLE001 - Django may not be set up
-            pass
-        if created_db:
-            drop_database()
+        teardown(created_db=created_db)
 
 
 if __name__ == "__main__":

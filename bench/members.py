@@ -55,14 +55,12 @@ from bench.engine import (
     PYTHON,
     ROOT,
     _spawn,
-    _started,
     _stop,
     _wait_for_workers,
     auto_workers,
     build_crowd,
     configure,
     create_database,
-    drop_database,
     engine_env,
     fmt,
     machine_facts,
@@ -71,6 +69,7 @@ from bench.engine import (
     seed_next_at,
     start_fakes,
     summary,
+    teardown,
 )
 
 SECTION_TITLE = "## Members: mention → reply ready"
@@ -600,15 +599,7 @@ def main(argv: list[str] | None = None) -> int:
             write_section(Path(args.output), report)
         return 0
     finally:
-        _stop(list(_started))
-        try:
-            from django_rq import get_connection
-
-            get_connection("high").flushdb()
-        except Exception:  # noqa: BLE001 - Django may not be set up
-            pass
-        if created_db:
-            drop_database()
+        teardown(created_db=created_db)
 
 
 if __name__ == "__main__":
