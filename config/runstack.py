@@ -92,7 +92,8 @@ def main() -> int:
     }
     signal.signal(signal.SIGTERM, _interrupt)
     print(
-        f"\n  Piyasa is running: http://127.0.0.1:{args.port}/admin/  (Ctrl-C stops everything)\n"
+        f"\n  Piyasa is running: http://127.0.0.1:{args.port}/  (Ctrl-C stops everything)\n"
+        "  Log in as admin with the password in var/admin_password (printed above on the first run).\n"
         "  The demo crowd's messages appear below as they are sent.\n",
         flush=True,
     )

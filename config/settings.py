@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "engine",
     "accounts",
     "monitoring",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -180,7 +181,11 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-LOGIN_URL = "admin:login"
+LOGIN_URL = "dashboard:login"
+LOGIN_REDIRECT_URL = "dashboard:overview"
+LOGOUT_REDIRECT_URL = "dashboard:login"
+# Every dashboard open polls the summary; computing it once per few seconds serves them all (0 = no cache).
+METRICS_SUMMARY_CACHE_S = env.int("METRICS_SUMMARY_CACHE_S", default=0 if TESTING else 2)
 
 # --- Security (production) ---
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None

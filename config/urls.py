@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/", include("config.api")),
     # /metrics is monitoring's own view: it merges every process's multiprocess files (docs/architecture.md).
     path("", include("monitoring.urls")),
+    path("", include("dashboard.urls")),
 ]

@@ -84,6 +84,10 @@ class Turn(models.Model):
             models.Index(fields=["status", "due_at"], name="turn_status_due"),
             models.Index(fields=["chat", "status"], name="turn_chat_status"),
             models.Index(fields=["bot", "-created_at"], name="turn_bot_recent"),
+            # The turns explorer (newest first) and the dashboard's per-minute series.
+            models.Index(fields=["-created_at"], name="turn_recent"),
+            models.Index(fields=["ready_at"], name="turn_ready_at"),
+            models.Index(fields=["finished_at"], name="turn_finished_at"),
         ]
 
     def __str__(self) -> str:

@@ -8,5 +8,5 @@ urlpatterns = [
     path("health/live", views.live, name="health-live"),
     path("health/ready", views.ready, name="health-ready"),
     path("metrics", views.metrics, name="metrics"),
-    path("api/metrics/summary", views.summary, name="metrics-summary"),
+    path("api/metrics/summary", views.SummaryView.as_view(), name="metrics-summary"),
 ]

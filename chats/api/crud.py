@@ -131,7 +131,11 @@ class MembershipViewSet(viewsets.ModelViewSet[Membership]):
 
 
 class MessageViewSet(viewsets.ReadOnlyModelViewSet[Message]):
-    """Messages, oldest first; poll new ones with ?chat=<id>&since=<created_at of the last one>."""
+    """Messages, oldest first; poll new ones with ?chat=<id>&since=<created_at of the last one, minus a few s>.
+
+    The overlap matters: a message can commit a moment after a later-created one, so pollers keep a few
+    seconds of overlap and drop the ids they already have (the live chat view does).
+    """
 
     queryset = Message.objects.select_related("bot")
     serializer_class = MessageSerializer

@@ -7,14 +7,18 @@ from unittest import mock
 import django_rq
 import redis
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import TestCase, override_settings
 
+from accounts.roles import Role
+from accounts.services import api_user_create
 from bots.services import bot_create
 from chats.services import chat_create, membership_add
 from engine.clients.llm import breaker_for
 from engine.heartbeat import HEARTBEAT_KEY, heartbeat_record
 from engine.services import limits, settings_update
 from monitoring import collectors, metrics
+from monitoring.selectors import SUMMARY_CACHE_KEY
 from monitoring.tests.scrape import scrape, value
 
 
@@ -59,7 +63,7 @@ class HealthTests(RedisTestCase):
 
     def test_readiness_fails_when_redis_is_down(self) -> None:
         heartbeat_record()
-        with mock.patch("monitoring.views.get_connection", return_value=_unreachable_redis()):
+        with mock.patch("monitoring.health.get_connection", return_value=_unreachable_redis()):
             response = self.client.get("/health/ready")
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.json()["checks"]["redis"], "error: ConnectionError")
@@ -137,13 +141,17 @@ class SummaryTests(RedisTestCase):
         super().setUp()
         self.user_model = get_user_model()
 
-    def test_it_requires_a_staff_login(self) -> None:
+    def login(self, role: Role) -> None:
+        user, _ = api_user_create(username=f"{role.value}-user", role=role)
+        self.client.force_login(user)
+
+    def test_it_requires_a_user_with_a_role(self) -> None:
         self.assertIn(self.client.get("/api/metrics/summary").status_code, (401, 403))
-        self.client.force_login(self.user_model.objects.create_user("member", password="x"))
+        self.client.force_login(self.user_model.objects.create_user("member", password="x", is_staff=True))
         self.assertEqual(self.client.get("/api/metrics/summary").status_code, 403)
 
-    def test_staff_get_the_dashboard_figures(self) -> None:
-        self.client.force_login(self.user_model.objects.create_user("operator", password="x", is_staff=True))
+    def test_viewers_get_the_dashboard_figures(self) -> None:
+        self.login(Role.VIEWER)
         heartbeat_record()
         before = self.client.get("/api/metrics/summary").json()
         metrics.record_turn_outcome("reply", "sent")
@@ -157,3 +165,35 @@ class SummaryTests(RedisTestCase):
         self.assertEqual(set(after["queues"]), {"high", "default", "low"})
         self.assertLess(after["engine"]["heartbeat_age_s"], 5)
         self.assertEqual(after["collector_errors"], 0)
+
+    def test_it_reports_the_health_of_every_part(self) -> None:
+        self.login(Role.VIEWER)
+        heartbeat_record()
+        health = self.client.get("/api/metrics/summary").json()["health"]
+        self.assertEqual(set(health), {"database", "redis", "workers", "cron", "llm", "telegram"})
+        self.assertEqual((health["database"], health["redis"], health["cron"]), ("ok", "ok", "ok"))
+        self.assertEqual(health["workers"], "error: no worker running")  # none in this test
+        self.assertEqual(health["llm"], "ok (offline)")
+
+    @override_settings(LLM_PROVIDER="groq")
+    def test_an_open_llm_circuit_is_an_error(self) -> None:
+        self.login(Role.VIEWER)
+        breaker = breaker_for("groq")
+        for _ in range(10):
+            breaker.record_failure()
+        self.assertEqual(self.client.get("/api/metrics/summary").json()["health"]["llm"], "error: groq circuit open")
+
+    def test_a_telegram_backoff_is_a_warning(self) -> None:
+        self.login(Role.VIEWER)
+        limits.backoff_set("tg:bot:7", 30)
+        telegram = self.client.get("/api/metrics/summary").json()["health"]["telegram"]
+        self.assertRegex(telegram, r"^warning: a bot is backing off for (29|30) s \(429\)$")
+
+    @override_settings(METRICS_SUMMARY_CACHE_S=30)
+    def test_viewers_share_one_summary_for_a_few_seconds(self) -> None:
+        self.login(Role.VIEWER)
+        first = self.client.get("/api/metrics/summary").json()
+        metrics.record_turn_outcome("reply", "sent")
+        self.assertEqual(self.client.get("/api/metrics/summary").json(), first)
+        cache.delete(SUMMARY_CACHE_KEY)
+        self.assertEqual(self.client.get("/api/metrics/summary").json()["turns"]["sent"], first["turns"]["sent"] + 1)

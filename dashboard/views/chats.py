@@ -1,0 +1,61 @@
+"""Chats: the list, and the live chat view (polls the messages API; sandbox chats let the operator post)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
+from django.views.generic import DetailView, ListView
+
+from chats.models import Chat, Message
+from chats.services import chat_set_enabled
+from dashboard.forms import MemberPostForm
+from dashboard.views.access import RoleRequiredMixin
+
+LIVE_INITIAL_MESSAGES = 50
+
+
+class ChatListView(RoleRequiredMixin, ListView):
+    """Every chat with its bots, message count and last activity."""
+
+    template_name = "dashboard/chat_list.html"
+    permission_required = "chats.view_chat"
+    context_object_name = "chats"
+
+    def get_queryset(self) -> QuerySet[Chat]:
+        return Chat.objects.annotate(
+            bot_count=Count("memberships", filter=Q(memberships__is_enabled=True), distinct=True),
+            last_message_at=Max("messages__created_at"),
+        )
+
+
+class ChatLiveView(RoleRequiredMixin, DetailView):
+    """A chat as it happens: the latest messages, then new ones as they arrive, without reloading."""
+
+    template_name = "dashboard/chat_live.html"
+    permission_required = "chats.view_chat"
+    model = Chat
+    context_object_name = "chat"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        latest = Message.objects.filter(chat=self.object).select_related("bot", "reply_to", "reply_to__bot")
+        context["chat_messages"] = list(reversed(latest.order_by("-created_at", "-id")[:LIVE_INITIAL_MESSAGES]))
+        context["memberships"] = self.object.memberships.select_related("bot").order_by("bot__name")
+        context["can_post"] = self.object.is_sandbox and self.user_may("chats.add_message")
+        context["can_change"] = self.user_may("chats.change_chat")
+        context["post_form"] = MemberPostForm()
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """Pause or resume the chat (the member post goes through the API from the page's script)."""
+        if not self.user_may("chats.change_chat"):
+            return self.handle_no_permission()
+        chat = self.get_object()
+        enabled = request.POST.get("action") == "resume"
+        chat_set_enabled(chat=chat, enabled=enabled)
+        messages.success(request, f"{chat.title}: {'resumed' if enabled else 'paused'}.")
+        return redirect("dashboard:chat-live", pk=chat.pk)
