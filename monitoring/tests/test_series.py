@@ -21,11 +21,11 @@ def _at(minutes_ago: float) -> dt.datetime:
 
 class ActivitySeriesTests(TestCase):
     def setUp(self) -> None:
-        self.chat = ChatFactory()
-        self.bot = BotFactory()
+        self.chat = ChatFactory.create()
+        self.bot = BotFactory.create()
 
     def message(self, *, minutes_ago: float, bot: bool) -> None:
-        message = MessageFactory(chat=self.chat, bot=self.bot if bot else None)
+        message = MessageFactory.create(chat=self.chat, bot=self.bot if bot else None)
         Message.objects.filter(pk=message.pk).update(created_at=_at(minutes_ago))
 
     def test_it_counts_bot_and_member_messages_per_minute_oldest_first(self) -> None:
@@ -42,11 +42,11 @@ class ActivitySeriesTests(TestCase):
 
     def test_it_averages_llm_latency_and_sums_tokens_of_generated_turns(self) -> None:
         for latency, tokens_in in ((400, 100), (600, 300)):
-            TurnFactory(
+            TurnFactory.create(
                 chat=self.chat, bot=self.bot, status=Turn.Status.READY, ready_at=_at(0.1), llm_calls=1,
                 llm_latency_ms=latency, tokens_in=tokens_in, tokens_out=20,
             )  # fmt: skip
-        TurnFactory(chat=self.chat, bot=self.bot, status=Turn.Status.READY, ready_at=_at(0.1), llm_calls=0)
+        TurnFactory.create(chat=self.chat, bot=self.bot, status=Turn.Status.READY, ready_at=_at(0.1), llm_calls=0)
         series = activity_series(minutes=2, now=NOW)
         self.assertEqual(series["llm_latency_ms_avg"], [None, 500.0])
         self.assertEqual(series["llm_latency_ms_max"], [None, 600])
@@ -54,8 +54,8 @@ class ActivitySeriesTests(TestCase):
         self.assertEqual(series["tokens_completion"], [0, 40])
 
     def test_it_counts_failed_turns_by_the_minute_they_failed(self) -> None:
-        TurnFactory(chat=self.chat, bot=self.bot, status=Turn.Status.FAILED, finished_at=_at(1.2))
-        TurnFactory(chat=self.chat, bot=self.bot, status=Turn.Status.SENT, finished_at=_at(1.2))
+        TurnFactory.create(chat=self.chat, bot=self.bot, status=Turn.Status.FAILED, finished_at=_at(1.2))
+        TurnFactory.create(chat=self.chat, bot=self.bot, status=Turn.Status.SENT, finished_at=_at(1.2))
         self.assertEqual(activity_series(minutes=2, now=NOW)["failed_turns"], [1, 0])
 
     def test_it_uses_the_current_time_by_default(self) -> None:

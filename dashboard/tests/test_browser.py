@@ -1,0 +1,145 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright against a live server.
+
+The engine runs in the test's thread (tick + an in-process RQ worker), the pages in chromium poll the
+live server exactly as an operator's browser would. Screenshots of each page go to build/browser/.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from pytest_django.live_server_helper import LiveServer
+
+from accounts.roles import Role
+from accounts.services import api_user_create
+from bots.models import Bot
+from chats.models import Chat, Message
+from engine import jobs
+from engine.models import Turn
+from engine.selectors import settings_all
+from engine.services import settings_update
+from engine.tests.pipeline import FAST_SPEED, drain
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis_conn")]
+
+CHROMIUM = os.environ.get("PIYASA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-extensions", "--no-first-run"]  # fmt: skip
+SCREENSHOTS = Path(settings.BASE_DIR) / "build" / "browser"
+PASSWORD = "tarayıcı-testi-parolası"
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, list[str]]]:
+    """A chromium page and the console errors and uncaught exceptions it reports."""
+    if not Path(CHROMIUM).exists():
+        message = f"no chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI must run the browser tests, never skip them
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls below are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(WAIT_MS)
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        yield page, problems
+        browser.close()
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def run_engine(until: Callable[[], bool], *, seconds: float = 60) -> None:
+    """Tick and work the queues in this thread until the condition holds."""
+    deadline = time.monotonic() + seconds
+    while not until():
+        assert time.monotonic() < deadline, "the engine did not get there in time"
+        jobs.tick()
+        drain(0.3)
+
+
+def demo_crowd() -> Chat:
+    call_command("create_demo_crowd", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    Chat.objects.update(cadence=30)
+    Bot.objects.update(speed=FAST_SPEED, active_hours=[])
+    limits = {"max_msgs_per_min": 600, "bot_hourly_msg_limit": {"min": 100, "max": 100}}
+    settings_update(values={"simulation_active": False, "scale_factor": 10.0, **limits})
+    return Chat.objects.get()
+
+
+def log_in(page: Any, base: str) -> None:
+    user, _ = api_user_create(username="operatör", role=Role.OPERATOR)
+    user.set_password(PASSWORD)
+    user.save()
+    page.goto(base + "/")
+    page.wait_for_url("**/login/?next=/")
+    shot(page, "01-login")
+    page.fill("#id_username", "operatör")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+
+
+def bot_messages_shown(page: Any, count: int) -> None:
+    page.wait_for_function(f"document.querySelectorAll('#messages .msg-bot').length >= {count}")
+
+
+def test_an_operator_runs_watches_and_talks_to_the_crowd(
+    browser_page: tuple[Any, list[str]], live_server: LiveServer
+) -> None:
+    (page, problems), base = browser_page, live_server.url
+    chat = demo_crowd()
+    log_in(page, base)
+    page.wait_for_selector("#summary-age:has-text('updated')")
+    assert page.inner_text("#simulation-state") == "stopped"
+    assert page.inner_text("[data-health='database'] .detail") == "ok"
+    shot(page, "02-overview-stopped")
+
+    page.click("#start-button")
+    page.wait_for_selector("#simulation-state:has-text('running')")
+    assert settings_all()["simulation_active"] is True
+
+    page.goto(f"{base}/chats/")
+    shot(page, "03-chat-list")
+    page.click(f"a[href='/chats/{chat.pk}/']")
+    page.wait_for_selector("#messages")
+    page.evaluate("window.notReloaded = true")
+    run_engine(lambda: Message.objects.filter(bot__isnull=False).count() >= 3)
+    bot_messages_shown(page, 3)
+    assert page.evaluate("window.notReloaded") is True, "the live view must update without reloading"
+    shot(page, "04-chat-live")
+
+    settings_update(values={"simulation_active": False})  # only the reply from here on
+    page.click(".mention-button >> nth=0")
+    addressed = Bot.objects.get(username=page.get_attribute(".mention-button >> nth=0", "data-username"))
+    page.fill("#id_text", page.input_value("#id_text") + "dolar bugün nereye gider sizce?")
+    page.click("#post-form button[type=submit]")
+    page.wait_for_selector("#post-status:has-text('a bot is answering')")
+    run_engine(lambda: Turn.objects.filter(kind=Turn.Kind.PRIORITY_REPLY, status=Turn.Status.SENT).exists())
+    reply = Turn.objects.get(kind=Turn.Kind.PRIORITY_REPLY)
+    assert reply.bot == addressed
+    threaded = "#messages .msg-bot:has(.quote:has-text('dolar bugün nereye gider'))"
+    page.wait_for_selector(f"{threaded} .speaker:has-text('{addressed.name}')")
+    shot(page, "05-chat-threaded-reply")
+
+    page.goto(f"{base}/")
+    page.wait_for_selector("#summary-age:has-text('updated')")
+    page.wait_for_function("document.querySelector('[data-field=\"turns.sent\"]').textContent !== '–'")
+    shot(page, "06-overview-after")
+    assert problems == []
