@@ -483,14 +483,14 @@ def render(*, command: str, facts: dict[str, str], r: MembersResult, llm_latency
     return "\n".join(lines)
 
 
-def write_section(out: Path, section: str) -> None:
+def write_section(out: Path, section: str, *, title: str = SECTION_TITLE) -> None:
     """Append the section, or replace only an earlier copy of it (the rest of the file is left as it is)."""
     text = out.read_text() if out.exists() else ""
-    start = text.find(SECTION_TITLE)
+    start = text.find(title)
     if start < 0:
         text = text.rstrip("\n") + "\n\n" + section
     else:
-        following = text.find("\n## ", start + len(SECTION_TITLE))
+        following = text.find("\n## ", start + len(title))
         text = text[:start] + section + ("\n" + text[following + 1 :] if following >= 0 else "")
     out.write_text(text.rstrip("\n") + "\n")
     print(f"bench: wrote {out}")
