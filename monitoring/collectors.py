@@ -17,6 +17,7 @@ from typing import Any
 import django_rq
 from django.conf import settings
 from django.db.models import Count
+from django.utils import timezone
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -24,12 +25,13 @@ from prometheus_client.registry import Collector
 from redis import Redis, RedisError
 from rq import Worker
 
-from bots.models import Bot
+from chats.models import Membership
 from engine.clients.llm import breaker_for
 from engine.heartbeat import HEARTBEAT_KEY
 from engine.models import Turn
 from engine.selectors import setting_get
 from engine.services import budget, limits
+from engine.services.activity import is_active
 from monitoring import metrics
 
 logger = logging.getLogger(__name__)
@@ -55,9 +57,13 @@ def simulation_active() -> list[Metric]:
 
 
 def active_bots() -> list[Metric]:
-    bots = Bot.objects.filter(is_enabled=True, memberships__is_enabled=True, memberships__chat__is_enabled=True)
+    now = timezone.now()
+    memberships = Membership.objects.filter(is_enabled=True, chat__is_enabled=True, bot__is_enabled=True)
+    rows = memberships.values_list("bot_id", "bot__active_hours", "chat__timezone")
+    # Within its active hours in at least one of its chats: a crowd asleep at night is not an outage.
+    awake = {bot_id for bot_id, hours, zone in rows if is_active(now, zone, hours or [])}
     family = metrics.ACTIVE_BOTS.family()
-    family.add_metric([], bots.values("pk").distinct().count())
+    family.add_metric([], len(awake))
     return [family]
 
 

@@ -88,7 +88,9 @@ BREAKER_STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 PENDING_STATUSES = ("planned", "generating", "ready", "sending")
 
 SIMULATION_ACTIVE = GaugeSpec("piyasa_simulation_active", "1 while the simulation runs (runtime setting), else 0.")
-ACTIVE_BOTS = GaugeSpec("piyasa_active_bots", "Enabled bots with an enabled membership in an enabled chat.")
+ACTIVE_BOTS = GaugeSpec(
+    "piyasa_active_bots", "Enabled bots in an enabled chat (enabled membership) and within their active hours now."
+)
 LAST_TICK = GaugeSpec(
     "piyasa_engine_last_tick_timestamp_seconds", "Unix time of the engine's last tick heartbeat (0: never)."
 )

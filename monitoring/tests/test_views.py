@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import time
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import django_rq
 import redis
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import TestCase, override_settings
+from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.services import api_user_create
@@ -93,6 +96,9 @@ class MetricsEndpointTests(RedisTestCase):
         chat = chat_create(title="Borsa", cadence=1)
         membership_add(chat=chat, bot=bot_create(name="Ali", username="ali_bot", token="1:a"))
         bot_create(name="Veli", username="veli_bot", token="2:b")  # no membership: not active
+        asleep = (timezone.now() + dt.timedelta(hours=3)).astimezone(ZoneInfo(chat.timezone)).strftime("%H:00")
+        night_owl = bot_create(name="Gece", username="gece_bot", token="3:c", active_hours=[f"{asleep}-{asleep[:2]}:30"])
+        membership_add(chat=chat, bot=night_owl)  # outside its active hours now: not active
         with self.captureOnCommitCallbacks(execute=True):  # django-rq enqueues after the commit
             django_rq.get_queue("low").enqueue("engine.jobs.fetch_news")
         limits.backoff_set("tg:bot:1", 30)
