@@ -97,7 +97,8 @@ class MetricsEndpointTests(RedisTestCase):
         membership_add(chat=chat, bot=bot_create(name="Ali", username="ali_bot", token="1:a"))
         bot_create(name="Veli", username="veli_bot", token="2:b")  # no membership: not active
         asleep = (timezone.now() + dt.timedelta(hours=3)).astimezone(ZoneInfo(chat.timezone)).strftime("%H:00")
-        night_owl = bot_create(name="Gece", username="gece_bot", token="3:c", active_hours=[f"{asleep}-{asleep[:2]}:30"])
+        hours = [f"{asleep}-{asleep[:2]}:30"]
+        night_owl = bot_create(name="Gece", username="gece_bot", token="3:c", active_hours=hours)
         membership_add(chat=chat, bot=night_owl)  # outside its active hours now: not active
         with self.captureOnCommitCallbacks(execute=True):  # django-rq enqueues after the commit
             django_rq.get_queue("low").enqueue("engine.jobs.fetch_news")
