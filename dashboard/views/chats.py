@@ -31,6 +31,12 @@ class ChatListView(RoleRequiredMixin, ListView):
             last_message_at=Max("messages__created_at"),
         )
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_add"] = self.user_may("chats.add_chat")
+        context["nav"] = "chats"
+        return context
+
 
 class ChatLiveView(RoleRequiredMixin, DetailView):
     """A chat as it happens: the latest messages, then new ones as they arrive, without reloading."""
@@ -48,6 +54,7 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
         context["can_post"] = self.object.is_sandbox and self.user_may("chats.add_message")
         context["can_change"] = self.user_may("chats.change_chat")
         context["post_form"] = MemberPostForm()
+        context["nav"] = "chats"
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
