@@ -18,7 +18,9 @@ def json_textarea(rows: int = 10) -> forms.Textarea:
 class JSONTextField(PrettyJSONField):
     """Indented JSON in a textarea; broken JSON gets an error saying where (line and column)."""
 
-    widget = json_textarea()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", json_textarea())
+        super().__init__(*args, **kwargs)
 
 
 def make_read_only(form: forms.BaseForm) -> forms.BaseForm:

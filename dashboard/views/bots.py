@@ -109,13 +109,7 @@ class BotDetailView(EditPageMixin, DetailView):
     permission_required = "bots.view_bot"
     model = Bot
     context_object_name = "bot"
-
-    def page_url(self) -> str:
-        return reverse("dashboard:bot-detail", args=[self.kwargs["pk"]])
-
-    def render_page(self, bound: dict[str, forms.BaseForm]) -> HttpResponse:
-        self.object = self.get_object()
-        return self.render_to_response(self.get_context_data(bound=bound))
+    page_url_name = "dashboard:bot-detail"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -52,13 +52,7 @@ class ChatEditView(EditPageMixin, DetailView):
     permission_required = "chats.change_chat"
     model = Chat
     context_object_name = "chat"
-
-    def page_url(self) -> str:
-        return reverse("dashboard:chat-edit", args=[self.kwargs["pk"]])
-
-    def render_page(self, bound: dict[str, forms.BaseForm]) -> HttpResponse:
-        self.object = self.get_object()
-        return self.render_to_response(self.get_context_data(bound=bound))
+    page_url_name = "dashboard:chat-edit"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -57,12 +57,17 @@ class EditPageMixin(RoleRequiredMixin):
     """Saving one form of a page, and deleting one item, with a message and a redirect back to the page."""
 
     kwargs: dict[str, Any]
+    page_url_name: str  # the page's URL name; it takes the page object's pk
 
     def page_url(self) -> str:
-        raise NotImplementedError
+        return reverse(self.page_url_name, args=[self.kwargs["pk"]])
 
     def render_page(self, bound: dict[str, forms.BaseForm]) -> HttpResponse:
-        raise NotImplementedError
+        """The whole page again, with the bound (invalid) forms in place of fresh ones."""
+        page: Any = self  # a DetailView: get_object, get_context_data, render_to_response
+        page.object = page.get_object()
+        response: HttpResponse = page.render_to_response(page.get_context_data(bound=bound))
+        return response
 
     def save_or_rerender(
         self, form: forms.BaseForm, save: Callable[[], object], *, success: str, anchor: str, unique_field: str = ""
