@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.request import Request
 
@@ -17,7 +18,8 @@ class RolePermission(DjangoModelPermissions):
     """Model permissions by method (reads need view_*); views may name other permissions per method or action.
 
     `required_permissions = {"GET": [...], "POST": [...]}` on a view without a model, and
-    `action_permissions = {"enable": [...]}` for a viewset's extra actions.
+    `action_permissions = {"enable": [...]}` for a viewset's extra actions. A method such a view does not
+    list is a 405 (HEAD needs GET's permissions; OPTIONS only describes the view, like the public schema).
     """
 
     perms_map = {
@@ -48,6 +50,17 @@ class RolePermission(DjangoModelPermissions):
             return by_action[action]
         by_method: dict[str, list[str]] | None = getattr(view, "required_permissions", None)
         if by_method is not None:
-            return by_method.get(request.method or "", by_method.get("*", ["accounts.nobody"]))
+            return self._listed_permissions(by_method, request.method or "")
         model: Any = self._queryset(view).model
         return self.get_required_permissions(request.method or "", model)
+
+    @staticmethod
+    def _listed_permissions(by_method: dict[str, list[str]], method: str) -> list[str]:
+        if method == "HEAD" and "GET" in by_method:
+            method = "GET"
+        if method in by_method or "*" in by_method:
+            return by_method.get(method, by_method.get("*", []))
+        if method == "OPTIONS":
+            return []
+        # Before the view's own dispatch, so an unlisted method must not look like a missing permission (403).
+        raise MethodNotAllowed(method)

@@ -1,9 +1,12 @@
-"""Logging helpers: a filter that keeps bot tokens out of every log line."""
+"""Keeping bot tokens out of every log line and error report: a logging filter and an exception reporter."""
 
 from __future__ import annotations
 
 import logging
 import re
+
+from django.utils.safestring import SafeString, mark_safe
+from django.views.debug import ExceptionReporter
 
 # A Telegram bot token is "<bot id>:<35 url-safe characters>".
 TOKEN_PATTERN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
@@ -25,3 +28,17 @@ class RedactSecretsFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True
+
+
+class RedactingExceptionReporter(ExceptionReporter):
+    """Django's error report (the DEBUG 500 page, the admins' email) with tokens redacted.
+
+    Frame variables, the exception message and request data may all hold a token (a Bot API URL, a form
+    field); Django hides only settings and variables named as sensitive, so the whole text is redacted.
+    """
+
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_html()))  # Django escaped it; only tokens change
+
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_text()))  # the same type Django returns

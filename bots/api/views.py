@@ -69,7 +69,8 @@ class BotKnowledgeViewSet(viewsets.ModelViewSet[Any]):
     model: ClassVar[type[Model]]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return self.model._default_manager.filter(bot_id=self.kwargs.get("bot_pk", 0))
+        # bot__pk, not bot_id: a pk lookup treats an id beyond 64 bits as "no match" instead of overflowing.
+        return self.model._default_manager.filter(bot__pk=self.kwargs.get("bot_pk", 0))
 
     def bot(self) -> Bot:
         """The bot in the URL (404 when it does not exist)."""

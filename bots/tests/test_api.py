@@ -108,3 +108,11 @@ class BotKnowledgeApiTest(TestCase):
     def test_creating_under_a_missing_bot_is_404(self) -> None:
         response = self.api.post("/api/bots/999999/memories/", {"kind": "routine", "content": "x"})
         self.assertEqual(response.status_code, 404)
+
+    def test_an_id_beyond_64_bits_in_the_url_finds_nothing_instead_of_failing(self) -> None:
+        # Found by schemathesis: filtering on bot_id with such a number overflowed SQLite's INTEGER (a 500).
+        huge = 2**70
+        for kind in ("stances", "holdings", "memories"):
+            with self.subTest(kind=kind):
+                self.assertEqual(self.api.get(f"/api/bots/{huge}/{kind}/").json()["count"], 0)
+                self.assertEqual(self.api.get(f"/api/bots/{huge}/{kind}/1/").status_code, 404)

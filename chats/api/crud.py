@@ -119,7 +119,8 @@ class MembershipViewSet(viewsets.ModelViewSet[Membership]):
     filterset_fields = ("is_enabled", "bot")
 
     def get_queryset(self) -> QuerySet[Membership]:
-        return super().get_queryset().filter(chat_id=self.kwargs.get("chat_pk", 0))
+        # chat__pk, not chat_id: a pk lookup treats an id beyond 64 bits as "no match" instead of overflowing.
+        return super().get_queryset().filter(chat__pk=self.kwargs.get("chat_pk", 0))
 
     def perform_create(self, serializer: serializers.BaseSerializer[Membership]) -> None:
         chat = get_object_or_404(Chat, pk=self.kwargs["chat_pk"])

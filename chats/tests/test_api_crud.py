@@ -64,6 +64,13 @@ class MembershipApiTest(TestCase):
         self.assertEqual(self.api.get(url).json()["disabled_reason"], "bot was kicked")
         self.assertEqual(self.api.patch(url, {"is_enabled": True}).json()["disabled_reason"], "")
 
+    def test_a_chat_id_beyond_64_bits_in_the_url_finds_nothing_instead_of_failing(self) -> None:
+        # Found by schemathesis: filtering on chat_id with such a number overflowed SQLite's INTEGER (a 500).
+        url = f"/api/chats/{2**70}/memberships/"
+        self.assertEqual(self.api.get(url).json()["count"], 0)
+        self.assertEqual(self.api.get(f"{url}1/").status_code, 404)
+        self.assertEqual(self.api.post(url, {"bot": BotFactory.create().pk}).status_code, 404)
+
 
 class MessageApiTest(TestCase):
     """Messages are read-only and filterable by chat, bot and time."""

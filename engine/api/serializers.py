@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 from rest_framework import serializers
 
 from engine.models import Turn
-from engine.runtime_settings import SettingSpec, parse_setting
+from engine.runtime_settings import SPECS, SettingSpec, parse_setting
 
 
 class SettingSerializer(serializers.Serializer[SettingSpec]):
@@ -34,6 +34,25 @@ def setting_row(spec: SettingSpec, value: Any) -> dict[str, Any]:
         "type": schema.get("type", "object"),
         "schema": schema,
     }
+
+
+def settings_update_schema() -> dict[str, Any]:
+    """OpenAPI schema of a settings PATCH: any non-empty subset of the settings, each of its own type."""
+    return {
+        "type": "object",
+        "properties": {spec.key: _openapi_30(TypeAdapter(spec.type).json_schema()) for spec in SPECS},
+        "additionalProperties": False,
+        "minProperties": 1,
+    }
+
+
+def _openapi_30(schema: dict[str, Any]) -> dict[str, Any]:
+    # pydantic writes JSON Schema 2020-12 (a numeric exclusiveMinimum); OpenAPI 3.0 wants minimum + a flag.
+    converted = {key: _openapi_30(value) if isinstance(value, dict) else value for key, value in schema.items()}
+    for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if isinstance(converted.get(flag), int | float) and not isinstance(converted[flag], bool):
+            converted[bound], converted[flag] = converted[flag], True
+    return converted
 
 
 class SettingsUpdateSerializer(serializers.Serializer[Any]):

@@ -19,6 +19,7 @@ from engine.api.serializers import (
     SimulationStateSerializer,
     TurnSerializer,
     setting_row,
+    settings_update_schema,
 )
 from engine.models import Turn
 from engine.runtime_settings import SPECS
@@ -46,7 +47,7 @@ class SettingsView(APIView):
         return Response(_settings_rows())
 
     @extend_schema(
-        request={"application/json": {"type": "object", "additionalProperties": True}},
+        request={"application/json": settings_update_schema()},
         responses={200: SettingSerializer(many=True), 400: OpenApiResponse(description="Errors keyed by setting.")},
     )
     def patch(self, request: Request) -> Response:

@@ -247,13 +247,26 @@ class WebhookFuzzTest(HypothesisTestCase):
         cls.url = reverse("telegram-webhook", args=[inbox_for(bot).webhook_id])
         cls.headers = {SECRET_HEADER: webhook_secret(bot.token)}
 
+    def stored(self) -> tuple[int, int]:
+        return Message.objects.count(), Turn.objects.count()
+
     def check(self, body: bytes) -> None:
-        before = Message.objects.count()
+        before = self.stored()
         response = self.client.post(self.url, data=body, content_type="application/json", headers=self.headers)
         self.assertLess(response.status_code, 500)
         self.assertIn(response.status_code, (200, 400))
-        if response.status_code == 400:
-            self.assertEqual(Message.objects.count(), before)
+        if response.status_code == 400 or response.json()["outcome"].startswith("ignored"):
+            self.assertEqual(self.stored(), before)  # no message and no reply turn from a refused body
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.text(st.characters(codec="latin-1", exclude_categories=["Cc"]), max_size=80))
+    def test_any_other_secret_header_is_403_and_stores_nothing(self, secret: str) -> None:
+        before = self.stored()
+        update = json.dumps(member_update("@fuzz_bot selam", message_id=31)).encode()
+        headers = {SECRET_HEADER: secret}
+        response = self.client.post(self.url, data=update, content_type="application/json", headers=headers)
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(self.stored(), before)
 
     @settings(max_examples=150, deadline=None)
     @given(JSON_VALUES)
