@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.test import TestCase
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from accounts.roles import Role
 from accounts.tests.factories import role_client
@@ -116,3 +121,46 @@ class BotKnowledgeApiTest(TestCase):
             with self.subTest(kind=kind):
                 self.assertEqual(self.api.get(f"/api/bots/{huge}/{kind}/").json()["count"], 0)
                 self.assertEqual(self.api.get(f"/api/bots/{huge}/{kind}/1/").status_code, 404)
+
+
+# Mostly objects shaped like the documents (known keys, values of any type), sometimes any JSON value at all.
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+)
+KEYS = {
+    "persona": ["tone", "risk_profile", "watchlist", "never_do", "style", "bio", "language"],
+    "emotion": ["tone", "empathy", "energy", "signature_emoji", "signature_phrases", "anecdotes"],
+    "speed": ["base_delay_s", "delay_multiplier", "jitter_s", "min_delay_s", "typing_cps", "max_typing_s"],
+}
+DOCUMENTS = st.sampled_from(sorted(KEYS)).flatmap(
+    lambda field: st.tuples(
+        st.just(field), st.dictionaries(st.sampled_from(KEYS[field]) | st.text(max_size=6), ANY_JSON, max_size=4)
+    )
+)
+
+
+class BotDocumentValidationTest(HypothesisTestCase):
+    """A refused persona, emotion or speed is reported under its field, each message naming the path."""
+
+    def setUp(self) -> None:
+        self.api, _, _ = role_client(Role.OPERATOR)
+
+    def check(self, field: str, value: Any) -> None:
+        response = self.api.post("/api/bots/", {"name": "Deneme", field: value}, format="json")
+        self.assertIn(response.status_code, (201, 400))
+        if response.status_code == 400:
+            errors = response.json()
+            self.assertEqual(list(errors), [field])
+            for message in errors[field]:
+                self.assertTrue(message.startswith(field) or value is None, message)
+
+    @settings(max_examples=200, deadline=None)
+    @given(DOCUMENTS)
+    def test_document_shaped_values(self, field_and_value: tuple[str, dict[str, Any]]) -> None:
+        self.check(*field_and_value)
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.sampled_from([*sorted(KEYS), "active_hours"]), ANY_JSON)
+    def test_any_json_value(self, field: str, value: Any) -> None:
+        self.check(field, value)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.test import TestCase
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from accounts.roles import Role
 from accounts.tests.factories import role_client
 from engine.models import Setting, Turn
+from engine.runtime_settings import SPECS
 from engine.selectors import settings_all
 from engine.tests.factories import TurnFactory
 
@@ -43,6 +48,34 @@ class SettingsApiTest(TestCase):
         response = self.api.patch("/api/settings/", {"typing_enabled": "true", "batch_size": 1.5}, format="json")
         self.assertEqual(set(response.json()), {"typing_enabled", "batch_size"})
         self.assertTrue(response.json()["typing_enabled"][0].startswith("typing_enabled: "))
+
+
+# Any JSON value, so every setting gets values of every type (and objects with unknown keys).
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+)
+
+
+class SettingsValidationTest(HypothesisTestCase):
+    """Whatever value a setting is sent, a refusal is keyed by that setting and every message names it."""
+
+    def setUp(self) -> None:
+        self.api, _, _ = role_client(Role.ADMIN)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.sampled_from([spec.key for spec in SPECS]), JSON_VALUES)
+    def test_every_refused_value_is_reported_under_its_key(self, key: str, value: Any) -> None:
+        response = self.api.patch("/api/settings/", {key: value}, format="json")
+        self.assertIn(response.status_code, (200, 400))
+        if response.status_code == 400:
+            errors = response.json()
+            self.assertEqual(list(errors), [key])
+            for message in errors[key]:
+                self.assertTrue(message.startswith(key), message)
+
+    def test_put_is_not_offered(self) -> None:
+        self.assertEqual(self.api.put("/api/settings/", {"typing_enabled": True}, format="json").status_code, 405)
 
 
 class ControlApiTest(TestCase):
