@@ -156,7 +156,9 @@ RQ_SHOW_ADMIN_LINK = True
 # Non-forking workers: a forked work horse re-imports the SDKs and reconnects for every job
 # (~0.4 s each); in-process jobs take milliseconds, reuse connection pools and keep metrics in
 # the worker's memory. Scale with more worker processes (docs/architecture.md).
-RQ = {"WORKER_CLASS": "rq.worker.SimpleWorker"}
+# EngineWorker (engine/worker.py) is SimpleWorker plus crash safety: scheduler take-over within seconds when
+# the worker holding RQ's scheduler lock dies, a liveness mark for the recovery sweep, fresh DB connections.
+RQ = {"WORKER_CLASS": "engine.worker.EngineWorker"}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 # --- Auth, i18n, static ---

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine import heartbeat as heartbeat_service
+from engine import liveness
 from engine.selectors import settings_all
 from engine.services import delivery, generation, news, planning, recovery
 
@@ -24,12 +25,15 @@ def tick() -> dict[str, Any]:
 
 def generate_turn(turn_id: int) -> str:
     """Generate one turn's text and schedule its delivery."""
-    return generation.generate_turn(turn_id=turn_id)
+    # A worker dying before the claim, or a job crashing after it, is then recovered at once (engine.liveness).
+    with liveness.working_on(turn_id):
+        return generation.generate_turn(turn_id=turn_id)
 
 
 def generate_priority(turn_id: int) -> dict[str, str]:
     """Generate a member's priority reply, with other pending ones concurrently (up to batch_size)."""
-    return generation.generate_priority_batch(turn_id=turn_id)
+    with liveness.working_on(turn_id):
+        return generation.generate_priority_batch(turn_id=turn_id)
 
 
 def send_typing(turn_id: int) -> bool:
@@ -39,7 +43,8 @@ def send_typing(turn_id: int) -> bool:
 
 def send_turn(turn_id: int) -> str:
     """Send one ready turn (deferred when a limit is reached) and record the message."""
-    return delivery.send_turn(turn_id=turn_id)
+    with liveness.working_on(turn_id):
+        return delivery.send_turn(turn_id=turn_id)
 
 
 def recover_turns() -> dict[str, int]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from chats.models import Membership, Message
 from chats.services import membership_disable
+from engine import liveness
 from engine.clients.telegram import (
     SentMessage,
     TelegramClient,
@@ -171,6 +172,7 @@ def send_turn(*, turn_id: int) -> str:
         turn_id=turn_id, from_status=Turn.Status.READY, to_status=Turn.Status.SENDING, attempts=F("attempts") + 1
     ):
         return "not_claimed"
+    liveness.claim_record(turn_id)
     turn.attempts += 1
     return _deliver(turn)
 

@@ -17,6 +17,7 @@ from telegram.constants import ReactionEmoji
 
 from bots.models import Memory
 from chats.models import Message
+from engine import liveness
 from engine.clients.llm import LlmClient, client_from_settings
 from engine.clients.llm.base import (
     ChatMessage,
@@ -86,6 +87,7 @@ def generate_turn(*, turn_id: int, llm: LlmClient | None = None) -> str:
     """Claim a planned turn and carry it to `ready` (or skipped/failed); returns the outcome."""
     if not turn_transition(turn_id=turn_id, from_status=Turn.Status.PLANNED, to_status=Turn.Status.GENERATING):
         return "not_claimed"
+    liveness.claim_record(turn_id)
     turn = with_refresh_state(Turn.objects.select_related("chat", "bot", "reply_to", "reply_to__bot")).get(pk=turn_id)
     if turn.next_run_at is not None:
         metrics.observe_lateness("generate", (timezone.now() - turn.next_run_at).total_seconds())
