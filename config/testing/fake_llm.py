@@ -177,6 +177,16 @@ class FakeLlmServer:
         with self._lock:
             return list(self._requests)
 
+    def clear_faults(self) -> None:
+        """Drop every scripted fault not yet used."""
+        with self._lock:
+            self._faults.clear()
+
+    def clear_requests(self) -> None:
+        """Forget recorded requests (scripted replies and faults stay)."""
+        with self._lock:
+            self._requests.clear()
+
     def reset(self) -> None:
         """Forget recorded requests, scripted replies and faults, and the rate-limit window."""
         with self._lock:
