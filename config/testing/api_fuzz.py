@@ -52,13 +52,17 @@ class Budget:
     examples: int
     coverage: bool
     stateful: bool
+    min_requests: int  # per role: fewer means generation went wrong (e.g. operations skipped)
 
     def phases(self) -> dict[str, Any]:
         return {"coverage": {"enabled": self.coverage}, "stateful": {"enabled": self.stateful}}
 
 
 # quick: a few random examples per operation, for every `make test`; full: every phase of `st run` (≈ 2 min).
-BUDGETS = {"quick": Budget(examples=5, coverage=False, stateful=False), "full": Budget(35, True, True)}
+BUDGETS = {
+    "quick": Budget(examples=5, coverage=False, stateful=False, min_requests=250),
+    "full": Budget(examples=35, coverage=True, stateful=True, min_requests=2000),
+}
 
 
 def budget_from_env() -> Budget:
