@@ -7,14 +7,17 @@ from typing import Any
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.serializers import (
@@ -29,14 +32,28 @@ from accounts.services import api_token_create, api_token_revoke, user_create, u
 
 
 class LoginView(APIView):
-    """Log in with username and password (a session cookie); throttled per client address."""
+    """Log in with username and password (a session cookie); throttled per client address.
+
+    CSRF-protected like Django's login forms (else another site could log a browser in to its own account):
+    GET sets the `csrftoken` cookie, POST sends it back in the X-CSRFToken header. Scripts use API keys.
+    """
 
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [] if self.request.method == "GET" else super().get_throttles()
+
+    @extend_schema(responses={200: {"type": "object", "properties": {"detail": {"type": "string"}}}})
+    @method_decorator(ensure_csrf_cookie)
+    def get(self, request: Request) -> Response:
+        return Response({"detail": "POST username and password, with the csrftoken cookie in X-CSRFToken."})
+
     @extend_schema(request=LoginSerializer, responses=MeSerializer)
     def post(self, request: Request) -> Response:
+        # DRF checks CSRF only for requests already authenticated by a session; a login has none yet.
+        SessionAuthentication().enforce_csrf(request)
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request._request, **serializer.validated_data)

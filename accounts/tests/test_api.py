@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import TestCase
@@ -21,24 +23,37 @@ class LoginTest(TestCase):
         self.user = User.objects.create_user("ayse", password="correct horse")
         self.api = APIClient(enforce_csrf_checks=True)
 
+    def log_in(self, password: str) -> Any:
+        """POST the login as a browser does: with the CSRF token GET /api/auth/login/ set as a cookie."""
+        token = self.api.get("/api/auth/login/").cookies["csrftoken"].value
+        data = {"username": "ayse", "password": password}
+        return self.api.post("/api/auth/login/", data, headers={"X-CSRFToken": token})
+
     def test_it_logs_in_and_out_with_a_session(self) -> None:
-        response = self.api.post("/api/auth/login/", {"username": "ayse", "password": "correct horse"})
+        response = self.log_in("correct horse")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(self.api.get("/api/auth/me/").json()["username"], "ayse")
         self.api.logout()
         self.assertEqual(self.api.get("/api/auth/me/").status_code, 401)
 
     def test_a_wrong_password_is_a_json_401(self) -> None:
-        response = self.api.post("/api/auth/login/", {"username": "ayse", "password": "nope"})
+        response = self.log_in("nope")
         self.assertEqual(response.status_code, 401)
         self.assertIn("Wrong username or password", response.json()["detail"])
 
     def test_it_throttles_login_attempts(self) -> None:
-        codes = [self.api.post("/api/auth/login/", {"username": "ayse", "password": "x"}).status_code for _ in range(6)]
+        codes = [self.log_in("x").status_code for _ in range(6)]
         self.assertEqual(codes, [401] * 5 + [429])
-        response = self.api.post("/api/auth/login/", {"username": "ayse", "password": "correct horse"})
+        response = self.log_in("correct horse")
         self.assertEqual(response.status_code, 429)
         self.assertIn("throttled", response.json()["detail"])
+
+    def test_a_login_without_the_csrf_token_is_refused(self) -> None:
+        # Else another site could post its own credentials and log the browser in to its account.
+        response = self.api.post("/api/auth/login/", {"username": "ayse", "password": "correct horse"})
+        self.assertEqual(response.status_code, 403)
+        self.assertIn("CSRF", response.json()["detail"])
+        self.assertEqual(self.api.get("/api/auth/me/").status_code, 401)
 
     def test_session_writes_need_the_csrf_token(self) -> None:
         self.api.force_login(User.objects.create_superuser("root", password="pw"))

@@ -245,6 +245,7 @@ CASES: list[Case] = [
     Case("chat-detail", "delete", lambda w: f"/api/chats/{ChatFactory.create().pk}/", admin_only(204)),
     Case("auth-logout", "post", lambda w: "/api/auth/logout/", authenticated(204)),
     # Last: a successful login gives the client a session.
+    Case("auth-login", "get", lambda w: "/api/auth/login/", public()),
     Case("auth-login", "post", lambda w: "/api/auth/login/", public(), lambda w: {"username": "pw", "password": "pw"}),
 ]
 
