@@ -34,7 +34,8 @@ from monitoring import metrics
 
 logger = logging.getLogger(__name__)
 TYPING_REFRESH_S = 4.0  # Telegram shows "typing…" for ~5 s per sendChatAction
-MAX_SEND_ATTEMPTS = 5
+# Backoff 2, 4, … 60 s: about 5 minutes of Telegram 5xx or network errors before a turn fails.
+MAX_SEND_ATTEMPTS = 10
 SANDBOX_ID_KEY = "piyasa:sandbox:message_id:"
 
 

@@ -21,6 +21,7 @@ from engine import liveness
 from engine.clients.llm import LlmClient, client_from_settings
 from engine.clients.llm.base import (
     ChatMessage,
+    LlmCircuitOpen,
     LlmError,
     LlmPermanentError,
     LlmRateLimited,
@@ -66,6 +67,10 @@ class Usage:
         self.latency_ms += response.latency_ms
         self.cost += response.cost_usd
         self.model = response.model
+
+
+class BudgetWait(LlmRateLimited):
+    """The shared LLM budget says wait (a 429 seen by any worker, or the limits): no request was made."""
 
 
 class Rejected(Exception):
@@ -168,7 +173,7 @@ def _complete(llm: LlmClient, request: LlmRequest, context: TurnContext, usage: 
     if network:
         wait = budget.reserve(config["llm_budget"], estimate)
         if wait > 0:
-            raise LlmRateLimited("LLM budget exhausted", retry_after=wait)
+            raise BudgetWait("LLM budget exhausted", retry_after=wait)
     try:
         response = llm.complete(request)
     except LlmRateLimited as error:
@@ -238,7 +243,9 @@ def _react(turn: Turn, rng: random.Random, config: dict[str, Any]) -> str:
 
 
 def _retry_later(turn: Turn, error: LlmError, usage: Usage) -> str:
-    attempts = turn.attempts + 1
+    # Waiting for an open circuit or the budget made no request: it is not an attempt, so an LLM outage
+    # longer than a few retries does not fail the turns waiting for it (the sweep expires them after 30 min).
+    attempts = turn.attempts + (0 if isinstance(error, LlmCircuitOpen | BudgetWait) else 1)
     if attempts >= MAX_GENERATION_ATTEMPTS:
         return _finish(
             turn, Turn.Status.FAILED, error=f"LLM unavailable after {attempts} attempts: {error}", usage=usage

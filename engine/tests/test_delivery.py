@@ -154,3 +154,16 @@ def test_sandbox_chats_get_local_message_ids() -> None:
         time.sleep(1.0)  # a chat gets at most one message per second
         ids.append(Turn.objects.get(pk=turn.pk).message.telegram_message_id)  # type: ignore[union-attr]
     assert ids == [1, 2, 3]
+
+
+def test_a_five_minute_telegram_outage_does_not_fail_a_turn(fake: FakeTelegram) -> None:
+    # Found by bench.faults: five quick retries (≈ 30 s) dropped turns during a 30 s 5xx burst.
+    chat, _ = telegram_crowd(fake)
+    fake.server_error("sendMessage", status=502)
+    turn = ready_turn(chat)
+    Turn.objects.filter(pk=turn.pk).update(attempts=5)
+    assert delivery.send_turn(turn_id=turn.pk) == "retry"
+    turn.refresh_from_db()
+    assert (turn.status, turn.attempts) == (Turn.Status.READY, 6)
+    waited = sum(min(60.0, 2.0**attempt) for attempt in range(1, delivery.MAX_SEND_ATTEMPTS))
+    assert waited >= 5 * 60

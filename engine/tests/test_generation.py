@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from unittest.mock import patch
 
 import pytest
 from django.db import connection
@@ -12,9 +13,10 @@ from chats.models import Message
 from chats.services import chat_create, membership_add
 from config.testing.fake_llm import FakeLlmServer
 from engine.clients.llm import GroqProvider, LlmClient
+from engine.clients.llm.base import LlmCircuitOpen
 from engine.clients.llm.offline import OfflineProvider
 from engine.models import Turn
-from engine.services.generation import generate_turn
+from engine.services.generation import MAX_GENERATION_ATTEMPTS, generate_turn
 from engine.tests.pipeline import FAST_SPEED
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis_conn")]
@@ -165,3 +167,16 @@ def test_a_ready_turn_has_its_send_time_and_delivery_jobs_keep_no_result(fake_ll
     jobs = [Job.fetch(job_id, connection=queue.connection) for job_id in job_ids]
     assert "engine.jobs.send_turn" in {job.func_name for job in jobs}
     assert {job.result_ttl for job in jobs} == {0}
+
+
+def test_waiting_for_an_open_circuit_is_not_an_attempt(fake_llm: FakeLlmServer) -> None:
+    # A long LLM outage keeps the circuit open: the turns waiting for it must not use up their tries.
+    turn = planned_turn()
+    Turn.objects.filter(pk=turn.pk).update(attempts=MAX_GENERATION_ATTEMPTS - 1)
+    llm = groq(fake_llm)
+    with patch.object(llm, "complete", side_effect=LlmCircuitOpen("circuit for groq is open", retry_after=12)):
+        assert generate_turn(turn_id=turn.pk, llm=llm) == "retry"
+    turn.refresh_from_db()
+    assert (turn.status, turn.attempts) == (Turn.Status.PLANNED, MAX_GENERATION_ATTEMPTS - 1)
+    assert 10 < (turn.next_run_at - timezone.now()).total_seconds() <= 12  # type: ignore[operator]
+    assert not fake_llm.requests
