@@ -2,7 +2,7 @@
 
 Requests go through Django's WSGI handler in schemathesis' worker threads, so callers need committed data
 (a TransactionTestCase). The target app counts requests and statuses, records every 5xx, and checks every
-response body for the secrets it is given (bot tokens). Used by config/tests/test_api_fuzz.py: `make test` runs
+response body for the texts it must not leak (bot tokens). Used by config/tests/test_api_fuzz.py: `make test` runs
 the quick budget; CI's "API fuzz" step sets PIYASA_API_FUZZ=full (docs/reliability.md, "Bad input").
 """
 
@@ -117,11 +117,11 @@ class FuzzReport:
 class FuzzTarget:
     """The WSGI app as schemathesis sees it: counts, records 5xx and leaked secrets, restores the principal."""
 
-    def __init__(self, principal: Principal, report: FuzzReport, secrets: Iterable[str]) -> None:
+    def __init__(self, principal: Principal, report: FuzzReport, must_not_leak: Iterable[str]) -> None:
         self.app = get_wsgi_application()
         self.principal = principal
         self.report = report
-        self.secrets = tuple(secret.encode() for secret in secrets)
+        self.must_not_leak = tuple(text.encode() for text in must_not_leak)
         self.lock = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -147,7 +147,7 @@ class FuzzTarget:
             self.report.statuses[status] += 1
             if status >= 500:
                 self.report.server_errors.append(f"{request} -> {status}: {body[:300]!r}")
-            if any(secret in body for secret in self.secrets):
+            if any(text in body for text in self.must_not_leak):
                 self.report.leaks.append(request)
 
     def _after(self, environ: Environ) -> None:
@@ -157,11 +157,11 @@ class FuzzTarget:
             connection.close()  # schemathesis' worker threads end; their connections must not outlive them
 
 
-def fuzz_api(*, role: Role, budget: Budget, secrets: Iterable[str] = (), seed: int = 7) -> FuzzReport:
+def fuzz_api(*, role: Role, budget: Budget, must_not_leak: Iterable[str] = (), seed: int = 7) -> FuzzReport:
     """Run every schemathesis phase against the API as role; returns what it found."""
     principal, report = Principal(role), FuzzReport(role)
     principal.ensure()
-    target = FuzzTarget(principal, report, secrets)
+    target = FuzzTarget(principal, report, must_not_leak)
     config = schemathesis.Config.from_dict(
         {
             "seed": seed,
