@@ -31,7 +31,6 @@ import datetime as dt
 import json
 import random
 import re
-import secrets
 import shutil
 import signal
 import subprocess
@@ -42,9 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet
-
 from bench.engine import (
+    PRODUCTION_ENV,
     REDIS_URL,
     ROOT,
     build_crowd,
@@ -266,10 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         database_url = create_database()
         created_db = True
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING"}
-        env |= {"LLM_PROVIDER": "offline", "DEBUG": "False", "ALLOWED_HOSTS": "127.0.0.1"}
-        env |= {"SECURE_SSL_REDIRECT": "False"}  # plain HTTP on loopback
-        env |= {"SECRET_KEY": secrets.token_urlsafe(50), "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+        env = {**os.environ, **PRODUCTION_ENV, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
+        env |= {"LOG_LEVEL": "WARNING", "LLM_PROVIDER": "offline"}
         os.environ.update(env)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         sys.path.insert(0, str(ROOT))

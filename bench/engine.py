@@ -22,6 +22,7 @@ import math
 import os
 import platform
 import random
+import secrets
 import signal
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -184,9 +186,21 @@ def drop_database() -> None:
     conn.close()
 
 
+# Production settings (DEBUG off: no query log, no debug cursor) with keys made for this run; every process
+# of a run gets the same ones, so bot tokens encrypted by the benchmark decrypt in its workers.
+PRODUCTION_ENV = {
+    "DEBUG": "False",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "False",  # plain HTTP on loopback
+}
+
+
 def engine_env(fakes: dict[str, Any], database_url: str) -> dict[str, str]:
     return {
         **os.environ,
+        **PRODUCTION_ENV,
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "LLM_PROVIDER": "groq",
