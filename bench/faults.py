@@ -9,8 +9,8 @@ and a private PostgreSQL 15 cluster (initdb as the postgres user, data under /tm
 ports, so restarting them never touches the machine's shared servers. The fakes script the external faults at
 runtime (bench.fakes' control server). Scenarios, one after the other with the load running:
 
-- redis / postgres: the server is stopped, stays down `--down` seconds, and is started again. Figure: seconds
-  from the server being back to the next message the fake Telegram accepted (target ≤ 30 s).
+- redis / postgres: the server is stopped, stays down (half a phase, at most 10 s), and is started again. Figure:
+  seconds from the server being back to the next message the fake Telegram accepted (target ≤ 30 s).
 - tg429: every Bot API call answers 429 retry_after=5 for a while. Figure: requests of a bot that arrived before
   its retry_after ran out (more than 1 s after the 429, so not already in flight; target 0).
 - tg5xx: every Bot API call answers 502 for a while: retried with backoff, no turn dropped.
@@ -63,6 +63,7 @@ DB_NAME = "piyasa_bench_faults"
 RECOVERY_TARGET_S = 30.0
 TELEGRAM_TIMEOUT_S = 3.0
 LLM_TIMEOUT_S = 3.0
+RESTARTS = ("redis", "postgres")
 SCENARIOS = ("redis", "postgres", "tg429", "tg5xx", "tgtimeout", "llm5xx", "llmtimeout", "llm429")
 
 
@@ -154,6 +155,17 @@ class Scenario:
     early_requests: int = 0
     answers: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def met(self) -> bool:
+        """Deliveries resumed (within RECOVERY_TARGET_S after a restart); an LLM fault opened and closed the breaker."""
+        if self.recovered_after_s is None:
+            return False
+        if self.name in RESTARTS:
+            return self.recovered_after_s <= RECOVERY_TARGET_S
+        if self.name.startswith("llm"):
+            return self.breaker.get("closed_after_end_s") is not None
+        return True
+
 
 @dataclass
 class FaultsResult:
@@ -168,11 +180,8 @@ class FaultsResult:
 
     @property
     def met(self) -> bool:
-        recovered = all(
-            s.recovered_after_s is not None and s.recovered_after_s <= RECOVERY_TARGET_S for s in self.scenarios
-        )
         return (
-            recovered
+            all(s.met for s in self.scenarios)
             and self.duplicates == 0
             and self.early_requests == 0
             and not self.turns.not_terminal
@@ -367,7 +376,8 @@ def render(r: FaultsResult, *, command: str) -> str:
         + f"; unsent turns without a reason: {t.without_reason}",
         f"- turns: {_pairs(t.statuses)}; reasons of unsent turns: {_pairs(t.reasons) or '—'}",
         f"- engine processes restarted by the supervisor: {_pairs(r.process_restarts) or 'none'}",
-        f"- targets {'met' if r.met else 'NOT met'} (recovery ≤ {RECOVERY_TARGET_S:g} s after every fault)",
+        f"- targets {'met' if r.met else 'NOT met'} (deliveries ≤ {RECOVERY_TARGET_S:g} s after a restart, resumed "
+        "after every fake fault, the breaker opened and closed for every LLM fault)",
     ]
     return "\n".join(lines)
 
