@@ -5,13 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 def _sync_roles(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     from accounts.roles import roles_sync
 
     roles_sync(using=using)
+
+
+def _invalidate_cached_permissions_on_change() -> None:
+    """Any change to who has which permission bumps the permission cache's generation (accounts.backends)."""
+    from django.contrib.auth.models import Group, Permission, User
+
+    from accounts.backends import permissions_generation_bump
+
+    for model in (User, Group, Permission):
+        post_save.connect(permissions_generation_bump, sender=model, dispatch_uid=f"perms.save.{model.__name__}")
+        post_delete.connect(permissions_generation_bump, sender=model, dispatch_uid=f"perms.delete.{model.__name__}")
+    for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(permissions_generation_bump, sender=through, dispatch_uid=f"perms.m2m.{through.__name__}")
 
 
 class AccountsConfig(AppConfig):
@@ -23,3 +36,4 @@ class AccountsConfig(AppConfig):
 
         # After every migrate: the role groups exist with exactly their permissions (idempotent).
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="accounts.sync_roles")
+        _invalidate_cached_permissions_on_change()

@@ -162,6 +162,8 @@ RQ = {"WORKER_CLASS": "engine.worker.EngineWorker"}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 # --- Auth, i18n, static ---
+# ModelBackend with cached permission sets (every API request checks permissions); see accounts/backends.py.
+AUTHENTICATION_BACKENDS = ["accounts.backends.CachedPermissionsBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
