@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.api --quick        # a smoke run (5 s each), writes no file
     .venv/bin/python -m bench.api --clients 200 --seconds 30 --web-workers 4
 
-Serves the app with gunicorn (as in production: `gthread` workers) on 127.0.0.1 against PostgreSQL and
+Serves the app with gunicorn as in production (config/gunicorn.py: `gthread` workers, DEBUG off) on 127.0.0.1 against PostgreSQL and
 Redis, with a realistic dataset (300 bots with stances, holdings and memories in 100 chats, 60,000 messages
 over the last two hours, 30,000 turns in the last hour for the summary's series), and loads it with wrk
 (Debian's `wrk`, a C load generator: it costs the 2-core machine far less CPU than a Python one). Each
@@ -112,9 +112,18 @@ def seed() -> tuple[str, list[str]]:
     seed_turns()
     configure(active=False)
     _, key = api_user_create(username="bench-viewer", role=Role.VIEWER)
+    vacuum_analyze()
     since = (timezone.now() - dt.timedelta(seconds=POLL_OVERLAP_S)).isoformat().replace("+00:00", "Z")
     assert Message.objects.exists()
     return key, [f"/api/messages/?chat={chat_id}&since={since}&limit=200" for chat_id in chat_ids]
+
+
+def vacuum_analyze() -> None:
+    """A steady state: no autovacuum of the fresh rows (and the dead ones the spread left) during the load."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
 
 
 def spread_messages(*, two_hours_s: int) -> None:
@@ -245,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Piyasa API load benchmark (bench/README.md)")
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0, help="per endpoint and mode")
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes (4 threads each)")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--web-threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="'-' to write no file")
     parser.add_argument("--quick", action="store_true", help="a smoke run (5 s per run), writes no file")
     args = parser.parse_args(argv)
@@ -279,8 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         facts = machine_facts()
         print(f"bench: {facts}", flush=True)
         key, polls = seed()
-        _web, base = start_web(env=env, log=logs / "api-web.log", workers=args.web_workers)
-        web = f"gunicorn {args.web_workers} gthread workers × 4 threads, DEBUG=False"
+        _web, base = start_web(env=env, log=logs / "api-web.log", workers=args.web_workers, threads=args.web_threads)
+        web = f"gunicorn (config/gunicorn.py) {args.web_workers} gthread workers × {args.web_threads} threads"
         results = measure(base=base, key=key, polls=polls, clients=args.clients, seconds=args.seconds)
         report = render(command=command, facts=facts, results=results, clients=args.clients, web=web)
         print("\n" + report)

@@ -131,25 +131,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_web(*, env: dict[str, str], log: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    """gunicorn serving config.wsgi on 127.0.0.1 (a free port); returns the process and its base URL."""
+def start_web(*, env: dict[str, str], log: Path, workers: int, threads: int = 4) -> tuple[subprocess.Popen[bytes], str]:
+    """gunicorn (config/gunicorn.py) serving config.wsgi on 127.0.0.1, a free port; returns it and its base URL."""
     port = free_port()
     proc = _spawn(
         [
             str(Path(PYTHON).parent / "gunicorn"),
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
+            *("-c", "config/gunicorn.py", "config.wsgi:application"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)),
+            *("--log-level", "warning"),
         ],
-        env=env,
+        env=env | {"GUNICORN_ACCESS_LOG": ""},
         log=log,
     )
     base = f"http://127.0.0.1:{port}"

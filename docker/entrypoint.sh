@@ -62,7 +62,8 @@ case "$role" in
         require_services
         # Scale web to several replicas only after this first one has migrated: concurrent migrate runs race.
         python manage.py migrate --noinput
-        exec gunicorn config.wsgi:application --bind 0.0.0.0:8000 --access-logfile - "$@"
+        # config/gunicorn.py: gthread workers (WEB_CONCURRENCY processes × GUNICORN_THREADS threads), access log.
+        exec gunicorn -c config/gunicorn.py config.wsgi:application "$@"
         ;;
     worker)
         require_services
