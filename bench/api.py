@@ -4,11 +4,12 @@
     .venv/bin/python -m bench.api --quick        # a smoke run (5 s each), writes no file
     .venv/bin/python -m bench.api --clients 200 --seconds 30 --web-workers 4
 
-Serves the app with gunicorn as in production (config/gunicorn.py: `gthread` workers, DEBUG off) on 127.0.0.1 against PostgreSQL and
-Redis, with a realistic dataset (300 bots with stances, holdings and memories in 100 chats, 60,000 messages
-over the last two hours, 30,000 turns in the last hour for the summary's series), and loads it with wrk
-(Debian's `wrk`, a C load generator: it costs the 2-core machine far less CPU than a Python one). Each
-request carries a viewer's API token. Two modes per endpoint:
+Serves the app with gunicorn as in production (config/gunicorn.py: `gthread` workers, DEBUG off) on
+127.0.0.1 against PostgreSQL and Redis, with a realistic dataset (300 bots with stances, holdings and
+memories in 100 chats, 60,000 messages over the last two hours, 30,000 turns in the last hour for the
+summary's series, vacuumed and analysed), and loads it with wrk (Debian's `wrk`, a C load generator: it
+costs the 2-core machine far less CPU than a Python one). Each request carries a viewer's API token.
+Two modes per endpoint:
 
 - **clients**: 100 keep-alive connections, each waiting 0.5–1.5 s (uniform) after every response, like 100
   open dashboards polling (the dashboard itself polls the chat every 2 s and the summary every 5 s).
