@@ -46,13 +46,16 @@ class Memory:
     role: str
     pid: int
     start_mb: float = 0.0
+    mid_mb: float = 0.0  # at half the window: growth that stops early is warm-up, growth that goes on a leak
     end_mb: float = 0.0
     max_mb: float = 0.0
     samples: int = 0
 
-    def sample(self, rss_mb: float, *, measured: bool) -> None:
+    def sample(self, rss_mb: float, *, measured: bool, second_half: bool) -> None:
         if measured and not self.samples:
             self.start_mb = rss_mb
+        if second_half and not self.mid_mb:
+            self.mid_mb = rss_mb
         if measured:
             self.samples += 1
             self.end_mb = rss_mb
@@ -99,14 +102,14 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def sample_memory(memory: dict[int, Memory], roles: dict[int, str], *, measured: bool) -> None:
+def sample_memory(memory: dict[int, Memory], roles: dict[int, str], *, measured: bool, second_half: bool) -> None:
     """One RSS sample of every process (new pids, e.g. a scheduler forked later, are added)."""
     for pid, role in roles.items():
         try:
             rss = psutil.Process(pid).memory_info().rss / 2**20
         except psutil.NoSuchProcess:
             continue
-        memory.setdefault(pid, Memory(role=role, pid=pid)).sample(rss, measured=measured)
+        memory.setdefault(pid, Memory(role=role, pid=pid)).sample(rss, measured=measured, second_half=second_half)
 
 
 def scrape(base: str) -> float | None:
@@ -146,7 +149,8 @@ def observe(stack: Stack, *, web: tuple[int, str], result: SoakResult, sample_s:
     end, warm = started + result.minutes * 60 + result.warmup_s, started + result.warmup_s
     next_scrape = next_rate = started
     while (now := time.monotonic()) < end:
-        sample_memory(memory, processes(stack, web[0]), measured=now >= warm)
+        half = now >= (warm + end) / 2
+        sample_memory(memory, processes(stack, web[0]), measured=now >= warm, second_half=half)
         if now >= next_scrape:
             value = scrape(web[1])
             result.scrapes += 1
@@ -190,12 +194,13 @@ def render(r: SoakResult, *, command: str) -> str:
         f"Load: {r.chats} chats × {BOTS_PER_CHAT} bots, {r.workers} workers, cron, fakes, web (1 gunicorn worker, "
         f"/metrics every {METRICS_EVERY_S:g} s); measured for {r.minutes:g} min after a {r.warmup_s:g} s warm-up.",
         "",
-        "| process | RSS start (MB) | RSS end (MB) | RSS max (MB) | growth (MB) |",
-        "|---|---|---|---|---|",
+        "| process | RSS start (MB) | RSS at half (MB) | RSS end (MB) | RSS max (MB) | growth (MB) |",
+        "|---|---|---|---|---|---|",
     ]
     for m in r.memory:
         lines.append(
-            f"| {m.role} | {m.start_mb:.1f} | {m.end_mb:.1f} | {m.max_mb:.1f} | {m.end_mb - m.start_mb:+.1f} |"
+            f"| {m.role} | {m.start_mb:.1f} | {m.mid_mb:.1f} | {m.end_mb:.1f} | {m.max_mb:.1f} "
+            f"| {m.end_mb - m.start_mb:+.1f} |"
         )
     rate = r.sent_per_min
     lines += [
