@@ -4,16 +4,18 @@
     .venv/bin/python -m bench.api --quick        # a smoke run (5 s each), writes no file
     .venv/bin/python -m bench.api --clients 200 --seconds 30 --web-workers 4
 
-Serves the app with gunicorn as in production (config/gunicorn.py: `gthread` workers, DEBUG off) on
+Serves the app with gunicorn as in production (config/gunicorn.py: sync workers, DEBUG off) on
 127.0.0.1 against PostgreSQL and Redis, with a realistic dataset (300 bots with stances, holdings and
 memories in 100 chats, 60,000 messages over the last two hours, 30,000 turns in the last hour for the
 summary's series, vacuumed and analysed), and loads it with wrk (Debian's `wrk`, a C load generator: it
 costs the 2-core machine far less CPU than a Python one). Each request carries a viewer's API token.
 Two modes per endpoint:
 
-- **clients**: 100 keep-alive connections, each waiting 0.5–1.5 s (uniform) after every response, like 100
-  open dashboards polling (the dashboard itself polls the chat every 2 s and the summary every 5 s).
-- **saturation**: the same 100 connections with no wait: the most the machine serves, and the latency then.
+- **clients**: 100 pollers (asyncio, in this process), each waiting 0.5–1.5 s (uniform) and then connecting,
+  sending the GET and reading the whole response, like 100 open dashboards (the dashboard itself polls the
+  chat every 2 s and the summary every 5 s). Latency runs from the connect to the response's last byte.
+- **saturation**: wrk, 100 connections sending requests back to back: the most the machine serves, and the
+  latency then.
 
 Own database (BENCH_DB_NAME, default piyasa_bench_api) and Redis db (BENCH_REDIS_URL, default
 redis://127.0.0.1:6379/10), dropped/flushed at the end; every process it starts is killed in a `finally`.
@@ -28,6 +30,8 @@ os.environ.setdefault("BENCH_DB_NAME", "piyasa_bench_api")
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
 
 import argparse
+import asyncio
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -37,6 +41,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,23 +56,20 @@ from bench.engine import (
     create_database,
     fmt,
     machine_facts,
+    pct,
     teardown,
 )
 from bench.members import start_web, write_section
 
 SECTION_TITLE = "## API under load"
 TARGET_P95_MS = 50.0
-THINK_MS = 1000  # mean wait of a "clients" connection between requests (uniform 0.5–1.5 s)
+THINK_MS = 1000  # mean wait of a "clients" poller between requests (uniform 0.5–1.5 s)
 CHATS, BOTS_PER_CHAT, HISTORY = 100, 3, 600
 TURNS_LAST_HOUR = 30_000
 POLL_OVERLAP_S = 65  # the live view asks for the last few seconds; this returns ~1–2 messages per chat
 WRK_SCRIPT = r"""
-local think = tonumber(os.getenv("WRK_THINK_MS") or "0")
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("WRK_TOKEN")
 wrk.headers["Accept"] = "application/json"
-if think > 0 then
-  function delay() return math.random(math.floor(think / 2), math.floor(think * 3 / 2)) end
-end
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -94,6 +96,9 @@ class LoadResult:
     p95_ms: float
     p99_ms: float
     max_ms: float
+
+    def _replace_endpoint(self, endpoint: str) -> LoadResult:
+        return dataclasses.replace(self, endpoint=endpoint)
 
     @property
     def rps(self) -> float:
@@ -160,7 +165,7 @@ def seed_turns() -> None:
     Turn.objects.bulk_create(turns, batch_size=5000)
 
 
-def run_wrk(*, base: str, path: str, paths: list[str], key: str, clients: int, seconds: float, think_ms: int) -> Any:
+def run_wrk(*, base: str, path: str, paths: list[str], key: str, clients: int, seconds: float) -> Any:
     """wrk against one path (or rotating through `paths`); the parsed WRK_JSON line."""
     script = WRK_SCRIPT
     if paths:
@@ -169,7 +174,7 @@ def run_wrk(*, base: str, path: str, paths: list[str], key: str, clients: int, s
         script += "function request() i = i % #paths + 1; return wrk.format(nil, paths[i]) end\n"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="piyasa-wrk-", delete=False) as handle:
         handle.write(script)
-    env = {**os.environ, "WRK_TOKEN": key, "WRK_THINK_MS": str(think_ms)}
+    env = {**os.environ, "WRK_TOKEN": key}
     args = ["wrk", "-t2", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "10s", "-s", handle.name, base + path]
     try:
         done = subprocess.run(args, env=env, capture_output=True, text=True, check=True, timeout=seconds + 60)
@@ -183,26 +188,73 @@ def run_wrk(*, base: str, path: str, paths: list[str], key: str, clients: int, s
 
 def measure(*, base: str, key: str, polls: list[str], clients: int, seconds: float) -> list[LoadResult]:
     """Every endpoint in both modes, after a short warm-up of each."""
-    endpoints: dict[str, tuple[str, list[str]]] = {
-        "bot list": ("/api/bots/", []),
-        "metrics summary": ("/api/metrics/summary", []),
-    }
-    endpoints["live-chat poll"] = (polls[0], polls)
+    endpoints: dict[str, list[str]] = {"bot list": ["/api/bots/"], "metrics summary": ["/api/metrics/summary"]}
+    endpoints["live-chat poll"] = polls
     results = []
-    for name, (path, paths) in endpoints.items():
-        check(base + path, key)
-        run_wrk(base=base, path=path, paths=paths, key=key, clients=clients, seconds=3, think_ms=0)  # warm-up
-        for mode, think in (("clients", THINK_MS), ("saturation", 0)):
-            raw = run_wrk(base=base, path=path, paths=paths, key=key, clients=clients, seconds=seconds, think_ms=think)
-            result = LoadResult(
-                endpoint=name, mode=mode, requests=raw["requests"], seconds=raw["duration_us"] / 1e6,
-                non2xx=raw["non2xx"], socket_errors=raw["socket_errors"], timeouts=raw["timeouts"],
-                p50_ms=raw["p50_us"] / 1000, p95_ms=raw["p95_us"] / 1000, p99_ms=raw["p99_us"] / 1000,
-                max_ms=raw["max_us"] / 1000,
-            )  # fmt: skip
+    for name, paths in endpoints.items():
+        check(base + paths[0], key)
+        run_wrk(base=base, path=paths[0], paths=paths, key=key, clients=clients, seconds=3)  # warm-up
+        polled = asyncio.run(poll_as_clients(base=base, paths=paths, key=key, clients=clients, seconds=seconds))
+        raw = run_wrk(base=base, path=paths[0], paths=paths, key=key, clients=clients, seconds=seconds)
+        saturated = LoadResult(
+            endpoint=name, mode="saturation", requests=raw["requests"], seconds=raw["duration_us"] / 1e6,
+            non2xx=raw["non2xx"], socket_errors=raw["socket_errors"], timeouts=raw["timeouts"],
+            p50_ms=raw["p50_us"] / 1000, p95_ms=raw["p95_us"] / 1000, p99_ms=raw["p99_us"] / 1000,
+            max_ms=raw["max_us"] / 1000,
+        )  # fmt: skip
+        for result in (polled._replace_endpoint(name), saturated):
             print(f"bench: {json.dumps({**result.__dict__, 'rps': round(result.rps, 1)})}", flush=True)
             results.append(result)
     return results
+
+
+async def poll_as_clients(*, base: str, paths: list[str], key: str, clients: int, seconds: float) -> LoadResult:
+    """`clients` pollers like open dashboards: wait 0.5–1.5 s, then connect, GET, read the response, close.
+
+    A browser opens (or reuses) its connection when it polls; wrk would connect first and then wait, which
+    ties up a server process on an idle connection. Latency runs from the connect to the last byte.
+    """
+    host, port = base.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    errors = [0]
+    deadline = time.monotonic() + seconds
+
+    async def client(number: int) -> None:
+        rng = random.Random(number)
+        while True:
+            await asyncio.sleep(rng.uniform(THINK_MS / 2000, THINK_MS * 3 / 2000))
+            if time.monotonic() >= deadline:
+                return
+            path = paths[rng.randrange(len(paths))]
+            started = time.perf_counter()
+            try:
+                status = await _get(host, int(port), path, key)
+            except OSError:
+                status = 0
+            latencies.append((time.perf_counter() - started) * 1000)
+            errors[0] += status != 200
+
+    started = time.monotonic()
+    await asyncio.gather(*(client(number) for number in range(clients)))
+    ordered = sorted(latencies) or [float("nan")]
+    return LoadResult(
+        endpoint="", mode="clients", requests=len(latencies), seconds=time.monotonic() - started,
+        non2xx=errors[0], socket_errors=0, timeouts=0, p50_ms=pct(ordered, 50), p95_ms=pct(ordered, 95),
+        p99_ms=pct(ordered, 99), max_ms=ordered[-1],
+    )  # fmt: skip
+
+
+async def _get(host: str, port: int, path: str, key: str) -> int:
+    """One HTTP/1.1 GET on a new connection; returns the status after reading the whole response."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+        writer.write((request + "Accept: application/json\r\nConnection: close\r\n\r\n").encode())
+        await writer.drain()
+        response = await reader.read()  # until the server closes: the whole response
+        return int(response.split(b" ", 2)[1])
+    finally:
+        writer.close()
 
 
 def check(url: str, key: str) -> None:
@@ -234,8 +286,9 @@ def render(*, command: str, facts: dict[str, str], results: list[LoadResult], cl
             f"`{command}` — {facts['date']}, {facts['nproc']} cores ({facts['cpu']}), "
             f"PostgreSQL {facts['postgresql']}, Redis {facts['redis']}; {web}; on 127.0.0.1; "
             f"{CHATS} chats × {BOTS_PER_CHAT} bots, {CHATS * HISTORY:,} messages, {TURNS_LAST_HOUR:,} turns in the "
-            f"last hour; wrk, {clients} keep-alive connections, a viewer's API token. **clients** = each connection "
-            "waits 0.5–1.5 s after a response (100 open dashboards); **saturation** = no wait.",
+            f"last hour; a viewer's API token. **clients** = {clients} pollers that each wait 0.5–1.5 s, then connect "
+            f"and GET (open dashboards; latency from the connect to the last byte); **saturation** = wrk, {clients} "
+            "connections back to back.",
             "",
             "| endpoint | mode | requests/s | p50 ms | p95 ms | p99 ms | max ms | errors |",
             "|---|---|---|---|---|---|---|---|",
@@ -255,8 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Piyasa API load benchmark (bench/README.md)")
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0, help="per endpoint and mode")
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--web-threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--web-workers", type=int, default=5, help="gunicorn worker processes (2 × cores + 1)")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="'-' to write no file")
     parser.add_argument("--quick", action="store_true", help="a smoke run (5 s per run), writes no file")
     args = parser.parse_args(argv)
@@ -290,8 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         facts = machine_facts()
         print(f"bench: {facts}", flush=True)
         key, polls = seed()
-        _web, base = start_web(env=env, log=logs / "api-web.log", workers=args.web_workers, threads=args.web_threads)
-        web = f"gunicorn (config/gunicorn.py) {args.web_workers} gthread workers × {args.web_threads} threads"
+        _web, base = start_web(env=env, log=logs / "api-web.log", workers=args.web_workers)
+        web = f"gunicorn (config/gunicorn.py) {args.web_workers} sync workers"
         results = measure(base=base, key=key, polls=polls, clients=args.clients, seconds=args.seconds)
         report = render(command=command, facts=facts, results=results, clients=args.clients, web=web)
         print("\n" + report)

@@ -15,6 +15,7 @@ See bench/README.md for what each figure means.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import datetime as dt
 import json
@@ -23,9 +24,11 @@ import os
 import platform
 import random
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -189,12 +192,17 @@ def drop_database() -> None:
 # Production settings (DEBUG off: no query log, no debug cursor) with keys made for this run; every process
 # of a run gets the same ones, so bot tokens encrypted by the benchmark decrypt in its workers.
 PRODUCTION_ENV = {
+    # A fresh deployment's metrics directory: files left by earlier runs would make every scrape slower.
+    "METRICS_DIR": tempfile.mkdtemp(prefix="piyasa-bench-metrics-"),
     "DEBUG": "False",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SECURE_SSL_REDIRECT": "False",  # plain HTTP on loopback
 }
+
+
+atexit.register(shutil.rmtree, PRODUCTION_ENV["METRICS_DIR"], ignore_errors=True)
 
 
 def engine_env(fakes: dict[str, Any], database_url: str) -> dict[str, str]:

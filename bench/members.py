@@ -131,14 +131,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_web(*, env: dict[str, str], log: Path, workers: int, threads: int = 4) -> tuple[subprocess.Popen[bytes], str]:
+def start_web(*, env: dict[str, str], log: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     """gunicorn (config/gunicorn.py) serving config.wsgi on 127.0.0.1, a free port; returns it and its base URL."""
     port = free_port()
     proc = _spawn(
         [
             str(Path(PYTHON).parent / "gunicorn"),
             *("-c", "config/gunicorn.py", "config.wsgi:application"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)),
+            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
             *("--log-level", "warning"),
         ],
         env=env | {"GUNICORN_ACCESS_LOG": ""},
@@ -415,8 +415,8 @@ def render(*, command: str, facts: dict[str, str], r: MembersResult, llm_latency
         f"Setup: the capacity benchmark's load — {r.chats} telegram chats × {BOTS_PER_CHAT} bots at cadence "
         f"{CADENCE:g} msgs/min, fake Groq at {llm_latency * 1000:.0f} ms and fake Telegram in their own process, "
         f"one `manage.py rqcron config.cron` and {r.workers} `manage.py rqworker high default low --with-scheduler` "
-        f"(SimpleWorker) processes — plus the Django app served by gunicorn ({r.web_workers} gthread workers × 4 "
-        f"threads) on 127.0.0.1. After the warm-up, {r.rate:g} member mentions/s of a random bench bot for "
+        f"(SimpleWorker) processes — plus the Django app served by gunicorn ({r.web_workers} sync workers, "
+        f"config/gunicorn.py) on 127.0.0.1. After the warm-up, {r.rate:g} member mentions/s of a random bench bot for "
         f"{r.minutes:g} min ({r.sent} mentions over {r.window_s:.0f} s), each POSTed like Telegram does: the update "
         "JSON to the bot's `/telegram/webhook/<webhook_id>/` with its `X-Telegram-Bot-Api-Secret-Token`, from "
         "16 client threads (open loop: a slow answer does not delay the next mention)."

@@ -62,7 +62,7 @@ case "$role" in
         require_services
         # Scale web to several replicas only after this first one has migrated: concurrent migrate runs race.
         python manage.py migrate --noinput
-        # config/gunicorn.py: gthread workers (WEB_CONCURRENCY processes × GUNICORN_THREADS threads), access log.
+        # config/gunicorn.py: WEB_CONCURRENCY sync worker processes (default 2 × cores + 1), access log on stdout.
         exec gunicorn -c config/gunicorn.py config.wsgi:application "$@"
         ;;
     worker)
