@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -147,7 +149,23 @@ class EntrypointTests(TestCase):
         code, calls = self._run("web")
         self.assertEqual(code, 0)
         self.assertEqual(calls[0], "python manage.py migrate --noinput")
-        self.assertTrue(calls[1].startswith("gunicorn config.wsgi:application --bind 0.0.0.0:8000"))
+        self.assertEqual(calls[1], "gunicorn -c config/gunicorn.py config.wsgi:application")
+
+    def test_the_gunicorn_settings_serve_on_8000_with_sync_workers_per_core(self) -> None:
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        printed = subprocess.run(
+            [str(gunicorn), "--print-config", "-c", "config/gunicorn.py", "config.wsgi:application"],
+            env={**os.environ, "WEB_CONCURRENCY": "3"},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        config = dict(re.findall(r"^(\w+)\s+= (.*)$", printed, re.MULTILINE))
+        self.assertEqual(
+            (config["bind"], config["worker_class"], config["workers"], config["max_requests"]),
+            ("['0.0.0.0:8000']", "sync", "3", "0"),
+        )
 
     def test_worker_serves_all_queues_with_the_scheduler(self) -> None:
         self.assertEqual(self._run("worker")[1], ["python manage.py rqworker high default low --with-scheduler"])
