@@ -1,7 +1,7 @@
 """Dependency faults: Redis and PostgreSQL restarts, Telegram 429/5xx/timeouts, LLM 5xx/timeouts/429, under load.
 
     .venv/bin/python -m bench.faults                  # 30 chats, 5 workers, every scenario (≈ 15 min)
-    .venv/bin/python -m bench.faults --quick          # 10 chats, 3 workers, short phases (≈ 3 min)
+    .venv/bin/python -m bench.faults --quick          # 20 chats, 3 workers, short phases (≈ 4 min)
     .venv/bin/python -m bench.faults --only redis,postgres
 
 The capacity benchmark's load (bench.harness) against a private redis-server (AOF on, like docker compose's)
@@ -401,10 +401,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phase", type=float, default=30.0, help="seconds each fake fault lasts")
     parser.add_argument("--settle", type=float, default=240.0, help="seconds allowed for every turn to finish")
     parser.add_argument("--worker-class", default="", help="rqworker --worker-class (e.g. rq.worker.SimpleWorker)")
-    parser.add_argument("--quick", action="store_true", help="10 chats, 3 workers, 12 s phases, 5 scenarios: for CI")
+    parser.add_argument("--quick", action="store_true", help="20 chats, 3 workers, 20 s phases, 5 scenarios: for CI")
     args = parser.parse_args(argv)
     if args.quick:
-        args.chats, args.workers, args.phase, args.settle = 10, 3, 12.0, 120.0
+        # Enough chats and time that the LLM fault sees more failures than the breaker's threshold even while
+        # some chats still wait on turns held up by the Telegram faults before it.
+        args.chats, args.workers, args.phase, args.settle = 20, 3, 20.0, 120.0
         if args.only == ",".join(SCENARIOS):
             args.only = "redis,postgres,tg429,tg5xx,llm5xx"
     only = [name for name in args.only.split(",") if name]
