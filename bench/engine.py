@@ -809,6 +809,19 @@ def fmt(value: float, digits: int = 2) -> str:
     return "–" if value != value else f"{value:.{digits}f}"
 
 
+def report_header(title: str, *, command: str, facts: dict[str, str], quick: bool) -> list[str]:
+    """The first lines of a benchmark report: title, smoke-run warning, command, date and machine."""
+    lines = [title, ""]
+    if quick:
+        lines += ["> **Quick smoke run** (`--quick`): small and short, not the real figures.", ""]
+    machine = (
+        f"Machine: {facts['nproc']} CPUs ({facts['cpu']}), {facts['ram']} RAM, kernel {facts['kernel']}; "
+        f"Python {facts['python']}, PostgreSQL {facts['postgresql']}, Redis {facts['redis']}, "
+        f"Django {facts['django']}, RQ {facts['rq']}."
+    )
+    return [*lines, f"Command: `{command}`  ", f"Date: {facts['date']}  ", machine, ""]
+
+
 def render(
     *,
     command: str,
@@ -819,21 +832,8 @@ def render(
     llm_latency: float,
     quick: bool,
 ) -> str:
-    lines: list[str] = []
+    lines = report_header("# Engine benchmarks", command=command, facts=facts, quick=quick)
     add = lines.append
-    add("# Engine benchmarks")
-    add("")
-    if quick:
-        add("> **Quick smoke run** (`--quick`): small and short, not the real figures.")
-        add("")
-    add(f"Command: `{command}`  ")
-    add(f"Date: {facts['date']}  ")
-    add(
-        f"Machine: {facts['nproc']} CPUs ({facts['cpu']}), {facts['ram']} RAM, kernel {facts['kernel']}; "
-        f"Python {facts['python']}, PostgreSQL {facts['postgresql']}, Redis {facts['redis']}, "
-        f"Django {facts['django']}, RQ {facts['rq']}."
-    )
-    add("")
     add(
         f"Setup: telegram-transport chats of {BOTS_PER_CHAT} bots each (fast speed profile: no reading delay, "
         f"0.2-0.4 s typing), cadence {CADENCE:g} msgs/min, limits and LLM budget raised so they never bind; "

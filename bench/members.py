@@ -65,6 +65,7 @@ from bench.engine import (
     fmt,
     machine_facts,
     pct,
+    report_header,
     reset_state,
     seed_next_at,
     start_fakes,
@@ -396,21 +397,8 @@ def _row(name: str, s: dict[str, float], note: str = "") -> str:
 
 
 def render(*, command: str, facts: dict[str, str], r: MembersResult, llm_latency: float, quick: bool) -> str:
-    lines: list[str] = []
+    lines = report_header(SECTION_TITLE, command=command, facts=facts, quick=quick)
     add = lines.append
-    add(SECTION_TITLE)
-    add("")
-    if quick:
-        add("> **Quick smoke run** (`--quick`): small and short, not the real figures.")
-        add("")
-    add(f"Command: `{command}`  ")
-    add(f"Date: {facts['date']}  ")
-    add(
-        f"Machine: {facts['nproc']} CPUs ({facts['cpu']}), {facts['ram']} RAM, kernel {facts['kernel']}; "
-        f"Python {facts['python']}, PostgreSQL {facts['postgresql']}, Redis {facts['redis']}, "
-        f"Django {facts['django']}, RQ {facts['rq']}."
-    )
-    add("")
     add(
         f"Setup: the capacity benchmark's load — {r.chats} telegram chats × {BOTS_PER_CHAT} bots at cadence "
         f"{CADENCE:g} msgs/min, fake Groq at {llm_latency * 1000:.0f} ms and fake Telegram in their own process, "
