@@ -527,11 +527,7 @@ def main(argv: list[str] | None = None) -> int:
             args.workers = "4"
         if args.output == str(ROOT / "docs" / "benchmarks.md"):
             args.output = "-"
-    workers = (
-        auto_workers(args.chats) + math.ceil(args.mentions_per_s * LLM_HOLD_S * 2)
-        if args.workers == "auto"
-        else int(args.workers)
-    )
+    workers = 0 if args.workers == "auto" else int(args.workers)  # auto: worked out once Django is set up
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
     command = "python -m bench.members " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -551,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         import django
 
         django.setup()
+        workers = workers or auto_workers(args.chats) + math.ceil(args.mentions_per_s * LLM_HOLD_S * 2)
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)

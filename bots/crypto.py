@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -25,8 +26,15 @@ def decrypt_token(ciphertext: str) -> str:
     """Plaintext for stored ciphertext."""
     if not ciphertext:
         return ""
+    return _decrypt(ciphertext, tuple(settings.TOKEN_ENCRYPTION_KEYS))
+
+
+@lru_cache(maxsize=4096)
+def _decrypt(ciphertext: str, keys: tuple[str, ...]) -> str:
+    # Every typing action and send reads its bot's token: decrypt each ciphertext once per process and
+    # key set (a ciphertext's plaintext never changes; a key removed from the set is a new cache entry).
     try:
-        return _fernet().decrypt(ciphertext.encode()).decode()
+        return MultiFernet([Fernet(key.encode()) for key in keys]).decrypt(ciphertext.encode()).decode()
     except InvalidToken:
         raise TokenDecryptionError("bot token cannot be decrypted with TOKEN_ENCRYPTION_KEYS") from None
 

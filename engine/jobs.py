@@ -30,6 +30,12 @@ def generate_turn(turn_id: int) -> str:
         return generation.generate_turn(turn_id=turn_id)
 
 
+def generate_turns(turn_ids: list[int]) -> dict[str, str]:
+    """Generate a tick's turns concurrently (their LLM calls overlap) and schedule their delivery."""
+    with liveness.working_on(*turn_ids):
+        return generation.generate_turns(turn_ids=turn_ids)
+
+
 def generate_priority(turn_id: int) -> dict[str, str]:
     """Generate a member's priority reply, with other pending ones concurrently (up to batch_size)."""
     with liveness.working_on(turn_id):

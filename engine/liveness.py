@@ -54,33 +54,40 @@ def _refresh(name: str) -> None:
         logger.warning("liveness refresh failed: %s", error)
 
 
-def claim_record(turn_id: int) -> None:
-    """Record that this worker works on the turn (nothing outside a worker: the time-outs cover those)."""
-    if _worker_name is not None:
-        redis_connection().set(CLAIM_PREFIX + str(turn_id), _worker_name, ex=CLAIM_TTL_S)
+def claim_record(*turn_ids: int) -> None:
+    """Record that this worker works on the turns (nothing outside a worker: the time-outs cover those)."""
+    if _worker_name is None:
+        return
+    with redis_connection().pipeline(transaction=False) as pipe:
+        for turn_id in turn_ids:
+            pipe.set(CLAIM_PREFIX + str(turn_id), _worker_name, ex=CLAIM_TTL_S)
+        pipe.execute()
 
 
 @contextmanager
-def working_on(turn_id: int) -> Iterator[None]:
-    """Record the turn for the length of a pipeline job; when the job ends, mark its record done.
+def working_on(*turn_ids: int) -> Iterator[None]:
+    """Record the turns for the length of a pipeline job; when the job ends, mark their records done.
 
-    A job that crashed after claiming the turn (e.g. the database went away) leaves it `generating` or
+    A job that crashed after claiming a turn (e.g. the database went away) leaves it `generating` or
     `sending` with a record marked done: the sweep recovers it at once, although the worker lives on.
     """
-    claim_record(turn_id)
+    claim_record(*turn_ids)
     try:
         yield
     finally:
-        _mark_done(turn_id)
+        _mark_done(turn_ids)
 
 
-def _mark_done(turn_id: int) -> None:
+def _mark_done(turn_ids: tuple[int, ...]) -> None:
     if _worker_name is None:
         return
     try:
-        redis_connection().eval(_MARK_DONE, 1, CLAIM_PREFIX + str(turn_id), _worker_name, DONE_PREFIX + _worker_name)
-    except RedisError as error:  # Redis down: the sweep's time-outs cover this turn
-        logger.warning("could not mark turn %s done: %s", turn_id, error)
+        with redis_connection().pipeline(transaction=False) as pipe:
+            for turn_id in turn_ids:
+                pipe.eval(_MARK_DONE, 1, CLAIM_PREFIX + str(turn_id), _worker_name, DONE_PREFIX + _worker_name)
+            pipe.execute()
+    except RedisError as error:  # Redis down: the sweep's time-outs cover these turns
+        logger.warning("could not mark turns %s done: %s", list(turn_ids), error)
 
 
 def orphaned_claims(turn_ids: list[int]) -> dict[int, str]:

@@ -119,18 +119,22 @@ def schedule_delivery(turn: Turn, *, config: dict[str, Any], rng: random.Random)
     """Schedule typing actions every few seconds from the turn's due time, then the send itself."""
     plan = plan_delivery(turn, turn.text, config=config, rng=rng)
     Turn.objects.filter(pk=turn.pk).update(send_at=plan.send_at, next_run_at=plan.send_at)
-    enqueue_delivery(turn.pk, plan, config=config)
+    enqueue_delivery(turn, plan, config=config)
     return plan.send_at
 
 
-def enqueue_delivery(turn_id: int, plan: DeliveryPlan, *, config: dict[str, Any]) -> None:
-    """Enqueue (after commit) the typing jobs and the send job of a plan whose send_at is already stored."""
+def enqueue_delivery(turn: Turn, plan: DeliveryPlan, *, config: dict[str, Any]) -> None:
+    """After commit: the typing actions (the first one at once when it is due now) and the send job of a plan."""
     if config["typing_enabled"] and plan.typing_s > 0:
         offset = 0.0
         while offset < plan.typing_s:
-            schedule("engine.jobs.send_typing", turn_id, at=_at_or_now(plan.start + timedelta(seconds=offset)))
+            at = _at_or_now(plan.start + timedelta(seconds=offset))
+            if at is None:  # typing starts now: shown from here, one job fewer per turn
+                transaction.on_commit(lambda: show_typing(turn))
+            else:
+                schedule("engine.jobs.send_typing", turn.pk, at=at)
             offset += TYPING_REFRESH_S
-    schedule("engine.jobs.send_turn", turn_id, at=_at_or_now(plan.send_at))
+    schedule("engine.jobs.send_turn", turn.pk, at=_at_or_now(plan.send_at))
 
 
 def _at_or_now(moment: datetime) -> datetime | None:
@@ -140,12 +144,15 @@ def _at_or_now(moment: datetime) -> datetime | None:
 def send_typing(*, turn_id: int) -> bool:
     """Show "typing…" for a turn still waiting to be sent; best effort (a failure never blocks the send)."""
     turn = Turn.objects.select_related("chat", "bot").filter(pk=turn_id, status=Turn.Status.READY).first()
-    if turn is None:
-        return False
+    return turn is not None and show_typing(turn)
+
+
+def show_typing(turn: Turn) -> bool:
+    """Send the typing action of a turn whose chat and bot are loaded; False when Telegram refused it."""
     try:
         transport_for(turn).send_typing(_chat_ref(turn))
     except (TelegramRetryAfter, TelegramTransientError, TelegramPermanentError) as error:
-        logger.info("typing for turn %s not shown: %s", turn_id, error)
+        logger.info("typing for turn %s not shown: %s", turn.pk, error)
         return False
     return True
 

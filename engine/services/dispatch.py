@@ -16,6 +16,9 @@ HIGH, DEFAULT = "high", "default"
 # A pipeline job's outcome lives on its Turn row, never in RQ: a finished job is deleted at once
 # instead of storing its result, adding it to the finished registry and expiring it later.
 RESULT_TTL = 0
+# Turns of one tick per generate job: their LLM calls overlap on the worker's generation threads, so a few
+# workers carry many chats instead of one process per in-flight LLM call (engine.services.generation).
+GENERATE_BATCH = 8
 
 
 def _queue(name: str) -> Queue:
@@ -28,16 +31,17 @@ def _after_commit(action: Callable[[], Any]) -> None:
 
 
 def enqueue_generation(turn_ids: list[int], *, queue: str = DEFAULT) -> None:
-    """Enqueue generate jobs for new turns, in one Redis round trip, once the turns are committed."""
+    """Enqueue generate jobs for new turns, GENERATE_BATCH to a job, in one Redis round trip, after commit."""
     if not turn_ids:
         return
+    batches = [turn_ids[start : start + GENERATE_BATCH] for start in range(0, len(turn_ids), GENERATE_BATCH)]
 
     def enqueue() -> None:
         target = _queue(queue)
         target.enqueue_many(
             [
-                Queue.prepare_data("engine.jobs.generate_turn", args=(turn_id,), result_ttl=RESULT_TTL)
-                for turn_id in turn_ids
+                Queue.prepare_data("engine.jobs.generate_turns", args=(batch,), result_ttl=RESULT_TTL)
+                for batch in batches
             ]
         )
 

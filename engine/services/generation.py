@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import random
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from telegram.constants import ReactionEmoji
@@ -41,6 +42,7 @@ from monitoring import metrics
 logger = logging.getLogger(__name__)
 MAX_GENERATION_ATTEMPTS = 6
 DEDUP_SCAN_LIMIT = 200
+GENERATION_THREADS = 16  # LLM calls in flight per worker process: a batch of a tick's turns, or of priority replies
 REACTIONS = {
     "bullish": [ReactionEmoji.FIRE, ReactionEmoji.THUMBS_UP, ReactionEmoji.HUNDRED_POINTS_SYMBOL],
     "bearish": [ReactionEmoji.THUMBS_DOWN, ReactionEmoji.THINKING_FACE, ReactionEmoji.FACE_SCREAMING_IN_FEAR],
@@ -90,26 +92,7 @@ def llm_client() -> LlmClient:
 
 def generate_turn(*, turn_id: int, llm: LlmClient | None = None) -> str:
     """Claim a planned turn and carry it to `ready` (or skipped/failed); returns the outcome."""
-    if not turn_transition(turn_id=turn_id, from_status=Turn.Status.PLANNED, to_status=Turn.Status.GENERATING):
-        return "not_claimed"
-    liveness.claim_record(turn_id)
-    turn = with_refresh_state(Turn.objects.select_related("chat", "bot", "reply_to", "reply_to__bot")).get(pk=turn_id)
-    if turn.next_run_at is not None:
-        metrics.observe_lateness("generate", (timezone.now() - turn.next_run_at).total_seconds())
-    config, rng = settings_all(), random.Random(turn.pk)
-    if turn.kind == Turn.Kind.REACTION:
-        return _react(turn, rng, config)
-    context = build_context(turn, config=config, rng=rng)
-    usage = Usage()
-    try:
-        text = write(context, config=config, llm=llm or llm_client(), usage=usage)
-    except LlmPermanentError as error:
-        return _finish(turn, Turn.Status.FAILED, error=f"LLM: {error}", usage=usage)
-    except LlmError as error:
-        return _retry_later(turn, error, usage)
-    except Rejected as error:
-        return _finish(turn, Turn.Status.SKIPPED, error=str(error), usage=usage)
-    return _ready(turn, context, text, usage, rng, config)
+    return generate_turns(turn_ids=[turn_id], llm=llm)[str(turn_id)]
 
 
 def generate_priority_batch(*, turn_id: int, llm: LlmClient | None = None) -> dict[str, str]:
@@ -120,23 +103,111 @@ def generate_priority_batch(*, turn_id: int, llm: LlmClient | None = None) -> di
         kind=Turn.Kind.PRIORITY_REPLY, status=Turn.Status.PLANNED, next_run_at__lte=timezone.now()
     ).exclude(pk=turn_id)
     turn_ids = [turn_id, *pending.order_by("created_at").values_list("pk", flat=True)[: size - 1]]
-    if len(turn_ids) == 1:
-        return {str(turn_id): generate_turn(turn_id=turn_id, llm=llm)}
-    # LLM calls wait on the network, so threads overlap them; each turn is still claimed atomically.
-    with ThreadPoolExecutor(max_workers=len(turn_ids), thread_name_prefix="priority") as pool:
-        outcomes = list(pool.map(lambda pk: _generate_in_thread(pk, llm), turn_ids))
-    return dict(zip(map(str, turn_ids), outcomes, strict=True))
+    return generate_turns(turn_ids=turn_ids, llm=llm, config=config)
 
 
-def _generate_in_thread(turn_id: int, llm: LlmClient | None) -> str:
+@dataclass
+class Draft:
+    """A claimed turn on its way to `ready`: its context, then what its LLM calls gave."""
+
+    turn: Turn
+    context: TurnContext
+    recent: list[str]
+    rng: random.Random
+    usage: Usage = field(default_factory=Usage)
+    text: str = ""
+    error: Exception | None = None
+
+
+def generate_turns(
+    *, turn_ids: list[int], llm: LlmClient | None = None, config: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Claim turns and build their contexts, make their LLM calls concurrently, and carry each to its outcome.
+
+    The database work runs on the caller's thread (one connection per worker); only the LLM calls and the
+    local checks run on the process's generation threads, so a batch's network waits overlap. A turn that
+    crashes does not stop the others; the first crash is raised once every turn has its outcome.
+    """
+    config = config or settings_all()
+    llm = llm or llm_client()
+    outcomes: dict[str, str] = {}
+    crashes: list[Exception] = []
+    drafts: list[Draft] = []
+    for turn_id in turn_ids:
+        try:
+            prepared = _prepare(turn_id, config)
+        except Exception as error:
+            logger.exception("turn %s crashed while preparing", turn_id)
+            crashes.append(error)
+            continue
+        if isinstance(prepared, str):
+            outcomes[str(turn_id)] = prepared
+        else:
+            drafts.append(prepared)
+    if len(drafts) == 1:
+        _write_draft(drafts[0], config, llm)
+        finished: Iterable[Draft] = drafts
+    else:
+        futures = {_threads().submit(_write_draft, draft, config, llm): draft for draft in drafts}
+        finished = (futures[future] for future in as_completed(futures))
+    for draft in finished:  # each is settled as soon as its LLM calls are over
+        try:
+            outcomes[str(draft.turn.pk)] = _settle(draft, config)
+        except Exception as error:
+            logger.exception("turn %s crashed while settling", draft.turn.pk)
+            crashes.append(error)
+    if crashes:
+        raise crashes[0]
+    return {str(turn_id): outcomes[str(turn_id)] for turn_id in turn_ids}
+
+
+@cache
+def _threads() -> ThreadPoolExecutor:
+    # Kept for the life of the process (threads, event loops and HTTP pools are reused across jobs). They
+    # never touch the database: each worker keeps one connection however many LLM calls are in flight.
+    return ThreadPoolExecutor(max_workers=GENERATION_THREADS, thread_name_prefix="generate")
+
+
+def _prepare(turn_id: int, config: dict[str, Any]) -> Draft | str:
+    """Claim the turn and gather everything its LLM call needs; an outcome instead when it ends here."""
+    if not turn_transition(turn_id=turn_id, from_status=Turn.Status.PLANNED, to_status=Turn.Status.GENERATING):
+        return "not_claimed"
+    liveness.claim_record(turn_id)
+    # The message replied to is almost always among the history the context loads anyway; joining it here
+    # would cost every turn a wider query (`reply_to` is loaded on access when it is not).
+    turn = with_refresh_state(Turn.objects.select_related("chat", "bot")).get(pk=turn_id)
+    if turn.next_run_at is not None:
+        metrics.observe_lateness("generate", (timezone.now() - turn.next_run_at).total_seconds())
+    rng = random.Random(turn.pk)
+    if turn.kind == Turn.Kind.REACTION:
+        return _react(turn, rng, config)
+    context = build_context(turn, config=config, rng=rng)
+    recent = recent_bot_texts(context, config) if config["dedup_enabled"] else []
+    return Draft(turn=turn, context=context, recent=recent, rng=rng)
+
+
+def _write_draft(draft: Draft, config: dict[str, Any], llm: LlmClient) -> None:
     try:
-        return generate_turn(turn_id=turn_id, llm=llm)
-    finally:
-        connection.close()  # each thread has its own connection
+        draft.text = write(draft.context, config=config, llm=llm, usage=draft.usage, recent=draft.recent)
+    except Exception as error:  # noqa: BLE001 — settled (or raised) on the caller's thread
+        draft.error = error
 
 
-def write(context: TurnContext, *, config: dict[str, Any], llm: LlmClient, usage: Usage) -> str:
-    """One call; a repair call only if a local check fails; one retry if the result repeats the chat."""
+def _settle(draft: Draft, config: dict[str, Any]) -> str:
+    turn, error, usage = draft.turn, draft.error, draft.usage
+    if isinstance(error, LlmPermanentError):
+        return _finish(turn, Turn.Status.FAILED, error=f"LLM: {error}", usage=usage)
+    if isinstance(error, LlmError):
+        return _retry_later(turn, error, usage)
+    if isinstance(error, Rejected):
+        return _finish(turn, Turn.Status.SKIPPED, error=str(error), usage=usage)
+    if error is not None:
+        raise error
+    return _ready(turn, draft.context, draft.text, usage, draft.rng, config)
+
+
+def write(context: TurnContext, *, config: dict[str, Any], llm: LlmClient, usage: Usage, recent: list[str]) -> str:
+    """One call; a repair call only if a local check fails; one retry if the result repeats `recent` texts."""
     request = LlmRequest(
         messages=prompts.messages(context),
         model=context.bot.llm_model,
@@ -157,11 +228,11 @@ def write(context: TurnContext, *, config: dict[str, Any], llm: LlmClient, usage
         text = _complete(llm, replace(request, messages=repair, seed=(request.seed or 0) + 1), context, usage, config)
         if _problems(text, context, config):
             raise Rejected("rejected by local checks after repair: " + "; ".join(problems))
-    if config["dedup_enabled"] and postprocess.is_duplicate(text, recent_bot_texts(context, config)):
+    if config["dedup_enabled"] and postprocess.is_duplicate(text, recent):
         usage.problems.append("duplicate")
         retry = replace(request, seed=(request.seed or 0) + 7, temperature=min(1.0, request.temperature + 0.1))
         text = _complete(llm, retry, context, usage, config)
-        if postprocess.is_duplicate(text, recent_bot_texts(context, config)) or _problems(text, context, config):
+        if postprocess.is_duplicate(text, recent) or _problems(text, context, config):
             raise Rejected("duplicate of a recent message")
     return text
 
@@ -217,7 +288,7 @@ def _ready(
         Memory.objects.filter(pk__in=inputs["memories"]).update(
             usage_count=F("usage_count") + 1, last_used_at=timezone.now()
         )
-    enqueue_delivery(turn.pk, plan, config=config)
+    enqueue_delivery(turn, plan, config=config)
     return "ready"
 
 
@@ -238,7 +309,7 @@ def _react(turn: Turn, rng: random.Random, config: dict[str, Any]) -> str:
         send_at=plan.send_at,
         next_run_at=plan.send_at,
     )
-    enqueue_delivery(turn.pk, plan, config=config)
+    enqueue_delivery(turn, plan, config=config)
     return "ready"
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from collections import Counter
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from bots.schemas import Emotion, Persona
 from bots.symbols import symbols_match
@@ -14,6 +16,7 @@ from engine.services.topics import mentions_topic, symbols_in
 TELEGRAM_MAX_CHARS = 4096
 LENGTH_CAP = {"short": 220, "medium": 480, "long": 900}
 NEAR_DUPLICATE_RATIO = 0.82
+NOT_WORD = re.compile(r"[^\w\s]|_")  # what str.isalnum() and str.isspace() both refuse
 
 GUARANTEE = re.compile(
     r"garanti\w*\s+(?:kazan\w*|kâr\w*|kar\b|getiri\w*)|(?:kazan\w*|kâr\w*|kar|getiri\w*)\s+garanti\w*|"
@@ -118,12 +121,13 @@ def _lowercase_first(text: str) -> tuple[str, int]:
     return first[0].lower() + text[1:], 1
 
 
+@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """Lower case, no accents, punctuation or emoji, single spaces: the form duplicates are compared in."""
+    # Cached: every turn of a chat compares against the same recent messages.
     # Dotless ı has no decomposition: fold it to i by hand so "altın" equals "altin".
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ı", "i"))
-    kept = "".join(ch for ch in decomposed if ch.isalnum() or ch.isspace())
-    return " ".join(kept.split())
+    return " ".join(NOT_WORD.sub("", decomposed).split())
 
 
 def is_duplicate(text: str, recent: list[str]) -> bool:
@@ -131,14 +135,19 @@ def is_duplicate(text: str, recent: list[str]) -> bool:
     candidate = normalize(text)
     if not candidate:
         return True
+    letters = Counter(candidate)
     for other in recent:
         seen = normalize(other)
         if seen == candidate:
             return True
-        # The quick upper bounds skip most comparisons before the quadratic ratio().
-        matcher = SequenceMatcher(None, candidate, seen, autojunk=False)
-        bounds = (matcher.real_quick_ratio, matcher.quick_ratio, matcher.ratio)
-        if all(bound() >= NEAR_DUPLICATE_RATIO for bound in bounds):
+        # SequenceMatcher's own upper bounds (real_quick_ratio, quick_ratio), computed without building
+        # one: most pairs are ruled out before the quadratic ratio().
+        total = len(candidate) + len(seen)
+        if 2 * min(len(candidate), len(seen)) < NEAR_DUPLICATE_RATIO * total:
+            continue
+        if 2 * (letters & Counter(seen)).total() < NEAR_DUPLICATE_RATIO * total:
+            continue
+        if SequenceMatcher(None, candidate, seen, autojunk=False).ratio() >= NEAR_DUPLICATE_RATIO:
             return True
     return False
 

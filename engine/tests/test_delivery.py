@@ -167,3 +167,28 @@ def test_a_five_minute_telegram_outage_does_not_fail_a_turn(fake: FakeTelegram) 
     assert (turn.status, turn.attempts) == (Turn.Status.READY, 6)
     waited = sum(min(60.0, 2.0**attempt) for attempt in range(1, delivery.MAX_SEND_ATTEMPTS))
     assert waited >= 5 * 60
+
+
+def test_typing_due_now_is_shown_at_once_and_a_later_start_is_scheduled(fake: FakeTelegram) -> None:
+    import random
+
+    import django_rq
+
+    config = {"scale_factor": 1.0, "typing_enabled": True}
+    chat, bots = telegram_crowd(fake)
+    now_turn = ready_turn(chat, text="Altın tarafında sakin bir gün, acele yok.")
+    delivery.schedule_delivery(now_turn, config=config, rng=random.Random(1))
+    # Shown by the scheduling job itself: no typing job, one action already at the fake.
+    assert [r.method for r in fake.requests(token=bots[0].token)] == ["sendChatAction"]
+    later_turn = ready_turn(chat, bot_index=1)
+    Turn.objects.filter(pk=later_turn.pk).update(due_at=timezone.now() + timedelta(minutes=5))
+    later_turn.refresh_from_db()
+    delivery.schedule_delivery(later_turn, config=config, rng=random.Random(1))
+    assert not fake.requests(token=bots[1].token)
+    scheduled = django_rq.get_queue("high").scheduled_job_registry.get_job_ids()
+    jobs = [django_rq.get_queue("high").fetch_job(job_id) for job_id in scheduled]
+    assert sorted((job.func_name, tuple(job.args)) for job in jobs if job is not None) == [
+        ("engine.jobs.send_turn", (now_turn.pk,)),
+        ("engine.jobs.send_turn", (later_turn.pk,)),
+        ("engine.jobs.send_typing", (later_turn.pk,)),
+    ]

@@ -13,10 +13,10 @@ from chats.models import Message
 from chats.services import chat_create, membership_add
 from config.testing.fake_llm import FakeLlmServer
 from engine.clients.llm import GroqProvider, LlmClient
-from engine.clients.llm.base import LlmCircuitOpen
+from engine.clients.llm.base import LlmCircuitOpen, LlmRequest, LlmResponse
 from engine.clients.llm.offline import OfflineProvider
 from engine.models import Turn
-from engine.services.generation import MAX_GENERATION_ATTEMPTS, generate_turn
+from engine.services.generation import MAX_GENERATION_ATTEMPTS, generate_turn, generate_turns
 from engine.tests.pipeline import FAST_SPEED
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis_conn")]
@@ -180,3 +180,69 @@ def test_waiting_for_an_open_circuit_is_not_an_attempt(fake_llm: FakeLlmServer) 
     assert (turn.status, turn.attempts) == (Turn.Status.PLANNED, MAX_GENERATION_ATTEMPTS - 1)
     assert 10 < (turn.next_run_at - timezone.now()).total_seconds() <= 12  # type: ignore[operator]
     assert not fake_llm.requests
+
+
+class BarrierLlm(LlmClient):
+    """Answers only once `parties` calls are in flight together: sequential generation cannot pass it."""
+
+    def __init__(self, inner: LlmClient, parties: int) -> None:
+        super().__init__(inner.provider, None)
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def complete(self, request: LlmRequest) -> LlmResponse:
+        self.barrier.wait()
+        return super().complete(request)
+
+
+def test_a_batch_of_turns_is_generated_concurrently_without_db_access_off_the_workers_thread(
+    fake_llm: FakeLlmServer,
+) -> None:
+    from engine.services import generation
+
+    def no_queries(*args: object) -> None:
+        raise AssertionError("a generation thread queried the database")
+
+    def write_without_db(*args: object, **kwargs: object) -> str:
+        with connection.execute_wrapper(no_queries):
+            return real_write(*args, **kwargs)  # type: ignore[arg-type]
+
+    real_write = generation.write
+    turns = [planned_turn() for _ in range(4)]
+    with patch.object(generation, "write", write_without_db):
+        outcomes = generate_turns(turn_ids=[turn.pk for turn in turns], llm=BarrierLlm(groq(fake_llm), parties=4))
+    assert outcomes == {str(turn.pk): "ready" for turn in turns}
+    assert set(Turn.objects.values_list("status", flat=True)) == {Turn.Status.READY}
+
+
+def test_a_crash_in_one_turn_of_a_batch_fails_the_job_after_the_others_finish(fake_llm: FakeLlmServer) -> None:
+    from engine.services import generation
+
+    turns = [planned_turn() for _ in range(3)]
+    real = generation.build_context
+
+    def crash_on_second(turn: Turn, **kwargs: object) -> object:
+        if turn.pk == turns[1].pk:
+            raise RuntimeError("the database went away")
+        return real(turn, **kwargs)  # type: ignore[arg-type]
+
+    with patch.object(generation, "build_context", crash_on_second), pytest.raises(RuntimeError):
+        generate_turns(turn_ids=[turn.pk for turn in turns], llm=groq(fake_llm))
+    statuses = dict(Turn.objects.values_list("pk", "status"))
+    # The crashed turn stays claimed; its job's liveness record, marked done, lets the sweep recover it.
+    assert statuses == {turns[0].pk: "ready", turns[1].pk: "generating", turns[2].pk: "ready"}
+
+
+def test_a_tick_enqueues_its_turns_in_generate_jobs_of_at_most_a_batch() -> None:
+    import django_rq
+
+    from engine.services.dispatch import GENERATE_BATCH, enqueue_generation
+
+    turn_ids = list(range(1, 2 * GENERATE_BATCH + 4))
+    enqueue_generation(turn_ids)
+    jobs = django_rq.get_queue("default").jobs
+    assert [job.func_name for job in jobs] == ["engine.jobs.generate_turns"] * 3
+    assert [job.args[0] for job in jobs] == [
+        turn_ids[:GENERATE_BATCH],
+        turn_ids[GENERATE_BATCH : 2 * GENERATE_BATCH],
+        turn_ids[2 * GENERATE_BATCH :],
+    ]

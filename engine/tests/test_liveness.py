@@ -69,3 +69,10 @@ def test_a_job_does_not_mark_done_a_turn_another_worker_took_over() -> None:
     with as_w8, liveness.working_on(11), as_w9:
         liveness.claim_record(11)
     assert redis_connection().get(liveness.CLAIM_PREFIX + "11") == b"w9"
+
+
+def test_a_batch_job_records_every_turn_and_marks_each_done() -> None:
+    liveness._refresh("w10")
+    with patch.object(liveness, "_worker_name", "w10"), liveness.working_on(12, 13, 14):
+        assert liveness.orphaned_claims([12, 13, 14]) == {}
+    assert liveness.orphaned_claims([12, 13, 14]) == {12: "done", 13: "done", 14: "done"}

@@ -259,6 +259,26 @@ def test_is_duplicate_lets_different_messages_on_the_same_topic_through(text: st
     assert not is_duplicate(text, recent)
 
 
+# Short texts over a small alphabet (with Turkish letters, punctuation and an emoji) make near pairs likely.
+similar_texts = st.text(alphabet="aıiİIçğ şo0.,!?_🚀", max_size=30)
+
+
+@given(similar_texts, similar_texts)
+@settings(max_examples=400, deadline=None)
+def test_is_duplicate_decides_like_a_plain_sequence_matcher(text: str, other: str) -> None:
+    # The fast path (cached normal forms, bounds before ratio) must not change any verdict.
+    import unicodedata
+    from difflib import SequenceMatcher
+
+    def reference_normal(value: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", value.casefold().replace("ı", "i"))
+        return " ".join("".join(ch for ch in decomposed if ch.isalnum() or ch.isspace()).split())
+
+    a, b = reference_normal(text), reference_normal(other)
+    expected = not a or a == b or SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.82
+    assert is_duplicate(text, [other]) == expected
+
+
 def test_is_duplicate_with_nothing_recent_is_false_and_an_empty_message_is_a_duplicate() -> None:
     assert not is_duplicate("THYAO güçlü", [])
     assert is_duplicate("🚀🚀", ["THYAO güçlü"])
