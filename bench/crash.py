@@ -38,6 +38,7 @@ from bench.harness import (
     TurnReport,
     now_utc,
     open_stack,
+    pairs,
     run_guarded,
     settle,
     start_load,
@@ -135,25 +136,21 @@ def render(r: CrashResult, *, command: str) -> str:
             f"Command: `{command}`; {now_utc()}; {os.cpu_count()} CPUs.",
             f"Load: {r.chats} chats × {BOTS_PER_CHAT} bots, {r.workers} workers, fake Telegram answering sendMessage "
             f"after {r.send_latency_s:g} s, {r.kills} SIGKILLs in "
-            f"{r.minutes:.1f} min (killed while running: {_pairs(r.killed_during)}), then {r.settle_s:g} s to settle.",
+            f"{r.minutes:.1f} min (killed while running: {pairs(r.killed_during)}), then {r.settle_s:g} s to settle.",
             f"- duplicate sends (same text accepted twice for a chat by the fake Telegram): **{r.duplicates}** "
             "(target 0)",
             f"- turns not in a terminal status {r.settle_s:g} s after the run: **{sum(t.not_terminal.values())}** "
-            f"{_pairs(t.not_terminal)} (target 0); all terminal after "
+            f"{pairs(t.not_terminal)} (target 0); all terminal after "
             + (f"{r.all_terminal_after_s:.0f} s" if r.all_terminal_after_s is not None else "—"),
             f"- turns unconfirmed: **{t.statuses.get('unconfirmed', 0)}**; unsent turns without a reason: "
             f"{t.without_reason}",
-            f"- turns: {_pairs(t.statuses)}; sendMessage accepted by the fake: {r.telegram_sent}, bot messages "
+            f"- turns: {pairs(t.statuses)}; sendMessage accepted by the fake: {r.telegram_sent}, bot messages "
             f"stored: {t.bot_messages}",
-            f"- reasons of unsent turns: {_pairs(t.reasons) or '—'}",
+            f"- reasons of unsent turns: {pairs(t.reasons) or '—'}",
             *(f"  - unfinished: {line}" for line in t.stuck),
             f"- targets {verdict}",
         ]
     )
-
-
-def _pairs(counts: dict[str, int]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def main(argv: list[str] | None = None) -> int:

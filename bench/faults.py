@@ -50,6 +50,7 @@ from bench.harness import (
     TurnReport,
     now_utc,
     open_stack,
+    pairs,
     run_guarded,
     settle,
     start_load,
@@ -365,7 +366,7 @@ def render(r: FaultsResult, *, command: str) -> str:
         recovered = "never" if s.recovered_after_s is None else f"{s.recovered_after_s:.1f} s"
         lines.append(
             f"| {s.name} | {s.fault_s:g} s | {recovered} | {_breaker(s)} | {s.early_requests} | "
-            f"{_pairs(s.answers) or '—'} |"
+            f"{pairs(s.answers) or '—'} |"
         )
     lines += [
         "",
@@ -374,8 +375,8 @@ def render(r: FaultsResult, *, command: str) -> str:
         f"- turns not terminal after the run: **{sum(t.not_terminal.values())}** (target 0); all terminal after "
         + (f"{r.all_terminal_after_s:.0f} s" if r.all_terminal_after_s is not None else "—")
         + f"; unsent turns without a reason: {t.without_reason}",
-        f"- turns: {_pairs(t.statuses)}; reasons of unsent turns: {_pairs(t.reasons) or '—'}",
-        f"- engine processes restarted by the supervisor: {_pairs(r.process_restarts) or 'none'}",
+        f"- turns: {pairs(t.statuses)}; reasons of unsent turns: {pairs(t.reasons) or '—'}",
+        f"- engine processes restarted by the supervisor: {pairs(r.process_restarts) or 'none'}",
         f"- targets {'met' if r.met else 'NOT met'} (deliveries ≤ {RECOVERY_TARGET_S:g} s after a restart, resumed "
         "after every fake fault, the breaker opened and closed for every LLM fault)",
     ]
@@ -387,10 +388,6 @@ def _breaker(s: Scenario) -> str:
     if opened is None:
         return "stayed closed"
     return f"open after {opened:.0f} s, closed {closed:.0f} s after the end" if closed is not None else "open"
-
-
-def _pairs(counts: dict[str, int]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def main(argv: list[str] | None = None) -> int:

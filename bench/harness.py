@@ -212,6 +212,11 @@ def _reason(error: str) -> str:
     return re.sub(r"\d+(\.\d+)?", "N", error)[:90]
 
 
+def pairs(counts: dict[str, int]) -> str:
+    """Counts as `key value, …`, the largest first, for the reports."""
+    return ", ".join(f"{key} {value}" for key, value in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 def now_utc() -> str:
     """The run's date for the report."""
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

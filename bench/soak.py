@@ -33,7 +33,18 @@ from pathlib import Path
 import psutil
 
 from bench.engine import BOTS_PER_CHAT
-from bench.harness import LOGS, Stack, now_utc, open_stack, run_guarded, settle, start_load, turn_report, use_servers
+from bench.harness import (
+    LOGS,
+    Stack,
+    now_utc,
+    open_stack,
+    pairs,
+    run_guarded,
+    settle,
+    start_load,
+    turn_report,
+    use_servers,
+)
 from bench.members import start_web
 
 METRICS_EVERY_S = 15.0
@@ -207,18 +218,14 @@ def render(r: SoakResult, *, command: str) -> str:
         "",
         f"- sent turns/min (all chats), per minute of the window: min {min(rate, default=0):.0f}, "
         f"max {max(rate, default=0):.0f}, first {rate[0] if rate else 0:.0f}, last {rate[-1] if rate else 0:.0f}",
-        f"- turns: {_pairs(r.statuses)}; failed turns: **{r.statuses.get('failed', 0)}**; not terminal after the "
+        f"- turns: {pairs(r.statuses)}; failed turns: **{r.statuses.get('failed', 0)}**; not terminal after the "
         f"run: **{sum(r.not_terminal.values())}**; duplicate sends: **{r.duplicates}**",
-        f"- reasons of unsent turns: {_pairs(r.reasons) or '—'}",
+        f"- reasons of unsent turns: {pairs(r.reasons) or '—'}",
         f"- /metrics scrapes: {r.scrapes} ({r.failed_scrapes} failed); piyasa_collector_errors summed over scrapes: "
         f"**{r.collector_errors}**",
-        f"- ERROR/Traceback log lines: **{sum(r.error_lines.values())}** ({_pairs(r.error_lines)})",
+        f"- ERROR/Traceback log lines: **{sum(r.error_lines.values())}** ({pairs(r.error_lines)})",
     ]
     return "\n".join(lines)
-
-
-def _pairs(counts: dict[str, int]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def main(argv: list[str] | None = None) -> int:
