@@ -14,7 +14,12 @@ class TokenDecryptionError(Exception):
 
 
 def _fernet() -> MultiFernet:
-    return MultiFernet([Fernet(key.encode()) for key in settings.TOKEN_ENCRYPTION_KEYS])
+    return _fernet_for(tuple(settings.TOKEN_ENCRYPTION_KEYS))
+
+
+@lru_cache(maxsize=8)
+def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key.encode()) for key in keys])
 
 
 def encrypt_token(token: str) -> str:
@@ -34,7 +39,7 @@ def _decrypt(ciphertext: str, keys: tuple[str, ...]) -> str:
     # Every typing action and send reads its bot's token: decrypt each ciphertext once per process and
     # key set (a ciphertext's plaintext never changes; a key removed from the set is a new cache entry).
     try:
-        return MultiFernet([Fernet(key.encode()) for key in keys]).decrypt(ciphertext.encode()).decode()
+        return _fernet_for(keys).decrypt(ciphertext.encode()).decode()
     except InvalidToken:
         raise TokenDecryptionError("bot token cannot be decrypted with TOKEN_ENCRYPTION_KEYS") from None
 
