@@ -616,6 +616,7 @@ def run_in_process(*, turns: int, chats: int, llm_url: str, profile: Path | None
     from engine.clients.llm.groq import GroqProvider
     from engine.models import Turn
     from engine.services import delivery, generation
+    from engine.services.dispatch import GENERATE_BATCH
     from engine.services.planning import NEXT_AT_KEY
 
     reset_state()
@@ -645,10 +646,12 @@ def run_in_process(*, turns: int, chats: int, llm_url: str, profile: Path | None
         before = set(Turn.objects.values_list("pk", flat=True))
         timed("tick", jobs.tick)
         planned = list(Turn.objects.exclude(pk__in=before).order_by("pk").values_list("pk", flat=True))
+        # Generated as the tick's jobs do: GENERATE_BATCH turns at a time, their LLM calls overlapping.
+        for start in range(0, len(planned), GENERATE_BATCH):
+            batch = planned[start : start + GENERATE_BATCH]
+            batch_outcomes = timed("generate", lambda b=batch: generation.generate_turns(turn_ids=b, llm=llm))
+            outcomes.update("generate:" + outcome for outcome in batch_outcomes.values())
         for turn_id in planned:
-            outcomes[
-                "generate:" + timed("generate", lambda t=turn_id: generation.generate_turn(turn_id=t, llm=llm))
-            ] += 1
             # A typing job runs only when the typing starts later than generation ends (never with the
             # fast speed profile: generate shows the first typing action itself).
             for _job in range(typing_jobs(redis, turn_id)):

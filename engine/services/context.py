@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from bots.models import Bot, Holding, Memory, Stance
@@ -19,13 +20,19 @@ from engine.models import Turn
 from engine.services.news import headline_for
 from engine.services.topics import infer_topic, symbols_in, topic_keywords, words
 
+T = TypeVar("T")
 HISTORY_LIMIT = 20
 TARGET_CANDIDATES = 15
 MEMORY_LIMIT = 3
 OWN_STATEMENTS_LIMIT = 3
 LENGTHS = ("short", "medium", "long")
 HEADLINE_REUSE_HOURS = 6
+HOLDINGS_LIMIT = 5
+MEMORY_SCAN_LIMIT = 200
 REFRESH_COUNT, REFRESHED_AT = "membership_refresh_count", "membership_refreshed_at"
+# What `with_context` loads with the turns, by attribute: a chat's history, newest first; a bot's holdings and
+# memories (sliced, so they cannot fill the related managers' caches as its stances do).
+LATEST, HOLDINGS, MEMORIES = "context_latest_messages", "context_holdings", "context_memories"
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ def build_context(turn: Turn, *, config: dict[str, Any], rng: random.Random) -> 
     """Gather the turn's context in a fixed number of queries, whatever the size of the crowd."""
     chat, bot = turn.chat, turn.bot
     persona, emotion = Persona.model_validate(bot.persona), Emotion.model_validate(bot.emotion)
-    recent = latest_messages(chat.pk)
+    recent = list(reversed(getattr(chat, LATEST))) if hasattr(chat, LATEST) else latest_messages(chat.pk)
     history = [_line(message, bot.pk) for message in recent]
     topic = infer_topic([line.text for line in history], chat.topics) or _preferred_topic(chat.topics, persona, rng)
     context = TurnContext(
@@ -87,8 +94,9 @@ def build_context(turn: Turn, *, config: dict[str, Any], rng: random.Random) -> 
         topic_hint = infer_topic([context.target.text], chat.topics)
         context.topic = topic_hint or context.topic
     context.stances = relevant_stances(list(bot.stances.all()), context.topic)
-    context.holdings = list(bot.holdings.all()[:5])
-    context.memories = rank_memories(list(bot.memories.all()[:200]), context.topic, context.target)
+    context.holdings = _loaded(bot, HOLDINGS, lambda: bot.holdings.all()[:HOLDINGS_LIMIT])
+    memories = _loaded(bot, MEMORIES, lambda: bot.memories.all()[:MEMORY_SCAN_LIMIT])
+    context.memories = rank_memories(memories, context.topic, context.target)
     context.own_statements = own_statements(bot.pk, context.topic)
     context.headline_id, context.headline = _headline(context, config, rng)
     context.full_persona = persona_refresh_due(turn, config)
@@ -98,8 +106,30 @@ def build_context(turn: Turn, *, config: dict[str, Any], rng: random.Random) -> 
 
 def latest_messages(chat_id: int, limit: int = HISTORY_LIMIT) -> list[Message]:
     """The latest `limit` messages of a chat, oldest first (the newest are never cut off)."""
-    newest_first = Message.objects.filter(chat_id=chat_id).select_related("bot").order_by("-created_at", "-id")
-    return list(reversed(newest_first[:limit]))
+    return list(reversed(_newest_first().filter(chat_id=chat_id)[:limit]))
+
+
+def _newest_first() -> QuerySet[Message]:
+    return Message.objects.select_related("bot").order_by("-created_at", "-id")
+
+
+def with_context(turns: QuerySet[Turn]) -> QuerySet[Turn]:
+    """Turns loaded with everything `build_context` reads but the topic's past statements and headline.
+
+    However many turns (a generate job's batch), that is five queries: turns with chat, bot and refresh
+    state, then each chat's latest history and each bot's stances, holdings and memories.
+    """
+    return with_refresh_state(turns.select_related("chat", "bot")).prefetch_related(
+        Prefetch("chat__messages", queryset=_newest_first()[:HISTORY_LIMIT], to_attr=LATEST),
+        "bot__stances",
+        Prefetch("bot__holdings", queryset=Holding.objects.all()[:HOLDINGS_LIMIT], to_attr=HOLDINGS),
+        Prefetch("bot__memories", queryset=Memory.objects.all()[:MEMORY_SCAN_LIMIT], to_attr=MEMORIES),
+    )
+
+
+def _loaded(instance: Any, attr: str, query: Callable[[], Iterable[T]]) -> list[T]:
+    """What `with_context` loaded into `attr`, or else the query's rows."""
+    return list(getattr(instance, attr)) if hasattr(instance, attr) else list(query())
 
 
 def _line(message: Message, bot_id: int) -> HistoryLine:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils import timezone
 from telegram.constants import ReactionEmoji
 
@@ -33,7 +33,7 @@ from engine.clients.llm.base import (
 from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services import budget, postprocess, prompts
-from engine.services.context import TurnContext, build_context, with_refresh_state
+from engine.services.context import TurnContext, build_context, with_context
 from engine.services.delivery import enqueue_delivery, plan_delivery
 from engine.services.dispatch import schedule
 from engine.services.turns import turn_transition
@@ -42,6 +42,7 @@ from monitoring import metrics
 logger = logging.getLogger(__name__)
 MAX_GENERATION_ATTEMPTS = 6
 DEDUP_SCAN_LIMIT = 200
+RECENT = "recent_bot_messages"  # a chat's bot messages in the dedup window, newest first (every bot's)
 GENERATION_THREADS = 16  # LLM calls in flight per worker process: a batch of a tick's turns, or of priority replies
 REACTIONS = {
     "bullish": [ReactionEmoji.FIRE, ReactionEmoji.THUMBS_UP, ReactionEmoji.HUNDRED_POINTS_SYMBOL],
@@ -133,9 +134,11 @@ def generate_turns(
     outcomes: dict[str, str] = {}
     crashes: list[Exception] = []
     drafts: list[Draft] = []
-    for turn_id in turn_ids:
+    claimed = _claim(turn_ids, outcomes)
+    turns = {turn.pk: turn for turn in _load(claimed, config)}
+    for turn_id in claimed:
         try:
-            prepared = _prepare(turn_id, config)
+            prepared = _prepare(turns[turn_id], config)
         except Exception as error:
             logger.exception("turn %s crashed while preparing", turn_id)
             crashes.append(error)
@@ -168,21 +171,41 @@ def _threads() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=GENERATION_THREADS, thread_name_prefix="generate")
 
 
-def _prepare(turn_id: int, config: dict[str, Any]) -> Draft | str:
-    """Claim the turn and gather everything its LLM call needs; an outcome instead when it ends here."""
-    if not turn_transition(turn_id=turn_id, from_status=Turn.Status.PLANNED, to_status=Turn.Status.GENERATING):
-        return "not_claimed"
-    liveness.claim_record(turn_id)
-    # The message replied to is almost always among the history the context loads anyway; joining it here
-    # would cost every turn a wider query (`reply_to` is loaded on access when it is not).
-    turn = with_refresh_state(Turn.objects.select_related("chat", "bot")).get(pk=turn_id)
+def _claim(turn_ids: list[int], outcomes: dict[str, str]) -> list[int]:
+    """The turns this job wins (one atomic claim each); the others get the outcome `not_claimed`."""
+    claimed = []
+    for turn_id in turn_ids:
+        if turn_transition(turn_id=turn_id, from_status=Turn.Status.PLANNED, to_status=Turn.Status.GENERATING):
+            claimed.append(turn_id)
+        else:
+            outcomes[str(turn_id)] = "not_claimed"
+    liveness.claim_record(*claimed)
+    return claimed
+
+
+def _load(turn_ids: list[int], config: dict[str, Any]) -> list[Turn]:
+    """The claimed turns with their contexts' data and their chats' recent bot texts, in a fixed number of queries."""
+    # The message replied to is almost always among the history loaded anyway; joining it here would cost
+    # every turn a wider query (`reply_to` is loaded on access when it is not).
+    turns = with_context(Turn.objects.filter(pk__in=turn_ids))
+    if config["dedup_enabled"]:
+        since = timezone.now() - timedelta(hours=config["dedup_window_hours"])
+        recent = Message.objects.filter(bot__isnull=False, created_at__gte=since).order_by("-created_at")
+        turns = turns.prefetch_related(
+            Prefetch("chat__messages", queryset=recent.only("chat_id", "text")[:DEDUP_SCAN_LIMIT], to_attr=RECENT)
+        )
+    return list(turns)
+
+
+def _prepare(turn: Turn, config: dict[str, Any]) -> Draft | str:
+    """Gather everything a claimed turn's LLM call needs; an outcome instead when it ends here."""
     if turn.next_run_at is not None:
         metrics.observe_lateness("generate", (timezone.now() - turn.next_run_at).total_seconds())
     rng = random.Random(turn.pk)
     if turn.kind == Turn.Kind.REACTION:
         return _react(turn, rng, config)
     context = build_context(turn, config=config, rng=rng)
-    recent = recent_bot_texts(context, config) if config["dedup_enabled"] else []
+    recent = [message.text for message in getattr(turn.chat, RECENT, [])]
     return Draft(turn=turn, context=context, recent=recent, rng=rng)
 
 
@@ -263,13 +286,6 @@ def _problems(text: str, context: TurnContext, config: dict[str, Any]) -> list[s
     if config["consistency_guard_enabled"]:
         problems += postprocess.stance_problems(text, [(s.topic, s.polarity) for s in context.stances])
     return problems
-
-
-def recent_bot_texts(context: TurnContext, config: dict[str, Any]) -> list[str]:
-    """Bot messages of the chat within the dedup window, newest first (every bot, not just this one)."""
-    since = timezone.now() - timedelta(hours=config["dedup_window_hours"])
-    rows = Message.objects.filter(chat_id=context.chat.pk, bot__isnull=False, created_at__gte=since)
-    return list(rows.order_by("-created_at").values_list("text", flat=True)[:DEDUP_SCAN_LIMIT])
 
 
 def _ready(

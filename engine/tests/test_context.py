@@ -341,3 +341,30 @@ def test_no_headline_when_news_is_off() -> None:
     turn = TurnFactory.create(chat=chat, bot=me)
     context = build_context(turn, config=_config(news_trigger_enabled=False), rng=random.Random(1))
     assert (context.headline, context.headline_id) == (None, None)
+
+
+def test_a_turn_loaded_with_its_context_gets_the_same_context_as_one_loaded_alone() -> None:
+    from engine.services.context import with_context
+
+    chat, (me, other) = _crowd(2)
+    for n in range(25):
+        _say(chat, f"BIST {n} ne olur?", bot=other if n % 2 else None, sender_name="Ayşe", minutes_ago=30 - n)
+    Message.objects.filter(chat=chat, text__in=["BIST 23 ne olur?", "BIST 24 ne olur?"]).update(
+        created_at=timezone.now()
+    )
+    for n in range(8):
+        HoldingFactory.create(bot=me, symbol=f"SYM{n}")
+        MemoryFactory.create(bot=me, content=f"BIST hatırası {n}", relevance=n / 10)
+    StanceFactory.create(bot=me, topic="BIST")
+    turn_id = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY).pk
+    alone = build_context(Turn.objects.get(pk=turn_id), config=_config(), rng=random.Random(5))
+    with CaptureQueriesContext(connection) as queries:
+        loaded = with_context(Turn.objects.filter(pk=turn_id)).get()
+    assert len(queries) == 5
+    together = build_context(loaded, config=_config(), rng=random.Random(5))
+    assert together.history == alone.history
+    assert len(together.history) == 20
+    assert (together.target, together.topic) == (alone.target, alone.topic)
+    assert [s.pk for s in together.stances] == [s.pk for s in alone.stances]
+    assert [h.pk for h in together.holdings] == [h.pk for h in alone.holdings]
+    assert [m.pk for m in together.memories] == [m.pk for m in alone.memories]

@@ -246,3 +246,32 @@ def test_a_tick_enqueues_its_turns_in_generate_jobs_of_at_most_a_batch() -> None
         turn_ids[GENERATE_BATCH : 2 * GENERATE_BATCH],
         turn_ids[2 * GENERATE_BATCH :],
     ]
+
+
+def _batch_queries(fake_llm: FakeLlmServer, size: int) -> int:
+    from django.test.utils import CaptureQueriesContext
+
+    from bots.tests.factories import HoldingFactory, MemoryFactory, StanceFactory
+    from engine.selectors import settings_all
+
+    turns = [planned_turn() for _ in range(size)]
+    for turn in turns:
+        Message.objects.create(chat=turn.chat, sender_name="Ayşe", text="BIST bugün ne olur?")
+        Message.objects.create(chat=turn.chat, bot=turn.bot, sender_name="", text="Bence yatay.")
+        HoldingFactory.create(bot=turn.bot)
+        MemoryFactory.create(bot=turn.bot)
+        StanceFactory.create(bot=turn.bot)
+    config = settings_all() | {"news_trigger_enabled": False}  # a headline is drawn at random: two more queries
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = generate_turns(turn_ids=[turn.pk for turn in turns], llm=groq(fake_llm), config=config)
+    assert set(outcomes.values()) == {"ready"}
+    return len(queries)
+
+
+def test_a_batch_loads_its_turns_contexts_together_so_only_a_few_queries_are_per_turn(
+    fake_llm: FakeLlmServer,
+) -> None:
+    # Claim, the topic's past statements, `ready` and the memories' usage are each turn's own; the turns,
+    # histories, stances, holdings, memories and recent bot texts are one query each for the whole batch.
+    two, six = _batch_queries(fake_llm, 2), _batch_queries(fake_llm, 6)
+    assert (six - two) / 4 == 4
