@@ -593,14 +593,17 @@ class InProcessResult:
 
 
 def typing_jobs(redis: Any, turn_id: int) -> int:
-    """Take the turn's scheduled jobs off RQ (this loop runs them itself); how many were typing jobs."""
+    """Take the turn's scheduled jobs and its slot's send off RQ (this loop runs them itself); how many typing jobs."""
     from rq import Queue
     from rq.job import Job
 
+    from engine.services.dispatch import SENDS_KEY
+
     registry = Queue("high", connection=redis).scheduled_job_registry
     typing = 0
+    redis.zrem(SENDS_KEY, str(turn_id))
     for job in Job.fetch_many(registry.get_job_ids(), connection=redis):
-        if job is not None and tuple(job.args) == (turn_id,):
+        if job is not None and (tuple(job.args) == (turn_id,) or job.func_name == "engine.jobs.send_due"):
             typing += job.func_name == "engine.jobs.send_typing"
             registry.remove(job, delete_job=True)
     return typing
@@ -616,7 +619,7 @@ def run_in_process(*, turns: int, chats: int, llm_url: str, profile: Path | None
     from engine.clients.llm.groq import GroqProvider
     from engine.models import Turn
     from engine.services import delivery, generation
-    from engine.services.dispatch import GENERATE_BATCH
+    from engine.services.dispatch import GENERATE_BATCH, SEND_BATCH
     from engine.services.planning import NEXT_AT_KEY
 
     reset_state()
@@ -656,14 +659,21 @@ def run_in_process(*, turns: int, chats: int, llm_url: str, profile: Path | None
             # fast speed profile: generate shows the first typing action itself).
             for _job in range(typing_jobs(redis, turn_id)):
                 timed("typing", lambda t=turn_id: delivery.send_typing(turn_id=t))
-            while True:
-                outcome = timed("send", lambda t=turn_id: delivery.send_turn(turn_id=t))
-                if outcome != "deferred":
-                    break
-                due = Turn.objects.get(pk=turn_id).next_run_at or dt.datetime.now(dt.UTC)
+        # Sent as the slots' jobs do: up to SEND_BATCH due turns at a time, their Bot API calls overlapping.
+        pending = list(planned)
+        while pending:
+            batch, pending = pending[:SEND_BATCH], pending[SEND_BATCH:]
+            sent = timed("send", lambda b=batch: delivery.send_turns(turn_ids=b))
+            deferred = [int(turn_id) for turn_id, outcome in sent.items() if outcome == "deferred"]
+            outcomes.update("send:" + outcome for outcome in sent.values() if outcome != "deferred")
+            for turn_id in deferred:
+                typing_jobs(redis, turn_id)  # this loop sends it again itself
+            if deferred and not pending:
+                deferred_until = Turn.objects.filter(pk__in=deferred).values_list("next_run_at", flat=True)
+                due = min(moment for moment in deferred_until if moment is not None)
                 wait = (due - dt.datetime.now(dt.UTC)).total_seconds()
                 time.sleep(max(0.0, min(wait, 1.5)) + 0.01)  # a paced send: sleeping is not CPU
-            outcomes["send:" + outcome] += 1
+            pending += deferred
         if done == -1:  # the warm-up round is over: start counting
             done = 0
             cpu, wall, outcomes = dict.fromkeys(phases, 0.0), dict.fromkeys(phases, 0.0), Counter()

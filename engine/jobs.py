@@ -7,7 +7,7 @@ from typing import Any
 from engine import heartbeat as heartbeat_service
 from engine import liveness
 from engine.selectors import settings_all
-from engine.services import delivery, generation, news, planning, recovery
+from engine.services import delivery, dispatch, generation, news, planning, recovery
 
 
 def tick() -> dict[str, Any]:
@@ -51,6 +51,13 @@ def send_turn(turn_id: int) -> str:
     """Send one ready turn (deferred when a limit is reached) and record the message."""
     with liveness.working_on(turn_id):
         return delivery.send_turn(turn_id=turn_id)
+
+
+def send_due(slot: int) -> dict[str, str]:
+    """Send the turns due by now (a slot's, and any others due), their Bot API calls overlapping."""
+    turn_ids = dispatch.take_sends(slot)
+    with liveness.working_on(*turn_ids):
+        return delivery.send_turns(turn_ids=turn_ids)
 
 
 def recover_turns() -> dict[str, int]:

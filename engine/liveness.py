@@ -54,6 +54,11 @@ def _refresh(name: str) -> None:
         logger.warning("liveness refresh failed: %s", error)
 
 
+def claimant() -> str | None:
+    """The name this process's claims are recorded under: its worker's, or None outside a worker."""
+    return _worker_name
+
+
 def claim_record(*turn_ids: int) -> None:
     """Record that this worker works on the turns (nothing outside a worker: the time-outs cover those)."""
     if _worker_name is None:

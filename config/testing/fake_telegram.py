@@ -63,6 +63,14 @@ POLL_CONFLICT = "Conflict: terminated by other getUpdates request; make sure tha
 NOT_ENOUGH_RIGHTS = "Bad Request: not enough rights to send text messages to the chat"
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Engine workers send from many threads, each with its own connections: with the default backlog of 5, a
+    # burst of new connections overflows it, and a connection the server never accepted fails mid-request
+    # (httpx.ReadError), which the engine must treat as "maybe delivered".
+    request_queue_size = 1024
+
+
 class FakeTelegramError(Exception):
     """An error answer: HTTP status, Telegram description and optional response parameters."""
 
@@ -298,8 +306,7 @@ class FakeTelegram:
     def start(self) -> FakeTelegram:
         """Bind a free port and serve in a daemon thread."""
         handler = type("BoundHandler", (FakeTelegramHandler,), {"fake": self})
-        self._server = ThreadingHTTPServer((self._host, 0), handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self._host, 0), handler)
         # A short poll interval keeps shutdown (and so every test's teardown) fast.
         serve = functools.partial(self._server.serve_forever, poll_interval=0.02)
         self._thread = threading.Thread(target=serve, name="fake-telegram", daemon=True)

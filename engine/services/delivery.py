@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Iterator
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -17,9 +19,11 @@ from django.utils import timezone
 from chats.models import Membership, Message
 from chats.services import membership_disable
 from engine import liveness
+from engine.clients import network_threads
 from engine.clients.telegram import (
     SentMessage,
     TelegramClient,
+    TelegramClientError,
     TelegramPermanentError,
     TelegramRetryAfter,
     TelegramTransientError,
@@ -27,7 +31,7 @@ from engine.clients.telegram import (
 from engine.models import Turn
 from engine.redis import redis_connection
 from engine.services import limits
-from engine.services.dispatch import schedule
+from engine.services.dispatch import schedule, schedule_send
 from engine.services.topics import symbols_in
 from engine.services.turns import turn_transition
 from monitoring import metrics
@@ -134,7 +138,14 @@ def enqueue_delivery(turn: Turn, plan: DeliveryPlan, *, config: dict[str, Any]) 
             else:
                 schedule("engine.jobs.send_typing", turn.pk, at=at)
             offset += TYPING_REFRESH_S
-    schedule("engine.jobs.send_turn", turn.pk, at=_at_or_now(plan.send_at))
+    schedule_send(turn.pk, at=_at_or_now(plan.send_at))
+
+
+def _not_before(moment: datetime) -> datetime:
+    """A retry time rounded up to the whole second, so the send job of its second never takes it early."""
+    # A job takes the turns due within its second: a turn due at 12:00:00.300 would be taken at 12:00:00,
+    # deferred again at once, taken again, and so on until its time had come.
+    return moment if moment.microsecond == 0 else moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def _at_or_now(moment: datetime) -> datetime | None:
@@ -148,10 +159,18 @@ def send_typing(*, turn_id: int) -> bool:
 
 
 def show_typing(turn: Turn) -> bool:
-    """Send the typing action of a turn whose chat and bot are loaded; False when Telegram refused it."""
+    """Send the typing action of a turn whose chat and bot are loaded; False when skipped or refused.
+
+    Telegram's 429 holds every request of the bot: typing is skipped while the bot waits, and a 429 answered to
+    typing makes the bot's sends wait too.
+    """
+    if _bot_backoff(turn) > 0:
+        return False
     try:
         transport_for(turn).send_typing(_chat_ref(turn))
-    except (TelegramRetryAfter, TelegramTransientError, TelegramPermanentError) as error:
+    except TelegramClientError as error:
+        if isinstance(error, TelegramRetryAfter):
+            limits.backoff_set(f"tg:bot:{turn.bot_id}", error.retry_after)
         logger.info("typing for turn %s not shown: %s", turn.pk, error)
         return False
     return True
@@ -159,55 +178,113 @@ def show_typing(turn: Turn) -> bool:
 
 def send_turn(*, turn_id: int) -> str:
     """Send a ready turn within Telegram's limits (deferring, never dropping) and record the message."""
-    # Whether the membership is still enabled is read with the turn (one query, not two).
+    return send_turns(turn_ids=[turn_id])[str(turn_id)]
+
+
+def send_turns(*, turn_ids: list[int]) -> dict[str, str]:
+    """Send ready turns within Telegram's limits (deferring, never dropping) and record their messages.
+
+    Loading, pacing and claiming run on the caller's thread (its one DB connection); the Bot API calls of
+    the claimed turns run concurrently on the process's network threads, which never touch the database;
+    each turn is recorded as soon as its call returns. One turn's crash does not stop the others: the first
+    is raised once every turn has its outcome.
+    """
+    outcomes: dict[str, str] = {}
+    claimed = [turn for turn in _loaded(turn_ids) if _claim(turn, outcomes)]
+    for turn_id in turn_ids:
+        outcomes.setdefault(str(turn_id), "not_ready")
+    liveness.claim_record(*[turn.pk for turn in claimed])
+    crashes: list[Exception] = []
+    for turn, sent in _transmit_all(claimed):
+        try:
+            outcomes[str(turn.pk)] = _settle(turn, sent)
+        except Exception as error:
+            logger.exception("turn %s crashed while recording its send", turn.pk)
+            crashes.append(error)
+    if crashes:
+        raise crashes[0]
+    return outcomes
+
+
+def _loaded(turn_ids: list[int]) -> list[Turn]:
+    # Whether the membership is still enabled is read with the turns (one query, not two per turn).
     enabled = Membership.objects.filter(chat_id=OuterRef("chat_id"), bot_id=OuterRef("bot_id"), is_enabled=True)
     rows = Turn.objects.select_related("chat", "bot", "reply_to").annotate(member_enabled=Exists(enabled))
-    turn = rows.filter(pk=turn_id).first()
-    if turn is None or turn.status != Turn.Status.READY:
-        return "not_ready"
+    return list(rows.filter(pk__in=turn_ids, status=Turn.Status.READY).order_by("pk")) if turn_ids else []
+
+
+def _claim(turn: Turn, outcomes: dict[str, str]) -> bool:
+    """Check the membership and Telegram's limits, then claim the turn for sending; False with its outcome if not."""
     if turn.next_run_at is not None:
         metrics.observe_lateness("send", (timezone.now() - turn.next_run_at).total_seconds())
     if not getattr(turn, "member_enabled", False):
         _end(turn, Turn.Status.SKIPPED, "membership disabled before sending", from_status=Turn.Status.READY)
-        return "skipped"
+        outcomes[str(turn.pk)] = "skipped"
+        return False
     wait = _pacing_wait(turn)
     if wait > 0:
-        at = timezone.now() + timedelta(seconds=wait)
-        Turn.objects.filter(pk=turn_id, status=Turn.Status.READY).update(next_run_at=at)
-        schedule("engine.jobs.send_turn", turn_id, at=at)
-        return "deferred"
+        at = _not_before(timezone.now() + timedelta(seconds=wait))
+        Turn.objects.filter(pk=turn.pk, status=Turn.Status.READY).update(next_run_at=at)
+        schedule_send(turn.pk, at=at)
+        outcomes[str(turn.pk)] = "deferred"
+        return False
     if not turn_transition(
-        turn_id=turn_id, from_status=Turn.Status.READY, to_status=Turn.Status.SENDING, attempts=F("attempts") + 1
+        turn_id=turn.pk, from_status=Turn.Status.READY, to_status=Turn.Status.SENDING, attempts=F("attempts") + 1
     ):
-        return "not_claimed"
-    liveness.claim_record(turn_id)
+        outcomes[str(turn.pk)] = "not_claimed"
+        return False
     turn.attempts += 1
-    return _deliver(turn)
+    return True
+
+
+def _bot_backoff(turn: Turn) -> float:
+    """Seconds Telegram still has the turn's bot waiting after a 429 (0 when none)."""
+    return max(0.0, limits.backoff_until(f"tg:bot:{turn.bot_id}") - time.time())
 
 
 def _pacing_wait(turn: Turn) -> float:
-    backoff = limits.backoff_until(f"tg:bot:{turn.bot_id}") - time.time()
-    if backoff > 0:
-        return backoff
-    return limits.reserve(limits.telegram_windows(chat_id=turn.chat_id, bot_id=turn.bot_id))
+    return _bot_backoff(turn) or limits.reserve(limits.telegram_windows(chat_id=turn.chat_id, bot_id=turn.bot_id))
 
 
-def _deliver(turn: Turn) -> str:
+Sent = SentMessage | None | TelegramClientError
+
+
+def _transmit_all(turns: list[Turn]) -> Iterator[tuple[Turn, Sent]]:
+    """Each turn with what its Bot API call gave, as the calls finish (sandbox turns first, on this thread)."""
+    remote = [turn for turn in turns if not turn.chat.is_sandbox]
+    for turn in turns:
+        if turn.chat.is_sandbox:  # local: message ids come from Redis (or the DB after a Redis restart)
+            yield turn, _transmit(turn)
+    if len(remote) == 1:
+        yield remote[0], _transmit(remote[0])
+        return
+    futures = {network_threads().submit(_transmit, turn): turn for turn in remote}
+    for future in as_completed(futures):
+        yield futures[future], future.result()
+
+
+def _transmit(turn: Turn) -> Sent:
+    """The turn's Bot API call (a reaction, or the message threaded under its target); Telegram's error if refused."""
     transport, chat_id = transport_for(turn), _chat_ref(turn)
     reply_to = turn.reply_to.telegram_message_id if turn.reply_to is not None else None
     try:
         if turn.kind == Turn.Kind.REACTION:
             assert reply_to is not None  # reactions are only planned on a message
             transport.set_reaction(chat_id, reply_to, turn.text)
-            sent = None
-        else:
-            sent = transport.send_message(chat_id, turn.text, reply_to_message_id=reply_to)
-    except TelegramRetryAfter as error:
-        return _retry_after(turn, error.retry_after)
-    except TelegramPermanentError as error:
-        return _permanent(turn, error)
-    except TelegramTransientError as error:
-        return _transient(turn, error)
+            return None
+        return transport.send_message(chat_id, turn.text, reply_to_message_id=reply_to)
+    except TelegramClientError as error:
+        return error
+
+
+def _settle(turn: Turn, sent: Sent) -> str:
+    if isinstance(sent, TelegramRetryAfter):
+        return _retry_after(turn, sent.retry_after)
+    if isinstance(sent, TelegramPermanentError):
+        return _permanent(turn, sent)
+    if isinstance(sent, TelegramTransientError):
+        return _transient(turn, sent)
+    assert not isinstance(sent, TelegramClientError)
     record_sent(turn, sent)
     return "sent"
 
@@ -283,11 +360,11 @@ def _retry_after(turn: Turn, retry_after: float) -> str:
 
 def _back_to_ready(turn: Turn, *, delay: float, error: str) -> None:
     """The send did not happen: return the turn to `ready` and schedule the next attempt."""
-    at = timezone.now() + timedelta(seconds=delay)
+    at = _not_before(timezone.now() + timedelta(seconds=delay))
     if turn_transition(
         turn_id=turn.pk, from_status=Turn.Status.SENDING, to_status=Turn.Status.READY, error=error, next_run_at=at
     ):
-        schedule("engine.jobs.send_turn", turn.pk, at=at)
+        schedule_send(turn.pk, at=at)
 
 
 def _permanent(turn: Turn, error: TelegramPermanentError) -> str:

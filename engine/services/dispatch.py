@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import django_rq
 from django.db import transaction
 from rq import Queue
 
+from engine import liveness
+from engine.liveness import CLAIM_PREFIX, CLAIM_TTL_S
 from engine.redis import redis_connection
 
 HIGH, DEFAULT = "high", "default"
@@ -19,6 +23,25 @@ RESULT_TTL = 0
 # Turns of one tick per generate job: their LLM calls overlap on the worker's generation threads, so a few
 # workers carry many chats instead of one process per in-flight LLM call (engine.services.generation).
 GENERATE_BATCH = 8
+# Sends are batched too: a ready turn joins a sorted set of due sends, and one `send_due` job per second
+# sends the turns due within it, up to SEND_BATCH (a job with more due starts another at once). At 1,000
+# chats that is a few jobs a second instead of ~50, and RQ's own work is ~3 ms of CPU per job. RQ schedules
+# to the whole second (it drops the fraction), so a send job always ran up to a second before its turn was
+# due; a slot's job keeps that timing: it starts at the slot's second and takes the turns due within it.
+SENDS_KEY = "piyasa:sends"  # turn id → when it is due (epoch seconds)
+SEND_BATCH = 16
+SLOT_PREFIX = "piyasa:sends:slot:"  # present while a slot's job has not started: later turns of the slot join it
+# Takes due sends and records the taking worker's claim on each in one step (engine.liveness): a worker that
+# dies right after taking them cannot leave them unknown to the recovery sweep.
+_TAKE_SENDS = """
+redis.call('DEL', KEYS[2])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+if ARGV[3] ~= '' then
+  for _, turn_id in ipairs(due) do redis.call('SET', ARGV[4] .. turn_id, ARGV[3], 'EX', tonumber(ARGV[5])) end
+end
+return {due, redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. ARGV[1])}
+"""
 
 
 def _queue(name: str) -> Queue:
@@ -59,3 +82,47 @@ def schedule(func: str, *args: Any, at: datetime | None, queue: str = HIGH) -> N
             target.enqueue_at(at, func, *args, result_ttl=RESULT_TTL)
 
     _after_commit(enqueue)
+
+
+def schedule_send(turn_id: int, *, at: datetime | None) -> None:
+    """After commit: add a ready turn to the sends due at `at` (now when None); its slot's job sends it.
+
+    The first turn of a slot schedules the slot's `send_due` job; the others only join the set. A turn added
+    once that job has taken its turns finds the slot's mark gone and schedules another job for it.
+    """
+
+    def enqueue() -> None:
+        due = at.timestamp() if at is not None else time.time()
+        slot = math.floor(due)
+        mark_ttl = max(0, math.ceil(due - time.time())) + 3600
+        with redis_connection().pipeline(transaction=False) as pipe:
+            pipe.zadd(SENDS_KEY, {str(turn_id): due})
+            pipe.set(f"{SLOT_PREFIX}{slot}", 1, nx=True, ex=mark_ttl)
+            _, first_of_slot = pipe.execute()
+        if first_of_slot:
+            enqueue_send_due(slot)
+
+    _after_commit(enqueue)
+
+
+def enqueue_send_due(slot: int) -> None:
+    """Enqueue the job of a second's sends: at that second, or now if it has begun."""
+    target, when = _queue(HIGH), slot
+    if when <= time.time():
+        target.enqueue("engine.jobs.send_due", slot, result_ttl=RESULT_TTL)
+    else:
+        target.enqueue_at(datetime.fromtimestamp(when, UTC), "engine.jobs.send_due", slot, result_ttl=RESULT_TTL)
+
+
+def take_sends(slot: int) -> list[int]:
+    """Take up to SEND_BATCH sends due by the slot's end or now (atomically: no two jobs get a turn).
+
+    More due than that: another job is enqueued at once, for another worker.
+    """
+    until, claimant = max(time.time(), slot + 1), liveness.claimant() or ""
+    taken, left = redis_connection().eval(
+        _TAKE_SENDS, 2, SENDS_KEY, f"{SLOT_PREFIX}{slot}", until, SEND_BATCH, claimant, CLAIM_PREFIX, CLAIM_TTL_S
+    )
+    if left:
+        enqueue_send_due(slot)
+    return [int(turn_id) for turn_id in taken]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from django.db.models import F, Prefetch
@@ -19,6 +18,7 @@ from telegram.constants import ReactionEmoji
 from bots.models import Memory
 from chats.models import Message
 from engine import liveness
+from engine.clients import network_threads
 from engine.clients.llm import LlmClient, client_from_settings
 from engine.clients.llm.base import (
     ChatMessage,
@@ -43,7 +43,6 @@ logger = logging.getLogger(__name__)
 MAX_GENERATION_ATTEMPTS = 6
 DEDUP_SCAN_LIMIT = 200
 RECENT = "recent_bot_messages"  # a chat's bot messages in the dedup window, newest first (every bot's)
-GENERATION_THREADS = 16  # LLM calls in flight per worker process: a batch of a tick's turns, or of priority replies
 REACTIONS = {
     "bullish": [ReactionEmoji.FIRE, ReactionEmoji.THUMBS_UP, ReactionEmoji.HUNDRED_POINTS_SYMBOL],
     "bearish": [ReactionEmoji.THUMBS_DOWN, ReactionEmoji.THINKING_FACE, ReactionEmoji.FACE_SCREAMING_IN_FEAR],
@@ -151,7 +150,7 @@ def generate_turns(
         _write_draft(drafts[0], config, llm)
         finished: Iterable[Draft] = drafts
     else:
-        futures = {_threads().submit(_write_draft, draft, config, llm): draft for draft in drafts}
+        futures = {network_threads().submit(_write_draft, draft, config, llm): draft for draft in drafts}
         finished = (futures[future] for future in as_completed(futures))
     for draft in finished:  # each is settled as soon as its LLM calls are over
         try:
@@ -162,13 +161,6 @@ def generate_turns(
     if crashes:
         raise crashes[0]
     return {str(turn_id): outcomes[str(turn_id)] for turn_id in turn_ids}
-
-
-@cache
-def _threads() -> ThreadPoolExecutor:
-    # Kept for the life of the process (threads, event loops and HTTP pools are reused across jobs). They
-    # never touch the database: each worker keeps one connection however many LLM calls are in flight.
-    return ThreadPoolExecutor(max_workers=GENERATION_THREADS, thread_name_prefix="generate")
 
 
 def _claim(turn_ids: list[int], outcomes: dict[str, str]) -> list[int]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,7 +13,7 @@ from django.utils import timezone
 from chats.models import Chat, Membership, Message
 from config.testing.fake_telegram import FakeTelegram, serve_fake_telegram
 from engine.models import Turn
-from engine.services import delivery
+from engine.services import delivery, dispatch
 from engine.services.recovery import SENDING_TIMEOUT, recover_turns
 from engine.tests.pipeline import drain, telegram_crowd
 
@@ -77,6 +78,39 @@ def test_it_honours_telegram_retry_after(fake: FakeTelegram) -> None:
     drain(5, until=lambda: Turn.objects.get(pk=turn.pk).status == Turn.Status.SENT)
     first, second = fake.requests("sendMessage")
     assert second.at - first.at >= 1.0
+
+
+def test_a_send_waiting_for_retry_after_is_due_on_a_whole_second_so_its_job_never_takes_it_early(
+    fake: FakeTelegram,
+) -> None:
+    chat, _ = telegram_crowd(fake)
+    fake.rate_limit("sendMessage", retry_after=1)
+    turn = ready_turn(chat)
+    before = timezone.now()
+    assert delivery.send_turn(turn_id=turn.pk) == "rate_limited"
+    turn.refresh_from_db()
+    assert turn.next_run_at is not None
+    assert turn.next_run_at.microsecond == 0
+    assert timedelta(seconds=1) <= turn.next_run_at - before <= timedelta(seconds=2.1)
+
+
+def test_typing_is_not_shown_while_telegram_has_the_bot_waiting(fake: FakeTelegram) -> None:
+    from engine.services import limits
+
+    chat, bots = telegram_crowd(fake)
+    turn = Turn.objects.select_related("chat", "bot").get(pk=ready_turn(chat).pk)
+    limits.backoff_set(f"tg:bot:{bots[0].pk}", 30)
+    assert delivery.show_typing(turn) is False
+    assert not fake.requests("sendChatAction")
+
+
+def test_a_429_answered_to_typing_makes_the_bots_sends_wait_too(fake: FakeTelegram) -> None:
+    chat, _ = telegram_crowd(fake)
+    fake.rate_limit("sendChatAction", retry_after=5)
+    turn = Turn.objects.select_related("chat", "bot").get(pk=ready_turn(chat).pk)
+    assert delivery.show_typing(turn) is False
+    assert delivery.send_turn(turn_id=turn.pk) == "deferred"
+    assert not fake.requests("sendMessage")
 
 
 def test_a_permanent_error_fails_the_turn_and_disables_the_membership(fake: FakeTelegram) -> None:
@@ -187,8 +221,103 @@ def test_typing_due_now_is_shown_at_once_and_a_later_start_is_scheduled(fake: Fa
     assert not fake.requests(token=bots[1].token)
     scheduled = django_rq.get_queue("high").scheduled_job_registry.get_job_ids()
     jobs = [django_rq.get_queue("high").fetch_job(job_id) for job_id in scheduled]
-    assert sorted((job.func_name, tuple(job.args)) for job in jobs if job is not None) == [
-        ("engine.jobs.send_turn", (now_turn.pk,)),
-        ("engine.jobs.send_turn", (later_turn.pk,)),
-        ("engine.jobs.send_typing", (later_turn.pk,)),
+    assert [job.args for job in jobs if job is not None and job.func_name == "engine.jobs.send_typing"] == [
+        (later_turn.pk,)
     ]
+    # Each send waits for the job of its second (engine.services.dispatch): seconds apart, two jobs.
+    assert _queued("engine.jobs.send_due") == 2
+    due = django_rq.get_connection().zrange(dispatch.SENDS_KEY, 0, -1)
+    assert set(due) == {str(now_turn.pk).encode(), str(later_turn.pk).encode()}
+
+
+# --- sends in slots: one job sends what is due ----------------------------------------------------------
+
+
+def _chats_of_one_bot_each(fake: FakeTelegram, count: int) -> list[Turn]:
+    """`count` ready turns, each of its own bot in its own chat (so no chat or bot limit holds one back)."""
+    from chats.services import chat_create, membership_add
+
+    _, bots = telegram_crowd(fake, size=count)
+    turns = []
+    for index, bot in enumerate(bots):
+        chat = chat_create(title=f"Grup {index}", transport=Chat.Transport.TELEGRAM, telegram_chat_id=-100700 - index)
+        membership_add(chat=chat, bot=bot)
+        turns.append(ready_turn(chat))
+    return turns
+
+
+def _queued(func: str) -> int:
+    import django_rq
+
+    queue = django_rq.get_queue("high")
+    jobs = [queue.fetch_job(job_id) for job_id in [*queue.job_ids, *queue.scheduled_job_registry.get_job_ids()]]
+    return sum(job is not None and job.func_name == func for job in jobs)
+
+
+def test_sends_due_in_one_slot_go_out_in_one_job_with_their_bot_api_calls_overlapping(fake: FakeTelegram) -> None:
+    import threading
+
+    from django.db import connection
+
+    turns = _chats_of_one_bot_each(fake, 4)
+    at = timezone.now() + timedelta(seconds=1)
+    for turn in turns:
+        dispatch.schedule_send(turn.pk, at=at)
+    assert _queued("engine.jobs.send_due") == 1
+    # Each call waits until all four are in flight: sending them one after another cannot pass.
+    barrier, real = threading.Barrier(4, timeout=10), delivery._transmit
+
+    def no_queries(*args: object) -> None:
+        raise AssertionError("a network thread queried the database")
+
+    def transmit_together(turn: Turn) -> object:
+        with connection.execute_wrapper(no_queries):
+            barrier.wait()
+            return real(turn)
+
+    with mock.patch.object(delivery, "_transmit", transmit_together):
+        drain(10, until=lambda: set(Turn.objects.values_list("status", flat=True)) == {Turn.Status.SENT})
+    assert len(fake.requests("sendMessage")) == 4
+    assert Message.objects.count() == 4
+
+
+def test_a_turn_joining_its_slot_after_the_job_took_the_slots_sends_gets_a_job_of_its_own(
+    fake: FakeTelegram,
+) -> None:
+    first, joining, late = _chats_of_one_bot_each(fake, 3)
+    at = timezone.now() - timedelta(seconds=5)  # one slot, already due: its job is enqueued at once
+    slot = math.floor(at.timestamp())
+    dispatch.schedule_send(first.pk, at=at)
+    dispatch.schedule_send(joining.pk, at=at)
+    assert _queued("engine.jobs.send_due") == 1
+    assert sorted(dispatch.take_sends(slot)) == [first.pk, joining.pk]  # what the job does first
+    dispatch.schedule_send(late.pk, at=at)
+    assert _queued("engine.jobs.send_due") == 2
+    assert dispatch.take_sends(slot) == [late.pk]
+
+
+def test_a_job_takes_at_most_a_batch_and_enqueues_another_for_the_rest(fake: FakeTelegram) -> None:
+    chat, _ = telegram_crowd(fake)
+    turn_ids = [ready_turn(chat).pk for _ in range(dispatch.SEND_BATCH + 3)]
+    at = timezone.now() - timedelta(seconds=5)
+    slot = math.floor(at.timestamp())
+    for turn_id in turn_ids:
+        dispatch.schedule_send(turn_id, at=at)
+    assert _queued("engine.jobs.send_due") == 1
+    taken = dispatch.take_sends(slot)
+    assert len(taken) == dispatch.SEND_BATCH
+    assert _queued("engine.jobs.send_due") == 2
+    assert sorted(taken + dispatch.take_sends(slot)) == sorted(turn_ids)
+    assert _queued("engine.jobs.send_due") == 2
+
+
+def test_taking_sends_records_the_workers_claim_at_once(fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import liveness
+
+    [turn] = _chats_of_one_bot_each(fake, 1)
+    at = timezone.now() - timedelta(seconds=5)
+    dispatch.schedule_send(turn.pk, at=at)
+    monkeypatch.setattr(liveness, "_worker_name", "worker-that-dies")
+    assert dispatch.take_sends(math.floor(at.timestamp())) == [turn.pk]
+    # Killed before its job recorded anything itself: the sweep still knows whose turn it was.
+    assert liveness.orphaned_claims([turn.pk]) == {turn.pk: "dead"}

@@ -165,7 +165,7 @@ def test_a_ready_turn_has_its_send_time_and_delivery_jobs_keep_no_result(fake_ll
     queue = django_rq.get_queue("high")
     job_ids = [*queue.job_ids, *queue.scheduled_job_registry.get_job_ids()]
     jobs = [Job.fetch(job_id, connection=queue.connection) for job_id in job_ids]
-    assert "engine.jobs.send_turn" in {job.func_name for job in jobs}
+    assert "engine.jobs.send_due" in {job.func_name for job in jobs}
     assert {job.result_ttl for job in jobs} == {0}
 
 
