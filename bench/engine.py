@@ -899,8 +899,9 @@ def render(
             f"Sustained = p95 lateness ≤ {LATENESS_TARGET_S:g} s and sent turns/chat/min ≥ {RATE_FLOOR:.0%} of what "
             f"the planner itself aims for ({fmt(capacity[0].planner_rate)} turns/chat/min at cadence 3: exponential "
             "gaps from the 2 s tick, none while the chat's previous turn is in flight; see bench/README.md). "
-            "Lateness = `Turn.sending_at − Turn.next_run_at` of sent turns (how late the send job was claimed "
-            "after it was due); generate wait = `generating_at − created_at` (queue wait of the generate job)."
+            "Lateness = `Turn.sending_at − Turn.next_run_at` of sent turns (how late the send job claimed the "
+            "turn after it was due; negative when early: RQ schedules to the whole second, and a second's send job "
+            "takes every turn due within it); generate wait = `generating_at − created_at` (queue wait of the generate job)."
         )
         add("")
         add("CPU over the measured window (seconds of user+sys), where it went:")
