@@ -212,7 +212,7 @@ ECONOMIST = DemoBot(
         max_delay_s=300,
         typing_cps=(4.5, 6.5),
         min_typing_s=3,
-        max_typing_s=60,
+        max_typing_s=40,
     ),
     active_hours=("08:30-19:00", "21:00-23:30"),
     stances=(
@@ -367,11 +367,11 @@ RETIREE = DemoBot(
         base_delay_s=60,
         delay_multiplier=1.5,
         jitter_s=(-10, 30),
-        min_delay_s=20,
+        min_delay_s=10,
         max_delay_s=600,
         typing_cps=(2.0, 3.5),
         min_typing_s=4,
-        max_typing_s=90,
+        max_typing_s=40,
     ),
     active_hours=("07:00-12:00", "14:00-21:30"),
     stances=(

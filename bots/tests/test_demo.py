@@ -175,6 +175,12 @@ class DemoPersonasTests(TestCase):
             # Characters per second of a person typing on a phone, not words or milliseconds.
             self.assertTrue(1.5 <= speed.typing_cps[0] <= speed.typing_cps[1] <= 9.0, speed.typing_cps)
 
+    def test_any_demo_bot_can_open_the_chat_within_a_minute_of_make_run(self) -> None:
+        # An empty chat's first turn is proactive: the bot's shortest reading delay, then at most its longest
+        # typing; the first tick comes within 2 s of the start. `make run` must show a message within 60 s.
+        for spec in DEMO_BOTS:
+            self.assertLessEqual(spec.speed.min_delay_s + spec.speed.max_typing_s, 55, spec.name)
+
     def test_it_keeps_holdings_consistent_with_stances(self) -> None:
         for spec in DEMO_BOTS:
             bearish = [stance.topic for stance in spec.stances if stance.polarity == Stance.Polarity.BEARISH]
