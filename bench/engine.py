@@ -901,7 +901,8 @@ def render(
             "gaps from the 2 s tick, none while the chat's previous turn is in flight; see bench/README.md). "
             "Lateness = `Turn.sending_at − Turn.next_run_at` of sent turns (how late the send job claimed the "
             "turn after it was due; negative when early: RQ schedules to the whole second, and a second's send job "
-            "takes every turn due within it); generate wait = `generating_at − created_at` (queue wait of the generate job)."
+            "takes every turn due within it); generate wait = `generating_at − created_at` (queue wait of the "
+            "generate job)."
         )
         add("")
         add("CPU over the measured window (seconds of user+sys), where it went:")
