@@ -20,7 +20,7 @@ HIGH, DEFAULT = "high", "default"
 # A pipeline job's outcome lives on its Turn row, never in RQ: a finished job is deleted at once
 # instead of storing its result, adding it to the finished registry and expiring it later.
 RESULT_TTL = 0
-# Turns of one tick per generate job: their LLM calls overlap on the worker's generation threads, so a few
+# Turns of one tick per generate job: their LLM calls overlap on the process's network threads, so a few
 # workers carry many chats instead of one process per in-flight LLM call (engine.services.generation).
 GENERATE_BATCH = 8
 # Sends are batched too: a ready turn joins a sorted set of due sends, and one `send_due` job per second

@@ -125,7 +125,7 @@ def generate_turns(
     """Claim turns and build their contexts, make their LLM calls concurrently, and carry each to its outcome.
 
     The database work runs on the caller's thread (one connection per worker); only the LLM calls and the
-    local checks run on the process's generation threads, so a batch's network waits overlap. A turn that
+    local checks run on the process's network threads, so a batch's network waits overlap. A turn that
     crashes does not stop the others; the first crash is raised once every turn has its outcome.
     """
     config = config or settings_all()
