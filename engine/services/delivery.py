@@ -170,7 +170,7 @@ def show_typing(turn: Turn) -> bool:
         transport_for(turn).send_typing(_chat_ref(turn))
     except TelegramClientError as error:
         if isinstance(error, TelegramRetryAfter):
-            limits.backoff_set(f"tg:bot:{turn.bot_id}", error.retry_after)
+            _hold_bot(turn, error.retry_after)
         logger.info("typing for turn %s not shown: %s", turn.pk, error)
         return False
     return True
@@ -210,7 +210,7 @@ def _loaded(turn_ids: list[int]) -> list[Turn]:
     # Whether the membership is still enabled is read with the turns (one query, not two per turn).
     enabled = Membership.objects.filter(chat_id=OuterRef("chat_id"), bot_id=OuterRef("bot_id"), is_enabled=True)
     rows = Turn.objects.select_related("chat", "bot", "reply_to").annotate(member_enabled=Exists(enabled))
-    return list(rows.filter(pk__in=turn_ids, status=Turn.Status.READY).order_by("pk")) if turn_ids else []
+    return list(rows.filter(pk__in=turn_ids, status=Turn.Status.READY).order_by("pk"))
 
 
 def _claim(turn: Turn, outcomes: dict[str, str]) -> bool:
@@ -239,7 +239,16 @@ def _claim(turn: Turn, outcomes: dict[str, str]) -> bool:
 
 def _bot_backoff(turn: Turn) -> float:
     """Seconds Telegram still has the turn's bot waiting after a 429 (0 when none)."""
-    return max(0.0, limits.backoff_until(f"tg:bot:{turn.bot_id}") - time.time())
+    return max(0.0, limits.backoff_until(_bot_key(turn)) - time.time())
+
+
+def _hold_bot(turn: Turn, seconds: float) -> None:
+    """Telegram's 429 is per bot: every request of the turn's bot waits, not only this turn's."""
+    limits.backoff_set(_bot_key(turn), seconds)
+
+
+def _bot_key(turn: Turn) -> str:
+    return f"tg:bot:{turn.bot_id}"
 
 
 def _pacing_wait(turn: Turn) -> float:
@@ -352,8 +361,7 @@ def _count_for_persona_refresh(turn: Turn) -> None:
 
 
 def _retry_after(turn: Turn, retry_after: float) -> str:
-    # Telegram's 429 is per bot: every turn of this bot waits, not only this one.
-    limits.backoff_set(f"tg:bot:{turn.bot_id}", retry_after)
+    _hold_bot(turn, retry_after)
     _back_to_ready(turn, delay=retry_after, error=f"rate limited by Telegram, retry after {retry_after:g}s")
     return "rate_limited"
 

@@ -107,11 +107,11 @@ def schedule_send(turn_id: int, *, at: datetime | None) -> None:
 
 def enqueue_send_due(slot: int) -> None:
     """Enqueue the job of a second's sends: at that second, or now if it has begun."""
-    target, when = _queue(HIGH), slot
-    if when <= time.time():
+    target = _queue(HIGH)
+    if slot <= time.time():
         target.enqueue("engine.jobs.send_due", slot, result_ttl=RESULT_TTL)
     else:
-        target.enqueue_at(datetime.fromtimestamp(when, UTC), "engine.jobs.send_due", slot, result_ttl=RESULT_TTL)
+        target.enqueue_at(datetime.fromtimestamp(slot, UTC), "engine.jobs.send_due", slot, result_ttl=RESULT_TTL)
 
 
 def take_sends(slot: int) -> list[int]:
