@@ -45,6 +45,7 @@ class Fault:
     retry_after: float | None = None
     stall_s: float = 0.0
     message: str = "scripted failure"
+    body: bytes | None = None  # a 200 with this body instead of a completion
 
 
 def format_reset(seconds: float) -> str:
@@ -170,6 +171,11 @@ class FakeLlmServer:
         """Hold the next `times` requests for `seconds`, then answer normally (to provoke client timeouts)."""
         with self._lock:
             self._faults.extend([Fault(stall_s=seconds)] * times)
+
+    def garble(self, body: bytes, *, times: int = 1) -> None:
+        """Answer the next `times` requests with 200 and this body (not JSON, or JSON that is no completion)."""
+        with self._lock:
+            self._faults.extend([Fault(body=body)] * times)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -310,6 +316,9 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"retry-after": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             self._send(fault.status, error_body(fault.status, fault.message), headers)
             return
+        if fault and fault.body is not None:
+            self._send(200, fault.body)
+            return
         status, payload, headers = self.fake.completion(body)
         self._send(status, payload, headers)
 
@@ -326,8 +335,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = RecordedRequest(time.time(), self.command, self.path, body, headers)
         return self.fake._record(request, take_fault=take_fault)
 
-    def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+    def _send(self, status: int, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         try:
             self.send_response(status)
             self.send_header("content-type", "application/json")

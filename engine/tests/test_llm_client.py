@@ -33,6 +33,7 @@ from engine.clients.llm import (
     parse_retry_after,
     provider_from_settings,
 )
+from engine.clients.llm.base import estimate_prompt_tokens
 
 PROMPT = "Sen deneyimli bir borsacısın. AKBNK hakkında kısa bir yorum yaz."
 REQUEST = LlmRequest(
@@ -142,6 +143,27 @@ class TestGroqProvider:
         with pytest.raises(LlmTransientError, match="connection"):
             provider.complete(REQUEST)
 
+    @pytest.mark.parametrize(
+        ("body", "error"),
+        [
+            (b"<html>502 Bad Gateway</html>", "unusable response"),
+            (b'{"error": null}', "no choices"),
+            (b'{"choices": []}', "no choices"),
+            (b'{"choices": [{"message": {"content": ["AKBNK"]}}]}', "not text"),
+        ],
+    )
+    def test_a_200_that_is_no_completion_is_transient(self, fake: FakeLlmServer, body: bytes, error: str) -> None:
+        fake.garble(body)
+        with pytest.raises(LlmTransientError, match=error):
+            groq_provider(fake).complete(REQUEST)
+        assert completion_requests(fake) == 1
+
+    def test_no_content_is_an_empty_text_and_missing_usage_is_estimated(self, fake: FakeLlmServer) -> None:
+        fake.garble(b'{"choices": [{"message": {"role": "assistant", "content": null}}]}')
+        response = groq_provider(fake).complete(REQUEST)
+        assert (response.text, response.model, response.tokens_out) == ("", REQUEST.model, 0)
+        assert response.tokens_in == estimate_prompt_tokens(REQUEST.messages)
+
     def test_the_fake_counts_down_rate_limits_per_request(self, fake: FakeLlmServer) -> None:
         provider = groq_provider(fake)
         first, second = provider.complete(REQUEST), provider.complete(REQUEST)
@@ -171,6 +193,12 @@ class TestOpenAICompatProvider:
         with pytest.raises(LlmTransientError):
             provider.complete(REQUEST)
         assert completion_requests(fake) == 2
+
+    def test_a_200_that_is_not_json_is_transient(self, fake: FakeLlmServer) -> None:
+        provider = OpenAICompatProvider(base_url=fake.openai_base_url, model="llama3.1", timeout_s=5)
+        fake.garble(b"upstream crashed")
+        with pytest.raises(LlmTransientError, match="unusable response"):
+            provider.complete(REQUEST)
 
 
 class TestFakeServer:

@@ -6,8 +6,9 @@ import groq
 from django.conf import settings
 
 from engine.clients.llm.base import LlmRequest, LlmResponse
-from engine.clients.llm.sdk import SdkErrors, chat_kwargs, run_completion
+from engine.clients.llm.sdk import SdkErrors, run_completion
 
+COMPLETIONS_PATH = "/openai/v1/chat/completions"  # chat.completions.create's path, relative to the client's base URL
 GROQ_ERRORS = SdkErrors(groq.APIStatusError, groq.APITimeoutError, groq.APIConnectionError, groq.GroqError)
 
 
@@ -32,7 +33,6 @@ class GroqProvider:
         )
 
     def complete(self, request: LlmRequest) -> LlmResponse:
-        """One chat completion; rate-limit headers are read through `with_raw_response`."""
-        kwargs = chat_kwargs(request, request.model or self.default_model)
-        create = self._client.chat.completions.with_raw_response.create
-        return run_completion(lambda: create(**kwargs), GROQ_ERRORS, request, self.name)
+        """One chat completion; the rate-limit headers come with it."""
+        model = request.model or self.default_model
+        return run_completion(self._client, COMPLETIONS_PATH, GROQ_ERRORS, request, provider=self.name, model=model)

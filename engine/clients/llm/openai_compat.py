@@ -6,8 +6,9 @@ import openai
 from django.conf import settings
 
 from engine.clients.llm.base import LlmRequest, LlmResponse
-from engine.clients.llm.sdk import SdkErrors, chat_kwargs, run_completion
+from engine.clients.llm.sdk import SdkErrors, run_completion
 
+COMPLETIONS_PATH = "/chat/completions"  # chat.completions.create's path, relative to the client's base URL
 OPENAI_ERRORS = SdkErrors(openai.APIStatusError, openai.APITimeoutError, openai.APIConnectionError, openai.OpenAIError)
 
 
@@ -32,6 +33,5 @@ class OpenAICompatProvider:
 
     def complete(self, request: LlmRequest) -> LlmResponse:
         """One chat completion."""
-        kwargs = chat_kwargs(request, request.model or self.default_model)
-        create = self._client.chat.completions.with_raw_response.create
-        return run_completion(lambda: create(**kwargs), OPENAI_ERRORS, request, self.name)
+        model = request.model or self.default_model
+        return run_completion(self._client, COMPLETIONS_PATH, OPENAI_ERRORS, request, provider=self.name, model=model)
