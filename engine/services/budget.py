@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.clients.llm.base import RateLimitInfo
-from engine.redis import redis_connection
 from engine.services import limits
 from monitoring import metrics
 
 BACKOFF_KEY = "llm"
-TOKENS_KEY = "piyasa:llm:tokens:"
+TOKENS_KEY = "llm:tokens:"  # under limits.PREFIX
+TOKENS_KEEP_S = 90_000
 LOW_TOKENS = 200
 
 
@@ -30,39 +30,27 @@ def reserve(budget: dict[str, Any], estimate: int) -> float:
 
 
 def _reserve(budget: dict[str, Any], estimate: int) -> float:
-    wait = blocked_for()
-    if wait > 0:
-        return wait
-    wait = limits.reserve([limits.Window("llm:rpm", budget["rpm"], 60.0)])
-    if wait > 0:
-        return wait
+    # One round trip: the shared backoff, the requests window and both token tallies, checked and taken at once.
     now = datetime.now(UTC)
-    for bucket, cap, ends in (
-        (f"min:{now:%Y%m%d%H%M}", budget["tpm"], now.replace(second=0, microsecond=0) + timedelta(minutes=1)),
-        (f"day:{now:%Y%m%d}", budget["daily_tokens"], now.replace(hour=0, minute=0, second=0) + timedelta(days=1)),
-    ):
-        if not _take_tokens(bucket, estimate, cap):
-            return max(1.0, (ends - now).total_seconds())
-    return 0.0
+    minute_ends = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    day_ends = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    minute, day = _token_keys(now)
+    tallies = [
+        limits.Tally(minute, estimate, budget["tpm"], TOKENS_KEEP_S, max(1.0, (minute_ends - now).total_seconds())),
+        limits.Tally(day, estimate, budget["daily_tokens"], TOKENS_KEEP_S, max(1.0, (day_ends - now).total_seconds())),
+    ]
+    return limits.reserve([limits.Window("llm:rpm", budget["rpm"], 60.0)], backoff=BACKOFF_KEY, tallies=tallies)
 
 
-def _take_tokens(bucket: str, amount: int, cap: int) -> bool:
-    key = TOKENS_KEY + bucket
-    redis = redis_connection()
-    used = int(redis.incrby(key, amount))
-    redis.expire(key, 90000)
-    if used > cap and used > amount:  # a single oversized request may still go when the bucket is empty
-        redis.decrby(key, amount)
-        return False
-    return True
+def _token_keys(now: datetime) -> tuple[str, str]:
+    """The token tallies of the clock minute and the day."""
+    return f"{TOKENS_KEY}min:{now:%Y%m%d%H%M}", f"{TOKENS_KEY}day:{now:%Y%m%d}"
 
 
 def record(*, estimate: int, actual: int, headers: RateLimitInfo | None) -> None:
     """Correct the reservation with the real token count and obey the provider's rate-limit headers."""
-    now = datetime.now(UTC)
-    redis = redis_connection()
-    for bucket in (f"min:{now:%Y%m%d%H%M}", f"day:{now:%Y%m%d}"):
-        redis.incrby(TOKENS_KEY + bucket, actual - estimate)
+    if actual != estimate:
+        limits.tally_add(dict.fromkeys(_token_keys(datetime.now(UTC)), actual - estimate))
     if headers is None:
         return
     if headers.remaining_requests == 0 and headers.reset_requests_s:

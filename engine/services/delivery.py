@@ -33,7 +33,7 @@ from engine.redis import redis_connection
 from engine.services import limits
 from engine.services.dispatch import schedule, schedule_send
 from engine.services.topics import symbols_in
-from engine.services.turns import turn_transition
+from engine.services.turns import turn_transition, turns_claim
 from monitoring import metrics
 
 logger = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ def send_turns(*, turn_ids: list[int]) -> dict[str, str]:
     is raised once every turn has its outcome.
     """
     outcomes: dict[str, str] = {}
-    claimed = [turn for turn in _loaded(turn_ids) if _claim(turn, outcomes)]
+    claimed = _claim([turn for turn in _loaded(turn_ids) if _may_send(turn, outcomes)], outcomes)
     for turn_id in turn_ids:
         outcomes.setdefault(str(turn_id), "not_ready")
     liveness.claim_record(*[turn.pk for turn in claimed])
@@ -213,8 +213,8 @@ def _loaded(turn_ids: list[int]) -> list[Turn]:
     return list(rows.filter(pk__in=turn_ids, status=Turn.Status.READY).order_by("pk"))
 
 
-def _claim(turn: Turn, outcomes: dict[str, str]) -> bool:
-    """Check the membership and Telegram's limits, then claim the turn for sending; False with its outcome if not."""
+def _may_send(turn: Turn, outcomes: dict[str, str]) -> bool:
+    """Check the membership and Telegram's limits (deferring the turn when they say wait); False with its outcome."""
     if turn.next_run_at is not None:
         metrics.observe_lateness("send", (timezone.now() - turn.next_run_at).total_seconds())
     if not getattr(turn, "member_enabled", False):
@@ -228,13 +228,25 @@ def _claim(turn: Turn, outcomes: dict[str, str]) -> bool:
         schedule_send(turn.pk, at=at)
         outcomes[str(turn.pk)] = "deferred"
         return False
-    if not turn_transition(
-        turn_id=turn.pk, from_status=Turn.Status.READY, to_status=Turn.Status.SENDING, attempts=F("attempts") + 1
-    ):
-        outcomes[str(turn.pk)] = "not_claimed"
-        return False
-    turn.attempts += 1
     return True
+
+
+def _claim(turns: list[Turn], outcomes: dict[str, str]) -> list[Turn]:
+    """The turns this job wins for sending (one atomic claim for all); the others get the outcome `not_claimed`."""
+    won = set(
+        turns_claim(
+            turn_ids=[turn.pk for turn in turns],
+            from_status=Turn.Status.READY,
+            to_status=Turn.Status.SENDING,
+            attempts=F("attempts") + 1,
+        )
+    )
+    for turn in turns:
+        if turn.pk in won:
+            turn.attempts += 1
+        else:
+            outcomes[str(turn.pk)] = "not_claimed"
+    return [turn for turn in turns if turn.pk in won]
 
 
 def _bot_backoff(turn: Turn) -> float:
@@ -252,7 +264,8 @@ def _bot_key(turn: Turn) -> str:
 
 
 def _pacing_wait(turn: Turn) -> float:
-    return _bot_backoff(turn) or limits.reserve(limits.telegram_windows(chat_id=turn.chat_id, bot_id=turn.bot_id))
+    windows = limits.telegram_windows(chat_id=turn.chat_id, bot_id=turn.bot_id)
+    return limits.reserve(windows, backoff=_bot_key(turn))
 
 
 Sent = SentMessage | None | TelegramClientError

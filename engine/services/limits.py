@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,15 +16,24 @@ from engine.redis import redis_connection
 
 PREFIX = "piyasa:limit:"
 
-# Atomically: drop entries older than each window; if any window is full, return the seconds until
-# its oldest relevant entry leaves; otherwise record the event in every window and return 0.
+# Atomically: if the backoff key (when given) holds a time still ahead, return the seconds left; drop entries
+# older than each window, and if any window is full, note the seconds until its oldest relevant entry leaves;
+# if any tally would pass its cap, note its wait; return the longest wait, or else record the event in every
+# window and add to every tally, and return 0.
+# KEYS: [backoff], windows..., tallies...  ARGV: now, member, #windows, #tallies, has backoff,
+# (limit, seconds) per window, (amount, cap, seconds to keep, wait when full) per tally.
 RESERVE_SCRIPT = """
 local now = tonumber(ARGV[1])
-local member = ARGV[2]
+local windows, tallies = tonumber(ARGV[3]), tonumber(ARGV[4])
+local first = 1
+if ARGV[5] == '1' then
+  local until_at = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if until_at > now then return tostring(until_at - now) end
+  first = 2
+end
 local wait = 0
-for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[1 + i * 2])
-  local window = tonumber(ARGV[2 + i * 2])
+for i = 0, windows - 1 do
+  local key, limit, window = KEYS[first + i], tonumber(ARGV[6 + i * 2]), tonumber(ARGV[7 + i * 2])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   local count = redis.call('ZCARD', key)
   if count >= limit then
@@ -32,10 +42,22 @@ for i, key in ipairs(KEYS) do
     if free_at - now > wait then wait = free_at - now end
   end
 end
+local t = 6 + windows * 2
+for j = 0, tallies - 1 do
+  local used = tonumber(redis.call('GET', KEYS[first + windows + j]) or '0')
+  local amount, cap, full = tonumber(ARGV[t + j * 4]), tonumber(ARGV[t + j * 4 + 1]), tonumber(ARGV[t + j * 4 + 3])
+  -- a single oversized event may still go when the tally is empty
+  if used > 0 and used + amount > cap and full > wait then wait = full end
+end
 if wait > 0 then return tostring(wait) end
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now, member)
-  redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[2 + i * 2]) * 1000))
+for i = 0, windows - 1 do
+  redis.call('ZADD', KEYS[first + i], now, ARGV[2])
+  redis.call('PEXPIRE', KEYS[first + i], math.ceil(tonumber(ARGV[7 + i * 2]) * 1000))
+end
+for j = 0, tallies - 1 do
+  local key = KEYS[first + windows + j]
+  redis.call('INCRBY', key, ARGV[t + j * 4])
+  redis.call('EXPIRE', key, ARGV[t + j * 4 + 2])
 end
 return '0'
 """
@@ -50,6 +72,20 @@ class Window:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Tally:
+    """A running total (tokens in a clock minute, say) that an event adds `amount` to, up to `cap`.
+
+    A full tally makes the event wait `wait_s` (until its bucket ends); the key is kept `keep_s` seconds.
+    """
+
+    key: str
+    amount: int
+    cap: int
+    keep_s: int
+    wait_s: float
+
+
 def _redis() -> Redis:
     return redis_connection()
 
@@ -57,20 +93,37 @@ def _redis() -> Redis:
 _reserve_script: Script | None = None
 
 
-def reserve(windows: list[Window], *, now: float | None = None) -> float:
-    """Record one event in every window if all have room; else record nothing and return seconds to wait."""
-    if not windows:
+def reserve(
+    windows: list[Window], *, backoff: str | None = None, tallies: Sequence[Tally] = (), now: float | None = None
+) -> float:
+    """Record one event in every window and tally if all have room; else record nothing and return seconds to wait.
+
+    With `backoff`, a backoff set on that key (see `backoff_set`) is checked first, in the same round trip.
+    """
+    if not windows and not tallies and backoff is None:
         return 0.0
     if any(window.limit <= 0 for window in windows):
         return 60.0
+    keys = [f"{PREFIX}backoff:{backoff}"] if backoff is not None else []
+    keys += [PREFIX + window.key for window in windows] + [PREFIX + tally.key for tally in tallies]
     args: list[str | float] = [now if now is not None else time.time(), uuid.uuid4().hex]
+    args += [len(windows), len(tallies), int(backoff is not None)]
     for window in windows:
         args += [window.limit, window.seconds]
+    for tally in tallies:
+        args += [tally.amount, tally.cap, tally.keep_s, tally.wait_s]
     global _reserve_script
     if _reserve_script is None:
         _reserve_script = _redis().register_script(RESERVE_SCRIPT)
-    script = _reserve_script
-    return float(script(keys=[PREFIX + window.key for window in windows], args=args))
+    return float(_reserve_script(keys=keys, args=args))
+
+
+def tally_add(amounts: dict[str, int]) -> None:
+    """Correct tallies (an estimate that turned out high or low), in one round trip."""
+    pipe = _redis().pipeline(transaction=False)
+    for key, amount in amounts.items():
+        pipe.incrby(PREFIX + key, amount)
+    pipe.execute()
 
 
 def telegram_windows(*, chat_id: int, bot_id: int) -> list[Window]:

@@ -6,6 +6,7 @@ import pytest
 from redis import Redis
 
 from engine.services.limits import (
+    Tally,
     Window,
     backoff_set,
     backoff_until,
@@ -13,6 +14,7 @@ from engine.services.limits import (
     hourly_count_add,
     hourly_counts,
     reserve,
+    tally_add,
     telegram_windows,
 )
 
@@ -64,3 +66,42 @@ def test_backoff(redis_conn: Redis) -> None:
     assert backoff_until("tg:bot:1") == 0.0
     backoff_set("tg:bot:1", 5)
     assert backoff_until("tg:bot:1") > 0
+
+
+def test_a_tally_admits_up_to_its_cap_then_says_its_wait(redis_conn: Redis) -> None:
+    def tokens(amount: int) -> list[Tally]:
+        return [Tally("tokens", amount, cap=100, keep_s=90, wait_s=42.0)]
+
+    assert reserve([], tallies=tokens(60), now=1.0) == 0.0
+    assert reserve([], tallies=tokens(40), now=2.0) == 0.0
+    assert reserve([], tallies=tokens(1), now=3.0) == 42.0
+    assert redis_conn.get("piyasa:limit:tokens") == b"100"
+    assert 0 < redis_conn.ttl("piyasa:limit:tokens") <= 90
+    tally_add({"tokens": -30})  # the estimate was 30 tokens high
+    assert reserve([], tallies=tokens(30), now=4.0) == 0.0
+
+
+def test_one_oversized_event_goes_when_the_tally_is_empty(redis_conn: Redis) -> None:
+    oversized = [Tally("tokens", 500, cap=100, keep_s=90, wait_s=42.0)]
+    assert reserve([], tallies=oversized, now=1.0) == 0.0
+    assert reserve([], tallies=oversized, now=2.0) == 42.0
+
+
+def test_a_full_tally_or_window_records_in_neither(redis_conn: Redis) -> None:
+    window = [Window("rpm", 1, 60.0)]
+    tally = [Tally("tokens", 10, cap=100, keep_s=90, wait_s=5.0)]
+    redis_conn.set("piyasa:limit:tokens", 95)
+    assert reserve(window, tallies=tally, now=1.0) == 5.0  # the tally is full: the window is not charged
+    assert redis_conn.zcard("piyasa:limit:rpm") == 0
+    redis_conn.set("piyasa:limit:tokens", 0)
+    assert reserve(window, now=2.0) == 0.0
+    assert reserve(window, tallies=tally, now=3.0) == 59.0  # the window is full: the tally is not charged
+    assert redis_conn.get("piyasa:limit:tokens") == b"0"
+
+
+def test_a_backoff_holds_every_reservation_made_with_it(redis_conn: Redis) -> None:
+    window = [Window("tg:chat:1:sec", 1, 1.0)]
+    backoff_set("tg:bot:1", 5)
+    assert 4.0 < reserve(window, backoff="tg:bot:1") <= 5.0
+    assert redis_conn.zcard("piyasa:limit:tg:chat:1:sec") == 0  # nothing recorded while held
+    assert reserve(window, backoff="tg:bot:2") == 0.0
