@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from engine.models import Turn
@@ -20,16 +21,41 @@ def turn_transition(
     turn cannot both win, so no turn is generated or sent twice. `turn_kind`, when the caller knows
     it, saves reading it back for the outcome metric.
     """
-    if to_status not in Turn.TRANSITIONS.get(from_status, frozenset()):
-        raise ValueError(f"a turn cannot go from {from_status} to {to_status}")
-    now = timezone.now()
-    stamp = Turn.TIMESTAMP_FIELD.get(to_status) or ("finished_at" if to_status in Turn.TERMINAL else "")
-    if stamp:
-        fields.setdefault(stamp, now)
+    _stamp(from_status, to_status, fields)
     changed = Turn.objects.filter(pk=turn_id, status=from_status).update(status=to_status, **fields) == 1
     if changed and to_status in Turn.TERMINAL:
         _count_outcome(turn_id, to_status, turn_kind)
     return changed
+
+
+def turns_claim(*, turn_ids: list[int], from_status: str, to_status: str, **fields: Any) -> list[int]:
+    """Claim several turns in one conditional UPDATE: the ids (in the order given) that were still in from_status.
+
+    Each row moves at most once, as with `turn_transition`, so two workers claiming overlapping batches never
+    share a turn. Only for claims (a terminal status is an outcome, counted per turn by `turn_transition`).
+    """
+    if to_status in Turn.TERMINAL:
+        raise ValueError("turns_claim does not end turns; use turn_transition")
+    if not turn_ids:
+        return []
+    _stamp(from_status, to_status, fields)
+    # QuerySet.update() returns only a row count; UPDATE ... RETURNING (PostgreSQL, SQLite ≥ 3.35) says which.
+    query = cast(UpdateQuery, Turn.objects.filter(pk__in=turn_ids, status=from_status).query.chain(UpdateQuery))
+    query.add_update_values({"status": to_status, **fields})
+    sql, params = query.get_compiler(connection.alias).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name('id')}", params)
+        moved = {row[0] for row in cursor.fetchall()}
+    return [turn_id for turn_id in turn_ids if turn_id in moved]
+
+
+def _stamp(from_status: str, to_status: str, fields: dict[str, Any]) -> None:
+    """Check the transition is allowed and add its timestamp to the fields written."""
+    if to_status not in Turn.TRANSITIONS.get(from_status, frozenset()):
+        raise ValueError(f"a turn cannot go from {from_status} to {to_status}")
+    stamp = Turn.TIMESTAMP_FIELD.get(to_status) or ("finished_at" if to_status in Turn.TERMINAL else "")
+    if stamp:
+        fields.setdefault(stamp, timezone.now())
 
 
 def _count_outcome(turn_id: int, outcome: str, kind: str | None) -> None:

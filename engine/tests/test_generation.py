@@ -271,7 +271,7 @@ def _batch_queries(fake_llm: FakeLlmServer, size: int) -> int:
 def test_a_batch_loads_its_turns_contexts_together_so_only_a_few_queries_are_per_turn(
     fake_llm: FakeLlmServer,
 ) -> None:
-    # Claim, the topic's past statements, `ready` and the memories' usage are each turn's own; the turns,
+    # The topic's past statements, `ready` and the memories' usage are each turn's own; the claim, the turns,
     # histories, stances, holdings, memories and recent bot texts are one query each for the whole batch.
     two, six = _batch_queries(fake_llm, 2), _batch_queries(fake_llm, 6)
-    assert (six - two) / 4 == 4
+    assert (six - two) / 4 == 3

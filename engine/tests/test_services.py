@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import threading
+
+import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import F
 from django.test import TestCase
 from django.utils import timezone
 
@@ -9,6 +14,7 @@ from chats.services import chat_create
 from engine.models import Setting, Turn
 from engine.selectors import setting_get, settings_all
 from engine.services import setting_reset, setting_set, settings_update, turn_transition
+from engine.services.turns import turns_claim
 
 
 class SettingServiceTests(TestCase):
@@ -73,3 +79,62 @@ class TurnTransitionTests(TestCase):
         self.assertFalse(turn_transition(turn_id=self.turn.pk, from_status="planned", to_status="generating"))
         self.turn.refresh_from_db()
         self.assertEqual((self.turn.status, self.turn.error), ("failed", "no members"))
+
+
+class TurnsClaimTests(TestCase):
+    def setUp(self) -> None:
+        chat, bot = chat_create(title="A"), bot_create(name="B")
+        self.ids = [Turn.objects.create(chat=chat, bot=bot, due_at=timezone.now()).pk for _ in range(4)]
+
+    def test_it_claims_the_turns_still_in_the_status_in_one_query_and_says_which(self) -> None:
+        turn_transition(turn_id=self.ids[1], from_status="planned", to_status="generating")
+        with self.assertNumQueries(1):
+            won = turns_claim(turn_ids=self.ids[::-1], from_status="planned", to_status="generating")
+        self.assertEqual(won, [self.ids[3], self.ids[2], self.ids[0]])
+        self.assertEqual(turns_claim(turn_ids=self.ids, from_status="planned", to_status="generating"), [])
+        turns = Turn.objects.filter(pk__in=self.ids)
+        self.assertEqual({turn.status for turn in turns}, {"generating"})
+        self.assertTrue(all(turn.generating_at for turn in turns))
+
+    def test_it_writes_the_fields_given_with_the_claim(self) -> None:
+        turns_claim(turn_ids=self.ids[:2], from_status="planned", to_status="generating")
+        won = turns_claim(
+            turn_ids=self.ids, from_status="generating", to_status="ready", text="Selam", attempts=F("attempts") + 2
+        )
+        self.assertEqual(won, self.ids[:2])
+        rows = Turn.objects.filter(pk__in=self.ids).order_by("pk").values_list("status", "text", "attempts")
+        self.assertEqual(list(rows), [("ready", "Selam", 2)] * 2 + [("planned", "", 0)] * 2)
+
+    def test_it_refuses_to_end_turns_or_leave_the_status_machine(self) -> None:
+        with self.assertRaises(ValueError):
+            turns_claim(turn_ids=self.ids, from_status="planned", to_status="failed")
+        with self.assertRaises(ValueError):
+            turns_claim(turn_ids=self.ids, from_status="planned", to_status="sending")
+        with self.assertNumQueries(0):
+            self.assertEqual(turns_claim(turn_ids=[], from_status="planned", to_status="generating"), [])
+
+
+def _claim_after(barrier: threading.Barrier, batch: list[int], won: list[list[int]]) -> None:
+    try:
+        barrier.wait()
+        won.append(turns_claim(turn_ids=batch, from_status="planned", to_status="generating"))
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_claiming_overlapping_batches_never_share_a_turn() -> None:
+    chat, bot = chat_create(title="A"), bot_create(name="B")
+    for _round in range(5):
+        ids = [Turn.objects.create(chat=chat, bot=bot, due_at=timezone.now()).pk for _ in range(12)]
+        barrier, won = threading.Barrier(3, timeout=10), list[list[int]]()
+        batches = [ids[start : start + 6] for start in (0, 3, 6)]  # every turn but the ends is in two
+        workers = [threading.Thread(target=_claim_after, args=(barrier, batch, won)) for batch in batches]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        claimed = [turn_id for batch in won for turn_id in batch]
+        assert len(won) == 3
+        assert sorted(claimed) == sorted(set(claimed))  # no turn twice
+        assert set(claimed) == set(ids)  # and every turn by someone
