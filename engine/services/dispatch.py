@@ -22,7 +22,7 @@ HIGH, DEFAULT = "high", "default"
 RESULT_TTL = 0
 # Turns of one tick per generate job: their LLM calls overlap on the process's network threads, so a few
 # workers carry many chats instead of one process per in-flight LLM call (engine.services.generation).
-GENERATE_BATCH = 8
+GENERATE_BATCH = 16
 # Sends are batched too: a ready turn joins a sorted set of due sends, and one `send_due` job per second
 # sends the turns due within it, up to SEND_BATCH (a job with more due starts another at once). At 1,000
 # chats that is a few jobs a second instead of ~50, and RQ's own work is ~3 ms of CPU per job. RQ schedules
