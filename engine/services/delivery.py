@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import operator
 import random
 import time
-from collections.abc import Iterator
-from concurrent.futures import as_completed
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from chats.models import Membership, Message
@@ -33,7 +36,7 @@ from engine.redis import redis_connection
 from engine.services import limits
 from engine.services.dispatch import schedule, schedule_send
 from engine.services.topics import symbols_in
-from engine.services.turns import turn_transition, turns_claim
+from engine.services.turns import turn_transition, turns_transition
 from monitoring import metrics
 
 logger = logging.getLogger(__name__)
@@ -185,9 +188,9 @@ def send_turns(*, turn_ids: list[int]) -> dict[str, str]:
     """Send ready turns within Telegram's limits (deferring, never dropping) and record their messages.
 
     Loading, pacing and claiming run on the caller's thread (its one DB connection); the Bot API calls of
-    the claimed turns run concurrently on the process's network threads, which never touch the database;
-    each turn is recorded as soon as its call returns. One turn's crash does not stop the others: the first
-    is raised once every turn has its outcome.
+    the claimed turns run concurrently on the process's network threads, which never touch the database.
+    Whenever calls have returned, their turns are recorded at once, in one transaction. One group's crash
+    does not stop the others: the first is raised once every turn has its outcome.
     """
     outcomes: dict[str, str] = {}
     claimed = _claim([turn for turn in _loaded(turn_ids) if _may_send(turn, outcomes)], outcomes)
@@ -195,11 +198,11 @@ def send_turns(*, turn_ids: list[int]) -> dict[str, str]:
         outcomes.setdefault(str(turn_id), "not_ready")
     liveness.claim_record(*[turn.pk for turn in claimed])
     crashes: list[Exception] = []
-    for turn, sent in _transmit_all(claimed):
+    for returned in _transmit_all(claimed):
         try:
-            outcomes[str(turn.pk)] = _settle(turn, sent)
+            outcomes |= _settle(returned)
         except Exception as error:
-            logger.exception("turn %s crashed while recording its send", turn.pk)
+            logger.exception("turns %s crashed while recording their sends", [turn.pk for turn, _ in returned])
             crashes.append(error)
     if crashes:
         raise crashes[0]
@@ -234,7 +237,7 @@ def _may_send(turn: Turn, outcomes: dict[str, str]) -> bool:
 def _claim(turns: list[Turn], outcomes: dict[str, str]) -> list[Turn]:
     """The turns this job wins for sending (one atomic claim for all); the others get the outcome `not_claimed`."""
     won = set(
-        turns_claim(
+        turns_transition(
             turn_ids=[turn.pk for turn in turns],
             from_status=Turn.Status.READY,
             to_status=Turn.Status.SENDING,
@@ -271,18 +274,24 @@ def _pacing_wait(turn: Turn) -> float:
 Sent = SentMessage | None | TelegramClientError
 
 
-def _transmit_all(turns: list[Turn]) -> Iterator[tuple[Turn, Sent]]:
-    """Each turn with what its Bot API call gave, as the calls finish (sandbox turns first, on this thread)."""
+def _transmit_all(turns: list[Turn]) -> Iterator[list[tuple[Turn, Sent]]]:
+    """The turns with what their Bot API calls gave, in groups: every call that has returned when it looks.
+
+    Sandbox turns come first, sent on this thread. A group is recorded before the next is awaited, so a
+    delivered message waits for its record no longer than it must (a worker killed in that gap leaves the
+    turn `unconfirmed`).
+    """
+    local = [(turn, _transmit(turn)) for turn in turns if turn.chat.is_sandbox]
+    if local:  # message ids come from Redis (or the DB after a Redis restart)
+        yield local
     remote = [turn for turn in turns if not turn.chat.is_sandbox]
-    for turn in turns:
-        if turn.chat.is_sandbox:  # local: message ids come from Redis (or the DB after a Redis restart)
-            yield turn, _transmit(turn)
     if len(remote) == 1:
-        yield remote[0], _transmit(remote[0])
+        yield [(remote[0], _transmit(remote[0]))]
         return
-    futures = {network_threads().submit(_transmit, turn): turn for turn in remote}
-    for future in as_completed(futures):
-        yield futures[future], future.result()
+    pending = {network_threads().submit(_transmit, turn): turn for turn in remote}
+    while pending:
+        returned, _ = wait(pending, return_when=FIRST_COMPLETED)
+        yield [(pending.pop(future), future.result()) for future in returned]
 
 
 def _transmit(turn: Turn) -> Sent:
@@ -299,53 +308,67 @@ def _transmit(turn: Turn) -> Sent:
         return error
 
 
-def _settle(turn: Turn, sent: Sent) -> str:
-    if isinstance(sent, TelegramRetryAfter):
-        return _retry_after(turn, sent.retry_after)
-    if isinstance(sent, TelegramPermanentError):
-        return _permanent(turn, sent)
-    if isinstance(sent, TelegramTransientError):
-        return _transient(turn, sent)
-    assert not isinstance(sent, TelegramClientError)
-    record_sent(turn, sent)
-    return "sent"
+def _settle(returned: list[tuple[Turn, Sent]]) -> dict[str, str]:
+    """Each turn's outcome: the delivered ones recorded together, the refused ones one by one."""
+    delivered = [(turn, sent) for turn, sent in returned if not isinstance(sent, TelegramClientError)]
+    outcomes = dict.fromkeys([str(turn.pk) for turn, _ in delivered], "sent")
+    record_sent(delivered)
+    for turn, sent in returned:
+        if isinstance(sent, TelegramRetryAfter):
+            outcomes[str(turn.pk)] = _retry_after(turn, sent.retry_after)
+        elif isinstance(sent, TelegramPermanentError):
+            outcomes[str(turn.pk)] = _permanent(turn, sent)
+        elif isinstance(sent, TelegramTransientError):
+            outcomes[str(turn.pk)] = _transient(turn, sent)
+    return outcomes
 
 
-def record_sent(turn: Turn, sent: SentMessage | None) -> Message | None:
-    """Store the delivered message and finish the turn, in one transaction."""
+def record_sent(delivered: list[tuple[Turn, SentMessage | None]]) -> list[Message]:
+    """Store the delivered messages and finish their turns, in one transaction of a few queries for them all.
+
+    A turn the recovery sweep already gave up on (marked `unconfirmed`) keeps that verdict, without a message.
+    """
+    if not delivered:
+        return []
     with transaction.atomic():
-        message = (
-            None
-            if sent is None
-            else Message.objects.create(
-                chat=turn.chat,
-                bot=turn.bot,
-                sender_name=turn.bot.name,
-                sender_is_bot=True,
-                text=turn.text,
-                telegram_message_id=sent.message_id,
-                reply_to=turn.reply_to,
-                metadata=_metadata(turn),
-            )
-        )
-        if not turn_transition(
-            turn_id=turn.pk,
+        messages = {turn.pk: _message(turn, sent) for turn, sent in delivered if sent is not None}
+        Message.objects.bulk_create(messages.values())
+        link = {"message_id": Case(*[When(pk=pk, then=Value(m.pk)) for pk, m in messages.items()])} if messages else {}
+        turns = {turn.pk: turn for turn, _ in delivered}
+        kinds = {pk: str(turn.kind) for pk, turn in turns.items()}
+        won = turns_transition(
+            turn_ids=list(turns),
             from_status=Turn.Status.SENDING,
             to_status=Turn.Status.SENT,
-            turn_kind=turn.kind,
-            message=message,
+            kinds=kinds,
             error="",
-        ):
-            # The recovery sweep already gave up on this turn (marked unconfirmed): keep its verdict.
-            transaction.set_rollback(True)
-            return None
-        _count_for_persona_refresh(turn)
-        transaction.on_commit(lambda: _count_sent(turn))
-    return message
+            **link,
+        )
+        lost = [messages.pop(pk).pk for pk in set(turns) - set(won) if pk in messages]
+        if lost:
+            Message.objects.filter(pk__in=lost).delete()
+        _count_for_persona_refresh([turns[pk] for pk in won])
+        transaction.on_commit(lambda: _count_sent([turns[pk] for pk in won]))
+    return list(messages.values())
 
 
-def _count_sent(turn: Turn) -> None:
-    metrics.observe_turn_latency(turn.kind, (timezone.now() - turn.created_at).total_seconds())
+def _message(turn: Turn, sent: SentMessage) -> Message:
+    return Message(
+        chat=turn.chat,
+        bot=turn.bot,
+        sender_name=turn.bot.name,
+        sender_is_bot=True,
+        text=turn.text,
+        telegram_message_id=sent.message_id,
+        reply_to=turn.reply_to,
+        metadata=_metadata(turn),
+    )
+
+
+def _count_sent(turns: list[Turn]) -> None:
+    now = timezone.now()
+    for turn in turns:
+        metrics.observe_turn_latency(turn.kind, (now - turn.created_at).total_seconds())
 
 
 def _end(turn: Turn, status: str, error: str, *, from_status: str = Turn.Status.SENDING) -> bool:
@@ -365,12 +388,22 @@ def _metadata(turn: Turn) -> dict[str, Any]:
     }
 
 
-def _count_for_persona_refresh(turn: Turn) -> None:
-    memberships = Membership.objects.filter(chat_id=turn.chat_id, bot_id=turn.bot_id)
-    if turn.inputs.get("full_persona"):
-        memberships.update(messages_since_refresh=0, persona_refreshed_at=timezone.now())
-    else:
-        memberships.update(messages_since_refresh=F("messages_since_refresh") + 1)
+def _count_for_persona_refresh(turns: list[Turn]) -> None:
+    """Count each sent message against its membership's persona refresh (a full persona resets the count)."""
+    full = [turn for turn in turns if turn.inputs.get("full_persona")]
+    counted = Counter((turn.chat_id, turn.bot_id) for turn in turns if not turn.inputs.get("full_persona"))
+    if full:
+        Membership.objects.filter(_pairs((turn.chat_id, turn.bot_id) for turn in full)).update(
+            messages_since_refresh=0, persona_refreshed_at=timezone.now()
+        )
+    for times in sorted(set(counted.values())):  # a chat's bot sends at most once a second: almost always 1
+        pairs = _pairs(pair for pair, count in counted.items() if count == times)
+        Membership.objects.filter(pairs).update(messages_since_refresh=F("messages_since_refresh") + times)
+
+
+def _pairs(pairs: Iterable[tuple[int, int]]) -> Q:
+    """Memberships by (chat, bot)."""
+    return reduce(operator.or_, (Q(chat_id=chat_id, bot_id=bot_id) for chat_id, bot_id in pairs))
 
 
 def _retry_after(turn: Turn, retry_after: float) -> str:

@@ -36,7 +36,7 @@ from engine.services import budget, postprocess, prompts
 from engine.services.context import TurnContext, build_context, with_context
 from engine.services.delivery import enqueue_delivery, plan_delivery
 from engine.services.dispatch import schedule
-from engine.services.turns import turn_transition, turns_claim
+from engine.services.turns import turn_transition, turns_transition
 from monitoring import metrics
 
 logger = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def generate_turns(
 
 def _claim(turn_ids: list[int], outcomes: dict[str, str]) -> list[int]:
     """The turns this job wins (one atomic claim for all); the others get the outcome `not_claimed`."""
-    claimed = turns_claim(turn_ids=turn_ids, from_status=Turn.Status.PLANNED, to_status=Turn.Status.GENERATING)
+    claimed = turns_transition(turn_ids=turn_ids, from_status=Turn.Status.PLANNED, to_status=Turn.Status.GENERATING)
     for turn_id in set(turn_ids) - set(claimed):
         outcomes[str(turn_id)] = "not_claimed"
     liveness.claim_record(*claimed)

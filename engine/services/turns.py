@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from django.db import connection, transaction
@@ -28,14 +29,14 @@ def turn_transition(
     return changed
 
 
-def turns_claim(*, turn_ids: list[int], from_status: str, to_status: str, **fields: Any) -> list[int]:
-    """Claim several turns in one conditional UPDATE: the ids (in the order given) that were still in from_status.
+def turns_transition(
+    *, turn_ids: list[int], from_status: str, to_status: str, kinds: Mapping[int, str] | None = None, **fields: Any
+) -> list[int]:
+    """Move several turns in one conditional UPDATE: the ids (in the order given) that were still in from_status.
 
     Each row moves at most once, as with `turn_transition`, so two workers claiming overlapping batches never
-    share a turn. Only for claims (a terminal status is an outcome, counted per turn by `turn_transition`).
+    share a turn. A terminal status counts each moved turn's outcome (`kinds` saves reading them back).
     """
-    if to_status in Turn.TERMINAL:
-        raise ValueError("turns_claim does not end turns; use turn_transition")
     if not turn_ids:
         return []
     _stamp(from_status, to_status, fields)
@@ -46,7 +47,11 @@ def turns_claim(*, turn_ids: list[int], from_status: str, to_status: str, **fiel
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} RETURNING {connection.ops.quote_name('id')}", params)
         moved = {row[0] for row in cursor.fetchall()}
-    return [turn_id for turn_id in turn_ids if turn_id in moved]
+    won = [turn_id for turn_id in turn_ids if turn_id in moved]
+    if to_status in Turn.TERMINAL:
+        for turn_id in won:
+            _count_outcome(turn_id, to_status, (kinds or {}).get(turn_id))
+    return won
 
 
 def _stamp(from_status: str, to_status: str, fields: dict[str, Any]) -> None:

@@ -7,12 +7,18 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bots.services import bot_create
 from chats.models import Chat, Membership, Message
+from chats.services import chat_create, membership_add
 from config.testing.fake_telegram import FakeTelegram, serve_fake_telegram
+from engine.clients.telegram import SentMessage
 from engine.models import Turn
+from engine.redis import redis_connection
 from engine.services import delivery, dispatch
 from engine.services.recovery import SENDING_TIMEOUT, recover_turns
 from engine.tests.pipeline import drain, telegram_crowd
@@ -321,3 +327,47 @@ def test_taking_sends_records_the_workers_claim_at_once(fake: FakeTelegram, monk
     assert dispatch.take_sends(math.floor(at.timestamp())) == [turn.pk]
     # Killed before its job recorded anything itself: the sweep still knows whose turn it was.
     assert liveness.orphaned_claims([turn.pk]) == {turn.pk: "dead"}
+
+
+def _sandbox_ready_turns(count: int) -> list[Turn]:
+    """Ready turns in `count` sandbox chats (one each: a chat sends at most once a second)."""
+    turns = []
+    for index in range(count):
+        chat = chat_create(title=f"Sandbox {index}")
+        membership_add(chat=chat, bot=bot_create(name=f"Sandbox bot {index}"))
+        redis_connection().set(f"{delivery.SANDBOX_ID_KEY}{chat.pk}", 0)  # a running chat's id counter
+        turns.append(ready_turn(chat))
+    return turns
+
+
+def test_a_send_batch_records_its_turns_in_the_same_queries_however_many_there_are() -> None:
+    def queries(count: int) -> int:
+        ids = [turn.pk for turn in _sandbox_ready_turns(count)]
+        with CaptureQueriesContext(connection) as captured:
+            assert set(delivery.send_turns(turn_ids=ids).values()) == {"sent"}
+        return len(captured)
+
+    assert queries(2) == queries(6)
+    assert Message.objects.count() == Turn.objects.filter(status=Turn.Status.SENT, message__isnull=False).count() == 8
+
+
+def test_recording_a_group_links_each_message_counts_each_membership_and_keeps_the_sweeps_verdict() -> None:
+    turns = _sandbox_ready_turns(3)
+    Turn.objects.filter(pk=turns[1].pk).update(inputs={"topic": "BIST", "full_persona": False})
+    Membership.objects.update(messages_since_refresh=3)
+    Turn.objects.update(status=Turn.Status.SENDING)
+    Turn.objects.filter(pk=turns[2].pk).update(status=Turn.Status.UNCONFIRMED)  # the sweep gave up on it
+    loaded = list(Turn.objects.select_related("chat", "bot", "reply_to").order_by("pk"))
+    sent = [(turn, SentMessage(message_id=100 + index, date=timezone.now())) for index, turn in enumerate(loaded)]
+
+    messages = delivery.record_sent([*sent])
+
+    assert [(m.chat_id, m.telegram_message_id) for m in messages] == [(turns[0].chat_id, 100), (turns[1].chat_id, 101)]
+    rows = Turn.objects.order_by("pk").values_list("status", "message__telegram_message_id")
+    assert list(rows) == [(Turn.Status.SENT, 100), (Turn.Status.SENT, 101), (Turn.Status.UNCONFIRMED, None)]
+    assert Message.objects.count() == 2
+    counts = Membership.objects.order_by("chat_id").values_list("messages_since_refresh", "persona_refreshed_at")
+    full, counted, untouched = counts
+    assert (full[0], counted[0], untouched[0]) == (0, 4, 3)  # a full persona resets the count; others add one
+    assert full[1] is not None
+    assert counted[1] is None

@@ -8,13 +8,14 @@ from django.db import connection
 from django.db.models import F
 from django.test import TestCase
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from bots.services import bot_create
 from chats.services import chat_create
 from engine.models import Setting, Turn
 from engine.selectors import setting_get, settings_all
 from engine.services import setting_reset, setting_set, settings_update, turn_transition
-from engine.services.turns import turns_claim
+from engine.services.turns import turns_transition
 
 
 class SettingServiceTests(TestCase):
@@ -89,35 +90,45 @@ class TurnsClaimTests(TestCase):
     def test_it_claims_the_turns_still_in_the_status_in_one_query_and_says_which(self) -> None:
         turn_transition(turn_id=self.ids[1], from_status="planned", to_status="generating")
         with self.assertNumQueries(1):
-            won = turns_claim(turn_ids=self.ids[::-1], from_status="planned", to_status="generating")
+            won = turns_transition(turn_ids=self.ids[::-1], from_status="planned", to_status="generating")
         self.assertEqual(won, [self.ids[3], self.ids[2], self.ids[0]])
-        self.assertEqual(turns_claim(turn_ids=self.ids, from_status="planned", to_status="generating"), [])
+        self.assertEqual(turns_transition(turn_ids=self.ids, from_status="planned", to_status="generating"), [])
         turns = Turn.objects.filter(pk__in=self.ids)
         self.assertEqual({turn.status for turn in turns}, {"generating"})
         self.assertTrue(all(turn.generating_at for turn in turns))
 
     def test_it_writes_the_fields_given_with_the_claim(self) -> None:
-        turns_claim(turn_ids=self.ids[:2], from_status="planned", to_status="generating")
-        won = turns_claim(
+        turns_transition(turn_ids=self.ids[:2], from_status="planned", to_status="generating")
+        won = turns_transition(
             turn_ids=self.ids, from_status="generating", to_status="ready", text="Selam", attempts=F("attempts") + 2
         )
         self.assertEqual(won, self.ids[:2])
         rows = Turn.objects.filter(pk__in=self.ids).order_by("pk").values_list("status", "text", "attempts")
         self.assertEqual(list(rows), [("ready", "Selam", 2)] * 2 + [("planned", "", 0)] * 2)
 
-    def test_it_refuses_to_end_turns_or_leave_the_status_machine(self) -> None:
+    def test_it_refuses_to_leave_the_status_machine(self) -> None:
         with self.assertRaises(ValueError):
-            turns_claim(turn_ids=self.ids, from_status="planned", to_status="failed")
-        with self.assertRaises(ValueError):
-            turns_claim(turn_ids=self.ids, from_status="planned", to_status="sending")
+            turns_transition(turn_ids=self.ids, from_status="planned", to_status="sending")
         with self.assertNumQueries(0):
-            self.assertEqual(turns_claim(turn_ids=[], from_status="planned", to_status="generating"), [])
+            self.assertEqual(turns_transition(turn_ids=[], from_status="planned", to_status="generating"), [])
+
+    def test_ending_turns_counts_each_moved_turns_outcome_once_committed(self) -> None:
+        turn_transition(turn_id=self.ids[0], from_status="planned", to_status="failed", error="gone")
+        before = REGISTRY.get_sample_value("piyasa_turns_total", {"kind": "proactive", "outcome": "skipped"}) or 0
+        kinds = dict.fromkeys(self.ids, "proactive")
+        with self.captureOnCommitCallbacks(execute=True):
+            won = turns_transition(turn_ids=self.ids, from_status="planned", to_status="skipped", kinds=kinds)
+        self.assertEqual(won, self.ids[1:])
+        after = REGISTRY.get_sample_value("piyasa_turns_total", {"kind": "proactive", "outcome": "skipped"})
+        self.assertEqual(after, before + 3)
+        finished = Turn.objects.filter(pk__in=won).values_list("finished_at", flat=True)
+        self.assertTrue(all(finished))
 
 
 def _claim_after(barrier: threading.Barrier, batch: list[int], won: list[list[int]]) -> None:
     try:
         barrier.wait()
-        won.append(turns_claim(turn_ids=batch, from_status="planned", to_status="generating"))
+        won.append(turns_transition(turn_ids=batch, from_status="planned", to_status="generating"))
     finally:
         connection.close()
 
