@@ -309,10 +309,8 @@ def _transmit(turn: Turn) -> Sent:
 
 
 def _settle(returned: list[tuple[Turn, Sent]]) -> dict[str, str]:
-    """Each turn's outcome: the delivered ones recorded together, the refused ones one by one."""
-    delivered = [(turn, sent) for turn, sent in returned if not isinstance(sent, TelegramClientError)]
-    outcomes = dict.fromkeys([str(turn.pk) for turn, _ in delivered], "sent")
-    record_sent(delivered)
+    """Each turn's outcome: the refused ones one by one, then the delivered ones recorded together."""
+    outcomes = {}
     for turn, sent in returned:
         if isinstance(sent, TelegramRetryAfter):
             outcomes[str(turn.pk)] = _retry_after(turn, sent.retry_after)
@@ -320,7 +318,9 @@ def _settle(returned: list[tuple[Turn, Sent]]) -> dict[str, str]:
             outcomes[str(turn.pk)] = _permanent(turn, sent)
         elif isinstance(sent, TelegramTransientError):
             outcomes[str(turn.pk)] = _transient(turn, sent)
-    return outcomes
+    delivered = [(turn, sent) for turn, sent in returned if not isinstance(sent, TelegramClientError)]
+    record_sent(delivered)
+    return outcomes | dict.fromkeys([str(turn.pk) for turn, _ in delivered], "sent")
 
 
 def record_sent(delivered: list[tuple[Turn, SentMessage | None]]) -> list[Message]:

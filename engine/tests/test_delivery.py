@@ -371,3 +371,19 @@ def test_recording_a_group_links_each_message_counts_each_membership_and_keeps_t
     assert (full[0], counted[0], untouched[0]) == (0, 4, 3)  # a full persona resets the count; others add one
     assert full[1] is not None
     assert counted[1] is None
+
+
+def test_a_refused_send_is_settled_even_when_recording_its_group_fails(fake: FakeTelegram) -> None:
+    chat, bots = telegram_crowd(fake, size=2)
+    other_chat = chat_create(title="Öteki grup", transport=Chat.Transport.TELEGRAM, telegram_chat_id=-100600)
+    membership_add(chat=other_chat, bot=bots[1])
+    fake.bot_kicked("sendMessage", token=bots[1].token)
+    delivered, refused = ready_turn(chat), ready_turn(other_chat)
+    with (
+        mock.patch.object(delivery, "record_sent", side_effect=RuntimeError("database gone")),
+        pytest.raises(RuntimeError),
+    ):
+        delivery.send_turns(turn_ids=[delivered.pk, refused.pk])
+    statuses = dict(Turn.objects.values_list("pk", "status"))
+    assert statuses == {delivered.pk: Turn.Status.SENDING, refused.pk: Turn.Status.FAILED}  # the sweep ends the first
+    assert not Membership.objects.get(chat=other_chat, bot=bots[1]).is_enabled
