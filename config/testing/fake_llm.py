@@ -288,6 +288,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: SDK clients reuse connections
+    # Headers and body go out in two writes: without TCP_NODELAY each answer on a kept-alive connection
+    # waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     @property
     def fake(self) -> FakeLlmServer:

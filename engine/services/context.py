@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models.fields.json import KT
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from bots.models import Bot, Holding, Memory, Stance
@@ -71,8 +73,12 @@ class TurnContext:
     mention: str | None = None
 
 
-def build_context(turn: Turn, *, config: dict[str, Any], rng: random.Random) -> TurnContext:
-    """Gather the turn's context in a fixed number of queries, whatever the size of the crowd."""
+def build_context(turn: Turn, *, config: dict[str, Any], rng: random.Random, statements: bool = True) -> TurnContext:
+    """Gather the turn's context in a fixed number of queries, whatever the size of the crowd.
+
+    `statements=False` leaves the bot's past statements to the caller, who reads a batch's in one query
+    (`add_own_statements`).
+    """
     chat, bot = turn.chat, turn.bot
     persona, emotion = Persona.model_validate(bot.persona), Emotion.model_validate(bot.emotion)
     recent = list(reversed(getattr(chat, LATEST))) if hasattr(chat, LATEST) else latest_messages(chat.pk)
@@ -97,7 +103,8 @@ def build_context(turn: Turn, *, config: dict[str, Any], rng: random.Random) -> 
     context.holdings = _loaded(bot, HOLDINGS, lambda: bot.holdings.all()[:HOLDINGS_LIMIT])
     memories = _loaded(bot, MEMORIES, lambda: bot.memories.all()[:MEMORY_SCAN_LIMIT])
     context.memories = rank_memories(memories, context.topic, context.target)
-    context.own_statements = own_statements(bot.pk, context.topic)
+    if statements:
+        add_own_statements([context])
     context.headline_id, context.headline = _headline(context, config, rng)
     context.full_persona = persona_refresh_due(turn, config)
     context.mention = _mention(context, config, rng)
@@ -221,8 +228,38 @@ def rank_memories(memories: list[Memory], topic: str, target: Message | None) ->
 
 def own_statements(bot_id: int, topic: str) -> list[str]:
     """What this bot said about the topic lately, newest first (to stay consistent with itself)."""
-    rows = Message.objects.filter(bot_id=bot_id, metadata__topic=topic).order_by("-created_at")
-    return list(rows.values_list("text", flat=True)[:OWN_STATEMENTS_LIMIT])
+    return own_statements_of({(bot_id, topic)}).get((bot_id, topic), [])
+
+
+def add_own_statements(contexts: list[TurnContext]) -> None:
+    """Each context's `own_statements` on its topic, in one query for them all."""
+    found = own_statements_of({(context.bot.pk, context.topic) for context in contexts})
+    for context in contexts:
+        context.own_statements = found.get((context.bot.pk, context.topic), [])
+
+
+def own_statements_of(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], list[str]]:
+    """Each (bot, topic)'s latest statements, newest first; one query however many pairs."""
+    if not pairs:
+        return {}
+    topic = KT("metadata__topic")
+    rows = (
+        Message.objects.filter(bot_id__in={bot for bot, _ in pairs}, metadata__topic__in={t for _, t in pairs})
+        .annotate(
+            topic=topic,
+            rank=Window(
+                RowNumber(), partition_by=[F("bot_id"), topic], order_by=[F("created_at").desc(), F("id").desc()]
+            ),
+        )
+        .filter(rank__lte=OWN_STATEMENTS_LIMIT)
+        .order_by("rank")
+        .values_list("bot_id", "topic", "text")
+    )
+    found: dict[tuple[int, str], list[str]] = {}
+    for bot_id, message_topic, text in rows:
+        if (bot_id, message_topic) in pairs:  # the IN lists also match other bots' topics
+            found.setdefault((bot_id, message_topic), []).append(text)
+    return found
 
 
 def _headline(context: TurnContext, config: dict[str, Any], rng: random.Random) -> tuple[int | None, str | None]:

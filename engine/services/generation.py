@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,7 @@ from engine.clients.llm.base import (
 from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services import budget, postprocess, prompts
-from engine.services.context import TurnContext, build_context, with_context
+from engine.services.context import TurnContext, add_own_statements, build_context, with_context
 from engine.services.delivery import enqueue_delivery, plan_delivery
 from engine.services.dispatch import schedule
 from engine.services.turns import turn_transition, turns_transition
@@ -146,6 +147,7 @@ def generate_turns(
             outcomes[str(turn_id)] = prepared
         else:
             drafts.append(prepared)
+    add_own_statements([draft.context for draft in drafts])
     if len(drafts) == 1:
         _write_draft(drafts[0], config, llm)
         finished: Iterable[Draft] = drafts
@@ -158,6 +160,7 @@ def generate_turns(
         except Exception as error:
             logger.exception("turn %s crashed while settling", draft.turn.pk)
             crashes.append(error)
+    _count_memory_use([draft for draft in drafts if outcomes.get(str(draft.turn.pk)) == "ready"])
     if crashes:
         raise crashes[0]
     return {str(turn_id): outcomes[str(turn_id)] for turn_id in turn_ids}
@@ -193,7 +196,7 @@ def _prepare(turn: Turn, config: dict[str, Any]) -> Draft | str:
     rng = random.Random(turn.pk)
     if turn.kind == Turn.Kind.REACTION:
         return _react(turn, rng, config)
-    context = build_context(turn, config=config, rng=rng)
+    context = build_context(turn, config=config, rng=rng, statements=False)  # the batch's are read together
     recent = [message.text for message in getattr(turn.chat, RECENT, [])]
     return Draft(turn=turn, context=context, recent=recent, rng=rng)
 
@@ -289,12 +292,16 @@ def _ready(
     fields |= {"send_at": plan.send_at, "next_run_at": plan.send_at}
     if not turn_transition(turn_id=turn.pk, from_status=Turn.Status.GENERATING, to_status=Turn.Status.READY, **fields):
         return "lost_claim"
-    if inputs["memories"]:
-        Memory.objects.filter(pk__in=inputs["memories"]).update(
-            usage_count=F("usage_count") + 1, last_used_at=timezone.now()
-        )
     enqueue_delivery(turn, plan, config=config)
     return "ready"
+
+
+def _count_memory_use(drafts: list[Draft]) -> None:
+    """Count the memories the ready drafts' prompts used (a few UPDATEs for a whole batch)."""
+    uses = Counter(memory.pk for draft in drafts for memory in draft.context.memories)
+    for times in sorted(set(uses.values())):  # a memory belongs to one bot: almost always once a batch
+        used = [pk for pk, count in uses.items() if count == times]
+        Memory.objects.filter(pk__in=used).update(usage_count=F("usage_count") + times, last_used_at=timezone.now())
 
 
 def _react(turn: Turn, rng: random.Random, config: dict[str, Any]) -> str:

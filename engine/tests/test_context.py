@@ -18,6 +18,7 @@ from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services.context import (
+    add_own_statements,
     build_context,
     latest_messages,
     own_statements,
@@ -229,6 +230,27 @@ def test_own_statements_are_this_bots_messages_on_the_topic_newest_first() -> No
     _say(chat, "üye BIST yorumu", sender_name="Ali", metadata={"topic": "BIST"})
     assert own_statements(me.pk, "BIST") == ["yeni BIST yorumu", "eski BIST yorumu"]
     assert own_statements(me.pk, "Kripto") == []
+
+
+def test_a_batchs_own_statements_are_read_in_one_query_each_bot_on_its_own_topic() -> None:
+    chat, (me, other) = _crowd(2)
+    for minutes_ago in range(5):
+        _say(chat, f"BIST yorumu {minutes_ago}", bot=me, minutes_ago=minutes_ago, metadata={"topic": "BIST"})
+    _say(chat, "FX yorumu", bot=me, metadata={"topic": "FX"})
+    _say(chat, "başkasının FX yorumu", bot=other, metadata={"topic": "FX"})
+    _say(chat, "başkasının BIST yorumu", bot=other, metadata={"topic": "BIST"})
+    contexts = [
+        build_context(TurnFactory.create(chat=chat, bot=bot), config=_config(), rng=random.Random(0), statements=False)
+        for bot in (me, other)
+    ]
+    contexts[0].topic, contexts[1].topic = "BIST", "FX"
+
+    with CaptureQueriesContext(connection) as queries:
+        add_own_statements(contexts)
+
+    assert len(queries) == 1
+    assert contexts[0].own_statements == ["BIST yorumu 0", "BIST yorumu 1", "BIST yorumu 2"]  # the latest three
+    assert contexts[1].own_statements == ["başkasının FX yorumu"]
 
 
 # --- persona refresh --------------------------------------------------------------------------------

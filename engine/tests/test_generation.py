@@ -268,10 +268,28 @@ def _batch_queries(fake_llm: FakeLlmServer, size: int) -> int:
     return len(queries)
 
 
+def test_the_memories_a_batch_used_are_counted_once_each(fake_llm: FakeLlmServer) -> None:
+    from bots.tests.factories import MemoryFactory
+
+    turns = [planned_turn() for _ in range(3)]
+    memories = [MemoryFactory.create(bot=turn.bot) for turn in turns]
+
+    outcomes = generate_turns(turn_ids=[turn.pk for turn in turns], llm=groq(fake_llm))
+
+    assert set(outcomes.values()) == {"ready"}
+    for memory in memories:
+        memory.refresh_from_db()
+        assert (memory.usage_count, memory.last_used_at is not None) == (1, True)
+    assert all(
+        Turn.objects.get(pk=turn.pk).inputs["memories"] == [memory.pk]
+        for turn, memory in zip(turns, memories, strict=True)
+    )
+
+
 def test_a_batch_loads_its_turns_contexts_together_so_only_a_few_queries_are_per_turn(
     fake_llm: FakeLlmServer,
 ) -> None:
-    # The topic's past statements, `ready` and the memories' usage are each turn's own; the claim, the turns,
-    # histories, stances, holdings, memories and recent bot texts are one query each for the whole batch.
+    # Only `ready` is each turn's own; the claim, the turns, histories, stances, holdings, memories, recent bot
+    # texts, the topics' past statements and the memories' usage are one query each for the whole batch.
     two, six = _batch_queries(fake_llm, 2), _batch_queries(fake_llm, 6)
-    assert (six - two) / 4 == 3
+    assert (six - two) / 4 == 1

@@ -81,6 +81,38 @@ class TurnTransitionTests(TestCase):
         self.turn.refresh_from_db()
         self.assertEqual((self.turn.status, self.turn.error), ("failed", "no members"))
 
+    def test_it_writes_every_kind_of_value_as_the_orm_would(self) -> None:
+        from decimal import Decimal
+
+        from chats.models import Message
+
+        target = Message.objects.create(chat=self.turn.chat, sender_name="Ali", text="?")
+        turn_transition(turn_id=self.turn.pk, from_status="planned", to_status="generating")
+        at = timezone.now()
+        moved = turn_transition(
+            turn_id=self.turn.pk,
+            from_status="generating",
+            to_status="ready",
+            text="Merhaba",
+            inputs={"topic": "BIST", "memories": [1, 2], "headline": None},
+            reply_to=target,
+            cost_usd=Decimal("0.00012345"),
+            llm_latency_ms=None,
+            send_at=at,
+        )
+        self.turn.refresh_from_db()
+        self.assertTrue(moved)
+        self.assertEqual(
+            (self.turn.inputs, self.turn.reply_to_id, self.turn.cost_usd, self.turn.llm_latency_ms, self.turn.send_at),
+            ({"topic": "BIST", "memories": [1, 2], "headline": None}, target.pk, Decimal("0.00012345"), None, at),
+        )
+        self.assertFalse(
+            turn_transition(turn_id=self.turn.pk, from_status="generating", to_status="ready", text="again")
+        )
+        turn_transition(turn_id=self.turn.pk, from_status="ready", to_status="sending", attempts=F("attempts") + 1)
+        self.turn.refresh_from_db()
+        self.assertEqual((self.turn.status, self.turn.attempts, self.turn.text), ("sending", 1, "Merhaba"))
+
 
 class TurnsClaimTests(TestCase):
     def setUp(self) -> None:
