@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import threading
@@ -22,6 +23,7 @@ from engine.clients.telegram import (
     TelegramRetryAfter,
     TelegramSession,
     TelegramTransientError,
+    close_loops,
 )
 
 CHAT = -1001234567890
@@ -189,6 +191,36 @@ class TestErrors:
             client.send_message(CHAT, "x")
 
         assert not caught.value.maybe_sent
+
+    def test_a_connection_dropped_after_the_request_went_out_is_maybe_sent(self, bot: FakeBot) -> None:
+        listener = socket.create_server(("127.0.0.1", 0))
+        received: list[bytes] = []
+
+        def read_then_hang_up() -> None:
+            connection, _ = listener.accept()
+            received.append(connection.recv(65536))
+            connection.close()
+
+        threading.Thread(target=read_then_hang_up, daemon=True).start()
+        client = TelegramClient(bot.token, base_url=f"http://127.0.0.1:{listener.getsockname()[1]}/bot", timeout=2.0)
+
+        with pytest.raises(TelegramTransientError) as caught:
+            client.send_message(CHAT, "x")
+
+        listener.close()
+        assert b"sendMessage" in received[0]
+        assert caught.value.maybe_sent
+
+    def test_connections_close_at_exit_and_a_later_call_opens_new_ones(
+        self, client: TelegramClient, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        client.send_typing(CHAT)
+
+        close_loops()
+        gc.collect()
+
+        assert client.send_message(CHAT, "again").message_id
+        assert not [record for record in caplog.records if "Unclosed" in record.getMessage()]
 
     def test_polling_while_a_webhook_is_set_is_a_conflict(self, client: TelegramClient) -> None:
         client.set_webhook("https://piyasa.example/telegram/abc/", secret_token="s3cret")
