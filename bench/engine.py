@@ -50,6 +50,9 @@ BOTS_PER_CHAT = 3
 # Telegram's group limits (1/s, 20/min) as at the 3 msgs/min of the capacity runs. With fewer chats the loop
 # pushed each chat past a message a second and most send attempts were pacing deferrals.
 IN_PROCESS_CHATS = 300
+# Each chat starts as a running one looks: past the dedup scan's reach (an hour at 3 msgs/min fills it), so a
+# turn loads a full history and a full set of recent texts to compare with.
+IN_PROCESS_HISTORY = 200
 LATENESS_TARGET_S = 2.0
 ANALYSIS_MARKER = "<!-- analysis: hand-written, kept when the benchmark rewrites the figures above -->"
 RATE_FLOOR = 0.9  # a run is "sustained" at >= 90 % of the rate the planner itself aims for (see README)
@@ -627,7 +630,7 @@ def run_in_process(*, turns: int, chats: int, llm_url: str, profile: Path | None
     from engine.services.planning import NEXT_AT_KEY
 
     reset_state()
-    chat_ids = build_crowd(chats=chats, bots_per_chat=BOTS_PER_CHAT)
+    chat_ids = build_crowd(chats=chats, bots_per_chat=BOTS_PER_CHAT, history=IN_PROCESS_HISTORY)
     configure(active=True)
     llm = LlmClient(GroqProvider(api_key="bench", model=settings.GROQ_MODEL, base_url=llm_url), None)
     redis = get_connection("high")

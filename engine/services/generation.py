@@ -12,7 +12,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Prefetch
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from telegram.constants import ReactionEmoji
 
@@ -43,7 +44,6 @@ from monitoring import metrics
 logger = logging.getLogger(__name__)
 MAX_GENERATION_ATTEMPTS = 6
 DEDUP_SCAN_LIMIT = 200
-RECENT = "recent_bot_messages"  # a chat's bot messages in the dedup window, newest first (every bot's)
 REACTIONS = {
     "bullish": [ReactionEmoji.FIRE, ReactionEmoji.THUMBS_UP, ReactionEmoji.HUNDRED_POINTS_SYMBOL],
     "bearish": [ReactionEmoji.THUMBS_DOWN, ReactionEmoji.THINKING_FACE, ReactionEmoji.FACE_SCREAMING_IN_FEAR],
@@ -135,10 +135,11 @@ def generate_turns(
     crashes: list[Exception] = []
     drafts: list[Draft] = []
     claimed = _claim(turn_ids, outcomes)
-    turns = {turn.pk: turn for turn in _load(claimed, config)}
+    loaded, recent = _load(claimed, config)
+    turns = {turn.pk: turn for turn in loaded}
     for turn_id in claimed:
         try:
-            prepared = _prepare(turns[turn_id], config)
+            prepared = _prepare(turns[turn_id], config, recent.get(turns[turn_id].chat_id, []))
         except Exception as error:
             logger.exception("turn %s crashed while preparing", turn_id)
             crashes.append(error)
@@ -175,21 +176,35 @@ def _claim(turn_ids: list[int], outcomes: dict[str, str]) -> list[int]:
     return claimed
 
 
-def _load(turn_ids: list[int], config: dict[str, Any]) -> list[Turn]:
-    """The claimed turns with their contexts' data and their chats' recent bot texts, in a fixed number of queries."""
+def _load(turn_ids: list[int], config: dict[str, Any]) -> tuple[list[Turn], dict[int, list[str]]]:
+    """The claimed turns with their contexts' data, and their chats' recent bot texts; a fixed number of queries."""
     # The message replied to is almost always among the history loaded anyway; joining it here would cost
     # every turn a wider query (`reply_to` is loaded on access when it is not).
-    turns = with_context(Turn.objects.filter(pk__in=turn_ids))
-    if config["dedup_enabled"]:
-        since = timezone.now() - timedelta(hours=config["dedup_window_hours"])
-        recent = Message.objects.filter(bot__isnull=False, created_at__gte=since).order_by("-created_at")
-        turns = turns.prefetch_related(
-            Prefetch("chat__messages", queryset=recent.only("chat_id", "text")[:DEDUP_SCAN_LIMIT], to_attr=RECENT)
-        )
-    return list(turns)
+    turns = list(with_context(Turn.objects.filter(pk__in=turn_ids)))
+    return turns, recent_bot_texts({turn.chat_id for turn in turns}, config) if config["dedup_enabled"] else {}
 
 
-def _prepare(turn: Turn, config: dict[str, Any]) -> Draft | str:
+def recent_bot_texts(chat_ids: set[int], config: dict[str, Any]) -> dict[int, list[str]]:
+    """Each chat's bot messages inside the dedup window, newest first, at most DEDUP_SCAN_LIMIT: one query.
+
+    Plain rows, not model instances: a running chat has hundreds, and building a Message for each was most
+    of a batch's load.
+    """
+    since = timezone.now() - timedelta(hours=config["dedup_window_hours"])
+    rank = Window(RowNumber(), partition_by=F("chat_id"), order_by=[F("created_at").desc(), F("id").desc()])
+    rows = (
+        Message.objects.filter(chat_id__in=chat_ids, bot__isnull=False, created_at__gte=since)
+        .annotate(rank=rank)
+        .filter(rank__lte=DEDUP_SCAN_LIMIT)
+        .values_list("chat_id", "text")
+    )
+    texts: dict[int, list[str]] = {chat_id: [] for chat_id in chat_ids}
+    for chat_id, text in rows:
+        texts[chat_id].append(text)
+    return texts
+
+
+def _prepare(turn: Turn, config: dict[str, Any], recent: list[str]) -> Draft | str:
     """Gather everything a claimed turn's LLM call needs; an outcome instead when it ends here."""
     if turn.next_run_at is not None:
         metrics.observe_lateness("generate", (timezone.now() - turn.next_run_at).total_seconds())
@@ -197,7 +212,6 @@ def _prepare(turn: Turn, config: dict[str, Any]) -> Draft | str:
     if turn.kind == Turn.Kind.REACTION:
         return _react(turn, rng, config)
     context = build_context(turn, config=config, rng=rng, statements=False)  # the batch's are read together
-    recent = [message.text for message in getattr(turn.chat, RECENT, [])]
     return Draft(turn=turn, context=context, recent=recent, rng=rng)
 
 
