@@ -258,6 +258,7 @@ def build_crowd(*, chats: int, bots_per_chat: int, extra_bots: int = 0, history:
     from bench.fakes import bench_token
     from bots.models import Bot, Holding, Memory, Stance
     from chats.models import Chat, Membership, Message
+    from engine.services.postprocess import normalize
     from engine.tests.pipeline import FAST_SPEED  # the same fast speed profile as the pipeline tests
 
     zone = daytime_zone()
@@ -313,13 +314,15 @@ def build_crowd(*, chats: int, bots_per_chat: int, extra_bots: int = 0, history:
         for index, chat in enumerate(chat_rows):
             for number in range(1, history + 1):
                 bot = bots[index * bots_per_chat + rng.randrange(bots_per_chat)]
+                text = f"Geçmiş mesaj {number}: THYAO {rng.randint(200, 300)} civarında, hacim {number * 13}"
                 messages.append(
                     Message(
                         chat=chat,
                         bot=bot,
                         sender_name=bot.name,
                         sender_is_bot=True,
-                        text=f"Geçmiş mesaj {number}: THYAO {rng.randint(200, 300)} civarında, hacim {number * 13}",
+                        text=text,
+                        text_normalized=normalize(text),  # stored with every bot message the engine records
                         telegram_message_id=10_000_000 + number,
                         metadata={"topic": "BIST:THYAO", "symbols": ["BIST:THYAO"], "turn_id": None, "flags": []},
                     )

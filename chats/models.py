@@ -112,6 +112,9 @@ class Message(models.Model):
     )
     sender_is_bot = models.BooleanField(default=False, help_text="Sent by a Telegram bot, ours or another.")
     text = models.TextField(max_length=4096)
+    # What the engine's dedup compares (the text folded: case, accents, punctuation); written with the bot
+    # messages the engine records, so a turn does not fold hundreds of recent texts again.
+    text_normalized = models.TextField(blank=True, default="", editable=False)
     telegram_message_id = models.BigIntegerField(null=True, blank=True)
     reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
     metadata = models.JSONField(

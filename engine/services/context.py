@@ -118,7 +118,11 @@ def latest_messages(chat_id: int, limit: int = HISTORY_LIMIT) -> list[Message]:
 
 def _newest_first() -> QuerySet[Message]:
     # History names its bots and nothing more: JSON fields would be decoded for every line.
-    unread = ["metadata", *[f"bot__{name}" for name in ("persona", "emotion", "speed", "active_hours")]]
+    unread = [
+        "metadata",
+        "text_normalized",
+        *[f"bot__{name}" for name in ("persona", "emotion", "speed", "active_hours")],
+    ]
     return Message.objects.select_related("bot").defer(*unread).order_by("-created_at", "-id")
 
 

@@ -33,7 +33,7 @@ from engine.clients.telegram import (
 )
 from engine.models import Turn
 from engine.redis import redis_connection
-from engine.services import limits
+from engine.services import limits, postprocess
 from engine.services.dispatch import schedule, schedule_send
 from engine.services.topics import symbols_in
 from engine.services.turns import turn_transition, turns_transition
@@ -359,6 +359,7 @@ def _message(turn: Turn, sent: SentMessage) -> Message:
         sender_name=turn.bot.name,
         sender_is_bot=True,
         text=turn.text,
+        text_normalized=postprocess.normalize(turn.text),
         telegram_message_id=sent.message_id,
         reply_to=turn.reply_to,
         metadata=_metadata(turn),

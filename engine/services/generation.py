@@ -185,10 +185,11 @@ def _load(turn_ids: list[int], config: dict[str, Any]) -> tuple[list[Turn], dict
 
 
 def recent_bot_texts(chat_ids: set[int], config: dict[str, Any]) -> dict[int, list[str]]:
-    """Each chat's bot messages inside the dedup window, newest first, at most DEDUP_SCAN_LIMIT: one query.
+    """Each chat's bot messages inside the dedup window, newest first, at most DEDUP_SCAN_LIMIT, normalised.
 
-    Plain rows, not model instances: a running chat has hundreds, and building a Message for each was most
-    of a batch's load.
+    One query of plain rows, not model instances: a running chat has hundreds, and building a Message for
+    each was most of a batch's load. Texts come in the form stored with them (folding each again cost
+    more than the comparisons); a message stored without it is folded here.
     """
     since = timezone.now() - timedelta(hours=config["dedup_window_hours"])
     rank = Window(RowNumber(), partition_by=F("chat_id"), order_by=[F("created_at").desc(), F("id").desc()])
@@ -196,11 +197,11 @@ def recent_bot_texts(chat_ids: set[int], config: dict[str, Any]) -> dict[int, li
         Message.objects.filter(chat_id__in=chat_ids, bot__isnull=False, created_at__gte=since)
         .annotate(rank=rank)
         .filter(rank__lte=DEDUP_SCAN_LIMIT)
-        .values_list("chat_id", "text")
+        .values_list("chat_id", "text_normalized", "text")
     )
     texts: dict[int, list[str]] = {chat_id: [] for chat_id in chat_ids}
-    for chat_id, text in rows:
-        texts[chat_id].append(text)
+    for chat_id, normalized, text in rows:
+        texts[chat_id].append(normalized or postprocess.normalize(text))
     return texts
 
 
@@ -257,11 +258,11 @@ def write(context: TurnContext, *, config: dict[str, Any], llm: LlmClient, usage
         text = _complete(llm, replace(request, messages=repair, seed=(request.seed or 0) + 1), context, usage, config)
         if _problems(text, context, config):
             raise Rejected("rejected by local checks after repair: " + "; ".join(problems))
-    if config["dedup_enabled"] and postprocess.is_duplicate(text, recent):
+    if config["dedup_enabled"] and postprocess.is_duplicate(text, recent, normalized=True):
         usage.problems.append("duplicate")
         retry = replace(request, seed=(request.seed or 0) + 7, temperature=min(1.0, request.temperature + 0.1))
         text = _complete(llm, retry, context, usage, config)
-        if postprocess.is_duplicate(text, recent) or _problems(text, context, config):
+        if postprocess.is_duplicate(text, recent, normalized=True) or _problems(text, context, config):
             raise Rejected("duplicate of a recent message")
     return text
 

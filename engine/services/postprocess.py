@@ -6,7 +6,6 @@ import random
 import re
 import unicodedata
 from difflib import SequenceMatcher
-from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
@@ -122,22 +121,23 @@ def _lowercase_first(text: str) -> tuple[str, int]:
     return first[0].lower() + text[1:], 1
 
 
-@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """Lower case, no accents, punctuation or emoji, single spaces: the form duplicates are compared in."""
-    # Cached: every turn of a chat compares against the same recent messages.
     # Dotless ı has no decomposition: fold it to i by hand so "altın" equals "altin".
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ı", "i"))
     return " ".join(NOT_WORD.sub("", decomposed).split())
 
 
-def is_duplicate(text: str, recent: list[str]) -> bool:
-    """Exact or near-duplicate (normalised similarity ≥ 0.82) of any recent message, from any bot."""
+def is_duplicate(text: str, recent: list[str], *, normalized: bool = False) -> bool:
+    """Exact or near-duplicate (normalised similarity ≥ 0.82) of any recent message, from any bot.
+
+    `normalized`: the recent texts are already in `normalize`'s form (as stored with bot messages).
+    """
     candidate = normalize(text)
     if not candidate:
         return True
     for other in recent:
-        seen = normalize(other)
+        seen = other if normalized else normalize(other)
         if seen == candidate:
             return True
         # An upper bound first: SequenceMatcher's matching blocks are a common subsequence, so its ratio is at

@@ -20,6 +20,7 @@ from engine.clients.telegram import SentMessage
 from engine.models import Turn
 from engine.redis import redis_connection
 from engine.services import delivery, dispatch
+from engine.services.postprocess import normalize
 from engine.services.recovery import SENDING_TIMEOUT, recover_turns
 from engine.tests.pipeline import drain, telegram_crowd
 
@@ -64,6 +65,7 @@ def test_it_sends_records_and_threads_a_reply(fake: FakeTelegram) -> None:
     assert turn.message.reply_to_id == question.pk
     assert turn.message.telegram_message_id == fake.sent_messages(chat.telegram_chat_id)[0]["message_id"]
     assert turn.message.metadata["symbols"] == ["THYAO"]
+    assert turn.message.text_normalized == normalize(turn.text)  # what later turns' dedup compares
 
 
 def test_a_turn_is_never_sent_twice(fake: FakeTelegram) -> None:

@@ -89,6 +89,17 @@ def test_a_near_duplicate_of_another_bots_message_is_not_sent(fake_llm: FakeLlmS
     assert (turn.llm_calls, turn.error) == (2, "duplicate of a recent message")
 
 
+def test_dedup_compares_the_normalised_form_stored_with_a_message(fake_llm: FakeLlmServer) -> None:
+    from engine.services.postprocess import normalize
+
+    turn = planned_turn()
+    other = turn.chat.bots.exclude(pk=turn.bot_id).get()
+    stored = normalize("BIST bugün çok güçlü, THYAO yükselişte.")
+    Message.objects.create(chat=turn.chat, bot=other, text="(edited later)", text_normalized=stored)
+    fake_llm.queue_replies("BIST bugün çok güçlü; THYAO yükselişte!", "Bist bugun cok guclu THYAO yukseliste")
+    assert generate_turn(turn_id=turn.pk, llm=groq(fake_llm)) == "skipped"
+
+
 def test_an_llm_outage_returns_the_turn_to_planned_with_a_retry_time(fake_llm: FakeLlmServer) -> None:
     fake_llm.server_error(times=1, status=503)
     turn = planned_turn()
