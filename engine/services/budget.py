@@ -29,7 +29,12 @@ def reserve(budget: dict[str, Any], estimate: int) -> float:
     return wait
 
 
-def _reserve(budget: dict[str, Any], estimate: int) -> float:
+def reserve_together(budget: dict[str, Any], estimates: list[int]) -> bool:
+    """Reserve a batch's requests in one round trip; False (nothing reserved) unless all fit, each then its own."""
+    return bool(estimates) and _reserve(budget, sum(estimates), events=len(estimates)) == 0
+
+
+def _reserve(budget: dict[str, Any], estimate: int, *, events: int = 1) -> float:
     # One round trip: the shared backoff, the requests window and both token tallies, checked and taken at once.
     now = datetime.now(UTC)
     minute_ends = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
@@ -39,7 +44,8 @@ def _reserve(budget: dict[str, Any], estimate: int) -> float:
         limits.Tally(minute, estimate, budget["tpm"], TOKENS_KEEP_S, max(1.0, (minute_ends - now).total_seconds())),
         limits.Tally(day, estimate, budget["daily_tokens"], TOKENS_KEEP_S, max(1.0, (day_ends - now).total_seconds())),
     ]
-    return limits.reserve([limits.Window("llm:rpm", budget["rpm"], 60.0)], backoff=BACKOFF_KEY, tallies=tallies)
+    windows = [limits.Window("llm:rpm", budget["rpm"], 60.0)]
+    return limits.reserve(windows, backoff=BACKOFF_KEY, tallies=tallies, events=events)
 
 
 def _token_keys(now: datetime) -> tuple[str, str]:
@@ -49,8 +55,18 @@ def _token_keys(now: datetime) -> tuple[str, str]:
 
 def record(*, estimate: int, actual: int, headers: RateLimitInfo | None) -> None:
     """Correct the reservation with the real token count and obey the provider's rate-limit headers."""
-    if actual != estimate:
-        limits.tally_add(dict.fromkeys(_token_keys(datetime.now(UTC)), actual - estimate))
+    correct_tokens(actual - estimate)
+    obey_headers(headers)
+
+
+def correct_tokens(delta: int) -> None:
+    """Add the tokens used beyond the reservations (negative: reserved but never used), in one round trip."""
+    if delta:
+        limits.tally_add(dict.fromkeys(_token_keys(datetime.now(UTC)), delta))
+
+
+def obey_headers(headers: RateLimitInfo | None) -> None:
+    """Make everyone wait when the provider's rate-limit headers say its budget is spent (no round trip if not)."""
     if headers is None:
         return
     if headers.remaining_requests == 0 and headers.reset_requests_s:

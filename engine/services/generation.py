@@ -10,6 +10,7 @@ from concurrent.futures import as_completed
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.db.models import F, Window
@@ -62,6 +63,7 @@ class Usage:
     cost: Decimal = Decimal(0)
     model: str = ""
     problems: list[str] = field(default_factory=list)
+    budget_delta: int = 0  # tokens used beyond the budget reservations (negative: reserved, not used)
 
     def add(self, response: LlmResponse) -> None:
         self.calls += 1
@@ -116,8 +118,14 @@ class Draft:
     recent: list[str]
     rng: random.Random
     usage: Usage = field(default_factory=Usage)
+    prepaid: bool = False  # the first call's budget was reserved with the batch's
     text: str = ""
     error: Exception | None = None
+
+    @cached_property
+    def request(self) -> LlmRequest:
+        """The first LLM call (once the batch's past statements are in the context)."""
+        return first_request(self.context)
 
 
 def generate_turns(
@@ -149,6 +157,7 @@ def generate_turns(
         else:
             drafts.append(prepared)
     add_own_statements([draft.context for draft in drafts])
+    _reserve_together(drafts, config, llm)
     if len(drafts) == 1:
         _write_draft(drafts[0], config, llm)
         finished: Iterable[Draft] = drafts
@@ -162,6 +171,7 @@ def generate_turns(
             logger.exception("turn %s crashed while settling", draft.turn.pk)
             crashes.append(error)
     _count_memory_use([draft for draft in drafts if outcomes.get(str(draft.turn.pk)) == "ready"])
+    budget.correct_tokens(sum(draft.usage.budget_delta for draft in drafts))
     if crashes:
         raise crashes[0]
     return {str(turn_id): outcomes[str(turn_id)] for turn_id in turn_ids}
@@ -216,9 +226,27 @@ def _prepare(turn: Turn, config: dict[str, Any], recent: list[str]) -> Draft | s
     return Draft(turn=turn, context=context, recent=recent, rng=rng)
 
 
+def _reserve_together(drafts: list[Draft], config: dict[str, Any], llm: LlmClient) -> None:
+    """Reserve the batch's first calls in the shared LLM budget in one round trip, when all fit."""
+    if llm.provider.name == "offline" or not drafts:
+        return
+    estimates = [estimate_prompt_tokens(draft.request.messages) + draft.request.max_tokens for draft in drafts]
+    if budget.reserve_together(config["llm_budget"], estimates):
+        for draft in drafts:
+            draft.prepaid = True
+
+
 def _write_draft(draft: Draft, config: dict[str, Any], llm: LlmClient) -> None:
     try:
-        draft.text = write(draft.context, config=config, llm=llm, usage=draft.usage, recent=draft.recent)
+        draft.text = write(
+            draft.context,
+            config=config,
+            llm=llm,
+            usage=draft.usage,
+            recent=draft.recent,
+            request=draft.request,
+            prepaid=draft.prepaid,
+        )
     except Exception as error:  # noqa: BLE001 — settled (or raised) on the caller's thread
         draft.error = error
 
@@ -236,9 +264,9 @@ def _settle(draft: Draft, config: dict[str, Any]) -> str:
     return _ready(turn, draft.context, draft.text, usage, draft.rng, config)
 
 
-def write(context: TurnContext, *, config: dict[str, Any], llm: LlmClient, usage: Usage, recent: list[str]) -> str:
-    """One call; a repair call only if a local check fails; one retry if the result repeats `recent` texts."""
-    request = LlmRequest(
+def first_request(context: TurnContext) -> LlmRequest:
+    """The turn's one LLM call in the normal case: its prompt, model, temperature, length and seed."""
+    return LlmRequest(
         messages=prompts.messages(context),
         model=context.bot.llm_model,
         temperature=prompts.temperature(context),
@@ -246,7 +274,24 @@ def write(context: TurnContext, *, config: dict[str, Any], llm: LlmClient, usage
         seed=context.turn.pk,
         hints=prompts.hints(context),
     )
-    text = _complete(llm, request, context, usage, config)
+
+
+def write(
+    context: TurnContext,
+    *,
+    config: dict[str, Any],
+    llm: LlmClient,
+    usage: Usage,
+    recent: list[str],
+    request: LlmRequest | None = None,
+    prepaid: bool = False,
+) -> str:
+    """One call; a repair call only if a local check fails; one retry if the result repeats `recent` texts.
+
+    `recent` texts are normalised (`postprocess.normalize`); `prepaid`: the first call's budget is reserved.
+    """
+    request = request or first_request(context)
+    text = _complete(llm, request, context, usage, config, prepaid=prepaid)
     problems = _problems(text, context, config)
     if problems:
         usage.problems += problems
@@ -267,11 +312,19 @@ def write(context: TurnContext, *, config: dict[str, Any], llm: LlmClient, usage
     return text
 
 
-def _complete(llm: LlmClient, request: LlmRequest, context: TurnContext, usage: Usage, config: dict[str, Any]) -> str:
+def _complete(
+    llm: LlmClient,
+    request: LlmRequest,
+    context: TurnContext,
+    usage: Usage,
+    config: dict[str, Any],
+    *,
+    prepaid: bool = False,
+) -> str:
     # The offline provider has no rate limits; network providers are governed by the shared budget.
     network = llm.provider.name != "offline"
     estimate = estimate_prompt_tokens(request.messages) + request.max_tokens
-    if network:
+    if network and not prepaid:
         wait = budget.reserve(config["llm_budget"], estimate)
         if wait > 0:
             raise BudgetWait("LLM budget exhausted", retry_after=wait)
@@ -281,8 +334,9 @@ def _complete(llm: LlmClient, request: LlmRequest, context: TurnContext, usage: 
         budget.rate_limited(error.retry_after)
         raise
     usage.add(response)
-    if network:
-        budget.record(estimate=estimate, actual=response.tokens_in + response.tokens_out, headers=response.rate_limits)
+    if network:  # the tokens are corrected once for the whole batch (`budget.correct_tokens`)
+        usage.budget_delta += response.tokens_in + response.tokens_out - estimate
+        budget.obey_headers(response.rate_limits)
     return postprocess.clean_output(response.text, bot_name=context.bot.name)
 
 

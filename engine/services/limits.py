@@ -17,14 +17,14 @@ from engine.redis import redis_connection
 PREFIX = "piyasa:limit:"
 
 # Atomically: if the backoff key (when given) holds a time still ahead, return the seconds left; drop entries
-# older than each window, and if any window is full, note the seconds until its oldest relevant entry leaves;
-# if any tally would pass its cap, note its wait; return the longest wait, or else record the event in every
-# window and add to every tally, and return 0.
-# KEYS: [backoff], windows..., tallies...  ARGV: now, member, #windows, #tallies, has backoff,
+# older than each window, and if any window lacks room for the events, note the seconds until enough of its
+# entries leave; if any tally would pass its cap, note its wait; return the longest wait, or else record the
+# events in every window and add to every tally, and return 0.
+# KEYS: [backoff], windows..., tallies...  ARGV: now, member, #windows, #tallies, has backoff, #events,
 # (limit, seconds) per window, (amount, cap, seconds to keep, wait when full) per tally.
 RESERVE_SCRIPT = """
 local now = tonumber(ARGV[1])
-local windows, tallies = tonumber(ARGV[3]), tonumber(ARGV[4])
+local windows, tallies, events = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local first = 1
 if ARGV[5] == '1' then
   local until_at = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -33,16 +33,19 @@ if ARGV[5] == '1' then
 end
 local wait = 0
 for i = 0, windows - 1 do
-  local key, limit, window = KEYS[first + i], tonumber(ARGV[6 + i * 2]), tonumber(ARGV[7 + i * 2])
+  local key, limit, window = KEYS[first + i], tonumber(ARGV[7 + i * 2]), tonumber(ARGV[8 + i * 2])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   local count = redis.call('ZCARD', key)
-  if count >= limit then
-    local entry = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-    local free_at = tonumber(entry[2]) + window
+  if count + events > limit then
+    local leaving = count + events - limit - 1  -- the entry that must leave for the last event to fit
+    local free_at = now + window
+    if leaving < count then
+      free_at = tonumber(redis.call('ZRANGE', key, leaving, leaving, 'WITHSCORES')[2]) + window
+    end
     if free_at - now > wait then wait = free_at - now end
   end
 end
-local t = 6 + windows * 2
+local t = 7 + windows * 2
 for j = 0, tallies - 1 do
   local used = tonumber(redis.call('GET', KEYS[first + windows + j]) or '0')
   local amount, cap, full = tonumber(ARGV[t + j * 4]), tonumber(ARGV[t + j * 4 + 1]), tonumber(ARGV[t + j * 4 + 3])
@@ -51,8 +54,8 @@ for j = 0, tallies - 1 do
 end
 if wait > 0 then return tostring(wait) end
 for i = 0, windows - 1 do
-  redis.call('ZADD', KEYS[first + i], now, ARGV[2])
-  redis.call('PEXPIRE', KEYS[first + i], math.ceil(tonumber(ARGV[7 + i * 2]) * 1000))
+  for n = 1, events do redis.call('ZADD', KEYS[first + i], now, ARGV[2] .. ':' .. n) end
+  redis.call('PEXPIRE', KEYS[first + i], math.ceil(tonumber(ARGV[8 + i * 2]) * 1000))
 end
 for j = 0, tallies - 1 do
   local key = KEYS[first + windows + j]
@@ -94,9 +97,15 @@ _reserve_script: Script | None = None
 
 
 def reserve(
-    windows: list[Window], *, backoff: str | None = None, tallies: Sequence[Tally] = (), now: float | None = None
+    windows: list[Window],
+    *,
+    backoff: str | None = None,
+    tallies: Sequence[Tally] = (),
+    now: float | None = None,
+    events: int = 1,
 ) -> float:
-    """Record one event in every window and tally if all have room; else record nothing and return seconds to wait.
+    """Record one event (or `events`) in every window and tally if all have room; else record nothing and return
+    seconds to wait.
 
     With `backoff`, a backoff set on that key (see `backoff_set`) is checked first, in the same round trip.
     """
@@ -107,7 +116,7 @@ def reserve(
     keys = [f"{PREFIX}backoff:{backoff}"] if backoff is not None else []
     keys += [PREFIX + window.key for window in windows] + [PREFIX + tally.key for tally in tallies]
     args: list[str | float] = [now if now is not None else time.time(), uuid.uuid4().hex]
-    args += [len(windows), len(tallies), int(backoff is not None)]
+    args += [len(windows), len(tallies), int(backoff is not None), events]
     for window in windows:
         args += [window.limit, window.seconds]
     for tally in tallies:

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any, cast
 
 from django.db import connection, transaction
+from django.db.models import Field
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -64,7 +65,7 @@ def _update_one(turn_id: int, from_status: str, values: dict[str, Any]) -> bool:
     The ORM compiles an UPDATE afresh on every call; on the hot path (every turn becomes `ready` this way)
     that was most of the cost. Values are prepared for the database exactly as `QuerySet.update` does.
     """
-    fields = [Turn._meta.get_field(name) for name in values]
+    fields = [cast("Field[Any, Any]", Turn._meta.get_field(name)) for name in values]
     params: list[Any] = []
     for field, value in zip(fields, values.values(), strict=True):
         if hasattr(value, "prepare_database_save"):

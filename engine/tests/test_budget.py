@@ -62,3 +62,19 @@ def test_exhausted_rate_limit_headers_hold_requests_until_their_reset(headers: R
 def test_headers_with_room_left_hold_nothing() -> None:
     budget.record(estimate=10, actual=10, headers=RateLimitInfo(remaining_requests=5, remaining_tokens=5_000))
     assert budget.reserve(LIMITS, 10) == 0.0
+
+
+def test_a_batch_is_reserved_together_only_when_all_of_it_fits() -> None:
+    assert budget.reserve_together(LIMITS, [100, 200])
+    assert not budget.reserve_together(LIMITS, [100, 100])  # a third and fourth request: over 3 a minute
+    assert not budget.reserve_together(LIMITS, [])
+    assert budget.reserve(LIMITS, 10) == 0.0  # the refused batch took nothing
+    assert budget.reserve(LIMITS, 10) > 0
+
+
+def test_token_corrections_and_headers_apply_separately() -> None:
+    assert budget.reserve(LIMITS, 900) == 0.0
+    budget.correct_tokens(-600)
+    assert budget.reserve(LIMITS, 600) == 0.0
+    budget.obey_headers(RateLimitInfo(remaining_requests=0, reset_requests_s=20.0))
+    assert 19.0 < budget.reserve(LIMITS, 10) <= 20.0

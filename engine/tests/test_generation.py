@@ -122,6 +122,41 @@ def test_a_rate_limit_is_honoured_and_shared(fake_llm: FakeLlmServer) -> None:
     assert (second.next_run_at - timezone.now()).total_seconds() > 20  # type: ignore[operator]
 
 
+def test_a_batch_reserves_its_budget_in_one_go_and_corrects_its_tokens_once(fake_llm: FakeLlmServer) -> None:
+    from engine.services import limits
+
+    turns = [planned_turn() for _ in range(3)]
+    reservations: list[int] = []
+    real = limits.reserve
+
+    def counted(*args: object, **kwargs: object) -> float:
+        reservations.append(int(kwargs.get("events", 1)))  # type: ignore[call-overload]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    with patch.object(limits, "reserve", counted):
+        outcomes = generate_turns(turn_ids=[turn.pk for turn in turns], llm=groq(fake_llm))
+
+    assert set(outcomes.values()) == {"ready"}
+    assert reservations == [3]
+    used = sum(turn.tokens_in + turn.tokens_out for turn in Turn.objects.filter(pk__in=[t.pk for t in turns]))
+    minute_tokens = [
+        int(limits._redis().get(key) or 0) for key in limits._redis().keys("piyasa:limit:llm:tokens:min:*")
+    ]
+    assert minute_tokens == [used]  # the estimates were corrected to what the calls really used
+
+
+def test_a_batch_the_budget_cannot_hold_whole_goes_as_far_as_it_allows(fake_llm: FakeLlmServer) -> None:
+    from engine.selectors import settings_all
+
+    turns = [planned_turn() for _ in range(3)]
+    config = settings_all() | {"llm_budget": {**settings_all()["llm_budget"], "rpm": 2}}
+
+    outcomes = generate_turns(turn_ids=[turn.pk for turn in turns], llm=groq(fake_llm), config=config)
+
+    assert sorted(outcomes.values()) == ["ready", "ready", "retry"]  # deferred, not dropped
+    assert len(fake_llm.requests) == 2
+
+
 def test_two_workers_cannot_generate_the_same_turn(fake_llm: FakeLlmServer) -> None:
     fake_llm.latency_s = 0.3
     turn = planned_turn()

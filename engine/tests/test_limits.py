@@ -33,6 +33,20 @@ def test_a_refusal_records_nothing(redis_conn: Redis) -> None:
     assert redis_conn.zcard("piyasa:limit:m") == 1
 
 
+def test_several_events_are_reserved_together_or_not_at_all(redis_conn: Redis) -> None:
+    window, tokens = [Window("batch", 5, 60.0)], [Tally("tok", 30, 100, 600, 7.0)]
+    assert reserve(window, tallies=tokens, now=100.0, events=3) == 0.0
+    assert redis_conn.zcard("piyasa:limit:batch") == 3
+    # Two more fit, three do not: the wait is until the entry that makes room for the third leaves.
+    assert reserve(window, now=101.0, events=3) == pytest.approx(59.0)
+    assert redis_conn.zcard("piyasa:limit:batch") == 3
+    assert reserve(window, tallies=[Tally("tok", 80, 100, 600, 7.0)], now=101.0, events=2) == pytest.approx(7.0)
+    assert reserve(window, now=101.0, events=6) == pytest.approx(60.0)  # more than the window ever holds
+    assert (redis_conn.zcard("piyasa:limit:batch"), redis_conn.get("piyasa:limit:tok")) == (3, b"30")
+    assert reserve(window, now=101.0, events=2) == 0.0
+    assert reserve(window, now=102.0) == pytest.approx(58.0)
+
+
 def test_a_chat_never_gets_more_than_20_messages_a_minute(redis_conn: Redis) -> None:
     windows = telegram_windows(chat_id=1, bot_id=1)
     sent, now = [], 0.0
