@@ -90,19 +90,27 @@ def schedule_send(turn_id: int, *, at: datetime | None) -> None:
     The first turn of a slot schedules the slot's `send_due` job; the others only join the set. A turn added
     once that job has taken its turns finds the slot's mark gone and schedules another job for it.
     """
+    schedule_sends({turn_id: at})
+
+
+def schedule_sends(due: dict[int, datetime | None]) -> None:
+    """`schedule_send` for several turns (turn id → when), in one round trip to Redis."""
 
     def enqueue() -> None:
-        due = at.timestamp() if at is not None else time.time()
-        slot = math.floor(due)
-        mark_ttl = max(0, math.ceil(due - time.time())) + 3600
+        now = time.time()
+        times = {turn_id: at.timestamp() if at is not None else now for turn_id, at in due.items()}
+        slots = sorted({math.floor(moment) for moment in times.values()})
         with redis_connection().pipeline(transaction=False) as pipe:
-            pipe.zadd(SENDS_KEY, {str(turn_id): due})
-            pipe.set(f"{SLOT_PREFIX}{slot}", 1, nx=True, ex=mark_ttl)
-            _, first_of_slot = pipe.execute()
-        if first_of_slot:
-            enqueue_send_due(slot)
+            pipe.zadd(SENDS_KEY, {str(turn_id): moment for turn_id, moment in times.items()})
+            for slot in slots:
+                pipe.set(f"{SLOT_PREFIX}{slot}", 1, nx=True, ex=max(0, math.ceil(slot + 1 - now)) + 3600)
+            _, *first_of_slot = pipe.execute()
+        for slot, first in zip(slots, first_of_slot, strict=True):
+            if first:
+                enqueue_send_due(slot)
 
-    _after_commit(enqueue)
+    if due:
+        _after_commit(enqueue)
 
 
 def enqueue_send_due(slot: int) -> None:

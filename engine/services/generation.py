@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
-from collections.abc import Iterable
-from concurrent.futures import as_completed
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
@@ -37,7 +37,7 @@ from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services import budget, postprocess, prompts
 from engine.services.context import TurnContext, add_own_statements, build_context, with_context
-from engine.services.delivery import enqueue_delivery, plan_delivery
+from engine.services.delivery import DeliveryPlan, enqueue_deliveries, enqueue_delivery, plan_delivery
 from engine.services.dispatch import schedule
 from engine.services.turns import turn_transition, turns_transition
 from monitoring import metrics
@@ -158,17 +158,18 @@ def generate_turns(
             drafts.append(prepared)
     add_own_statements([draft.context for draft in drafts])
     _reserve_together(drafts, config, llm)
-    if len(drafts) == 1:
-        _write_draft(drafts[0], config, llm)
-        finished: Iterable[Draft] = drafts
-    else:
-        futures = {network_threads().submit(_write_draft, draft, config, llm): draft for draft in drafts}
-        finished = (futures[future] for future in as_completed(futures))
-    for draft in finished:  # each is settled as soon as its LLM calls are over
+    for group in _written(drafts, config, llm):  # settled as soon as their LLM calls are over
+        deliveries: list[tuple[Turn, DeliveryPlan]] = []
+        for draft in group:
+            try:
+                outcomes[str(draft.turn.pk)] = _settle(draft, config, deliveries)
+            except Exception as error:
+                logger.exception("turn %s crashed while settling", draft.turn.pk)
+                crashes.append(error)
         try:
-            outcomes[str(draft.turn.pk)] = _settle(draft, config)
-        except Exception as error:
-            logger.exception("turn %s crashed while settling", draft.turn.pk)
+            enqueue_deliveries(deliveries, config=config)
+        except Exception as error:  # the turns are `ready` with their send time: the sweep re-enqueues them
+            logger.exception("turns %s crashed while enqueueing their delivery", [turn.pk for turn, _ in deliveries])
             crashes.append(error)
     _count_memory_use([draft for draft in drafts if outcomes.get(str(draft.turn.pk)) == "ready"])
     budget.correct_tokens(sum(draft.usage.budget_delta for draft in drafts))
@@ -236,6 +237,18 @@ def _reserve_together(drafts: list[Draft], config: dict[str, Any], llm: LlmClien
             draft.prepaid = True
 
 
+def _written(drafts: list[Draft], config: dict[str, Any], llm: LlmClient) -> Iterator[list[Draft]]:
+    """The drafts once written, in groups: every one whose LLM calls are over when it looks."""
+    if len(drafts) == 1:
+        _write_draft(drafts[0], config, llm)
+        yield drafts
+        return
+    pending = {network_threads().submit(_write_draft, draft, config, llm): draft for draft in drafts}
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        yield [pending.pop(future) for future in done]
+
+
 def _write_draft(draft: Draft, config: dict[str, Any], llm: LlmClient) -> None:
     try:
         draft.text = write(
@@ -251,7 +264,7 @@ def _write_draft(draft: Draft, config: dict[str, Any], llm: LlmClient) -> None:
         draft.error = error
 
 
-def _settle(draft: Draft, config: dict[str, Any]) -> str:
+def _settle(draft: Draft, config: dict[str, Any], deliveries: list[tuple[Turn, DeliveryPlan]]) -> str:
     turn, error, usage = draft.turn, draft.error, draft.usage
     if isinstance(error, LlmPermanentError):
         return _finish(turn, Turn.Status.FAILED, error=f"LLM: {error}", usage=usage)
@@ -261,7 +274,7 @@ def _settle(draft: Draft, config: dict[str, Any]) -> str:
         return _finish(turn, Turn.Status.SKIPPED, error=str(error), usage=usage)
     if error is not None:
         raise error
-    return _ready(turn, draft.context, draft.text, usage, draft.rng, config)
+    return _ready(turn, draft.context, draft.text, usage, draft.rng, config, deliveries)
 
 
 def first_request(context: TurnContext) -> LlmRequest:
@@ -350,7 +363,13 @@ def _problems(text: str, context: TurnContext, config: dict[str, Any]) -> list[s
 
 
 def _ready(
-    turn: Turn, context: TurnContext, text: str, usage: Usage, rng: random.Random, config: dict[str, Any]
+    turn: Turn,
+    context: TurnContext,
+    text: str,
+    usage: Usage,
+    rng: random.Random,
+    config: dict[str, Any],
+    deliveries: list[tuple[Turn, DeliveryPlan]],
 ) -> str:
     text = postprocess.humanize(text, persona=context.persona, emotion=context.emotion, rng=rng)
     text = postprocess.cap_length(postprocess.add_mention(text, context.mention), context.length)
@@ -361,7 +380,7 @@ def _ready(
     fields |= {"send_at": plan.send_at, "next_run_at": plan.send_at}
     if not turn_transition(turn_id=turn.pk, from_status=Turn.Status.GENERATING, to_status=Turn.Status.READY, **fields):
         return "lost_claim"
-    enqueue_delivery(turn, plan, config=config)
+    deliveries.append((turn, plan))  # enqueued with the others settled at the same time
     return "ready"
 
 

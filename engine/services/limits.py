@@ -178,8 +178,14 @@ def hourly_count_add(bot_id: int, hour: str) -> None:
 
 def backoff_until(key: str) -> float:
     """When a backoff set by `backoff_set` ends (0 when none)."""
-    value = _redis().get(f"{PREFIX}backoff:{key}")
-    return float(value) if value else 0.0
+    return backoffs_until([key])[0]
+
+
+def backoffs_until(keys: list[str]) -> list[float]:
+    """`backoff_until` for several keys, in one round trip."""
+    if not keys:
+        return []
+    return [float(value) if value else 0.0 for value in _redis().mget([f"{PREFIX}backoff:{key}" for key in keys])]
 
 
 def backoff_set(key: str, seconds: float) -> None:

@@ -304,6 +304,34 @@ def test_a_turn_joining_its_slot_after_the_job_took_the_slots_sends_gets_a_job_o
     assert dispatch.take_sends(slot) == [late.pk]
 
 
+def test_several_turns_sends_are_scheduled_in_one_go_with_one_job_per_slot(fake: FakeTelegram) -> None:
+    first, second, later = _chats_of_one_bot_each(fake, 3)
+    at = timezone.now() - timedelta(seconds=5)
+    dispatch.schedule_sends({first.pk: at, second.pk: at, later.pk: at + timedelta(seconds=60)})
+    assert _queued("engine.jobs.send_due") == 2
+    assert sorted(dispatch.take_sends(math.floor(at.timestamp()))) == [first.pk, second.pk]
+
+
+def test_typing_for_several_turns_goes_out_together_skipping_and_holding_the_bots_telegram_makes_wait(
+    fake: FakeTelegram,
+) -> None:
+    import time
+
+    from engine.services import limits
+
+    waiting, refused, free = _chats_of_one_bot_each(fake, 3)
+    limits.backoff_set(f"tg:bot:{waiting.bot_id}", 30)
+    fake.rate_limit("sendChatAction", retry_after=5, chat_id=refused.chat.telegram_chat_id)
+    turns = list(Turn.objects.select_related("chat", "bot").filter(pk__in=[waiting.pk, refused.pk, free.pk]))
+    turns.sort(key=lambda turn: [waiting.pk, refused.pk, free.pk].index(turn.pk))
+
+    assert delivery.show_typing_many(turns) == [False, False, True]
+
+    chats = sorted(request.chat_id for request in fake.requests("sendChatAction"))
+    assert chats == sorted([refused.chat.telegram_chat_id, free.chat.telegram_chat_id])
+    assert limits.backoff_until(f"tg:bot:{refused.bot_id}") > time.time() + 3  # its sends wait too
+
+
 def test_a_job_takes_at_most_a_batch_and_enqueues_another_for_the_rest(fake: FakeTelegram) -> None:
     chat, _ = telegram_crowd(fake)
     turn_ids = [ready_turn(chat).pk for _ in range(dispatch.SEND_BATCH + 3)]
