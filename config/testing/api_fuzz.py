@@ -151,10 +151,12 @@ class FuzzTarget:
                 self.report.leaks.append(request)
 
     def _after(self, environ: Environ) -> None:
-        if environ["REQUEST_METHOD"] not in SAFE_METHODS and environ["PATH_INFO"].startswith(SELF_AFFECTING):
-            self.principal.ensure()
-        if threading.current_thread() is not threading.main_thread():
-            connection.close()  # schemathesis' worker threads end; their connections must not outlive them
+        try:
+            if environ["REQUEST_METHOD"] not in SAFE_METHODS and environ["PATH_INFO"].startswith(SELF_AFFECTING):
+                self.principal.ensure()
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connection.close()  # schemathesis' worker threads end; their connections must not outlive them
 
 
 def fuzz_api(*, role: Role, budget: Budget, must_not_leak: Iterable[str] = (), seed: int = 7) -> FuzzReport:
