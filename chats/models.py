@@ -139,6 +139,12 @@ class Message(models.Model):
     @property
     def speaker_label(self) -> str:
         """How the speaker is named in history: bots by name, members by their Telegram name."""
-        if self.bot_id is not None and self.bot is not None:
-            return self.bot.name
-        return self.sender_name or (f"@{self.sender_username}" if self.sender_username else "member")
+        bot_name = self.bot.name if self.bot_id is not None and self.bot is not None else None
+        return speaker_label(bot_name, self.sender_name, self.sender_username)
+
+
+def speaker_label(bot_name: str | None, sender_name: str, sender_username: str) -> str:
+    """How a message's speaker is named in history: bots by name, members by their Telegram name."""
+    if bot_name is not None:
+        return bot_name
+    return sender_name or (f"@{sender_username}" if sender_username else "member")

@@ -36,7 +36,7 @@ from engine.clients.llm.base import (
 from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services import budget, postprocess, prompts
-from engine.services.context import TurnContext, add_own_statements, build_context, with_context
+from engine.services.context import TurnContext, add_histories, add_own_statements, build_context, with_context
 from engine.services.delivery import DeliveryPlan, enqueue_deliveries, enqueue_delivery, plan_delivery
 from engine.services.dispatch import schedule
 from engine.services.turns import turn_transition, turns_transition
@@ -192,6 +192,7 @@ def _load(turn_ids: list[int], config: dict[str, Any]) -> tuple[list[Turn], dict
     # The message replied to is almost always among the history loaded anyway; joining it here would cost
     # every turn a wider query (`reply_to` is loaded on access when it is not).
     turns = list(with_context(Turn.objects.filter(pk__in=turn_ids)))
+    add_histories(turns)
     return turns, recent_bot_texts({turn.chat_id for turn in turns}, config) if config["dedup_enabled"] else {}
 
 
@@ -376,7 +377,8 @@ def _ready(
     inputs = _inputs_summary(context, usage)
     # The send time is stored with the status change (one UPDATE); the jobs are enqueued after commit.
     plan = plan_delivery(turn, text, config=config, rng=rng)
-    fields = _usage_fields(usage) | {"text": text, "inputs": inputs, "reply_to": context.target}
+    fields = _usage_fields(usage) | {"text": text, "inputs": inputs}
+    fields["reply_to_id"] = context.target.pk if context.target is not None else None
     fields |= {"send_at": plan.send_at, "next_run_at": plan.send_at}
     if not turn_transition(turn_id=turn.pk, from_status=Turn.Status.GENERATING, to_status=Turn.Status.READY, **fields):
         return "lost_claim"
