@@ -167,12 +167,15 @@ def hourly_counts(bot_ids: list[int], hour: str) -> dict[int, int]:
     return {bot_id: int(value or 0) for bot_id, value in zip(bot_ids, values, strict=True)}
 
 
-def hourly_count_add(bot_id: int, hour: str) -> None:
-    """Count one planned message for a bot in this hour."""
-    key = f"{PREFIX}bothour:{bot_id}:{hour}"
+def hourly_counts_add(bot_ids: list[int], hour: str) -> None:
+    """Count one planned message in this hour for each bot listed (twice if listed twice), in one round trip."""
+    if not bot_ids:
+        return
     pipe = _redis().pipeline()
-    pipe.incr(key)
-    pipe.expire(key, 7200)
+    for bot_id in bot_ids:
+        key = f"{PREFIX}bothour:{bot_id}:{hour}"
+        pipe.incr(key)
+        pipe.expire(key, 7200)
     pipe.execute()
 
 

@@ -105,6 +105,7 @@ def plan_tick(*, config: dict[str, Any], now: datetime | None = None, rng: rando
             turns.append(turn)
         if result.deferred.get("global_cap"):
             break
+    limits.hourly_counts_add([turn.bot_id for turn in turns], hour)
     _save(turns, chats=chats, config=config, now=now, rng=rng)
     result.planned = len(turns)
     return result
@@ -187,8 +188,7 @@ def _plan_chat(
         result.defer("global_cap")
         return None
     speaker = choose_speaker(eligible, last_bot_id=chat.last_bot_id, topic=chat.last_topic, rng=rng)
-    counts[speaker.bot_id] = counts.get(speaker.bot_id, 0) + 1
-    limits.hourly_count_add(speaker.bot_id, hour)
+    counts[speaker.bot_id] = counts.get(speaker.bot_id, 0) + 1  # stored for all the tick's turns at once
     kind, reply_to = choose_kind(chat, speaker=speaker, config=config, rng=rng)
     return Turn(
         chat_id=chat.chat_id,

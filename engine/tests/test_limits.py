@@ -11,8 +11,8 @@ from engine.services.limits import (
     backoff_set,
     backoff_until,
     hourly_cap,
-    hourly_count_add,
     hourly_counts,
+    hourly_counts_add,
     reserve,
     tally_add,
     telegram_windows,
@@ -71,9 +71,11 @@ def test_the_hourly_cap_is_random_in_range_and_stable(redis_conn: Redis) -> None
 
 
 def test_hourly_counts(redis_conn: Redis) -> None:
-    hourly_count_add(1, "h")
-    hourly_count_add(1, "h")
-    assert hourly_counts([1, 2], "h") == {1: 2, 2: 0}
+    hourly_counts_add([1, 3], "h")
+    hourly_counts_add([1], "h")
+    hourly_counts_add([], "h")
+    assert hourly_counts([1, 2, 3], "h") == {1: 2, 2: 0, 3: 1}
+    assert 0 < redis_conn.ttl("piyasa:limit:bothour:3:h") <= 7200
 
 
 def test_backoff(redis_conn: Redis) -> None:
