@@ -287,10 +287,34 @@ class TelegramClient:
         return self.run(lambda session: session.get_webhook_info())
 
     async def _run(self, operation: Callable[[TelegramSession], Awaitable[T]]) -> T:
+        return await self.call(operation)
+
+    async def call(self, operation: Callable[[TelegramSession], Awaitable[T]]) -> T:
+        """`run` inside the caller's event loop (see `run_together`)."""
         # The Bot is cheap; the HTTP pool behind it is the loop's, so connections (and TLS) are reused.
         request = _loop_request(self._timeout)
         bot = Bot(self._token, base_url=self._base_url, request=request, get_updates_request=request)
         return await operation(TelegramSession(bot, self._token, self._timeout))
+
+
+def run_together(calls: Sequence[Awaitable[T]], returned: Callable[[int, T | BaseException], None]) -> None:
+    """Await several calls (`TelegramClient.call`) concurrently on this thread's event loop; `returned(index,
+    result or exception)` as each returns.
+
+    One loop for a batch's calls costs less CPU than a thread and a loop run for each.
+    """
+
+    async def one(index: int, call: Awaitable[T]) -> None:
+        try:
+            result: T | BaseException = await call
+        except Exception as error:  # noqa: BLE001 - handed to the caller, who decides
+            result = error
+        returned(index, result)
+
+    async def every() -> None:
+        await asyncio.gather(*(one(index, call) for index, call in enumerate(calls)))
+
+    _thread_loop().run_until_complete(every())
 
 
 _local = threading.local()

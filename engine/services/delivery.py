@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import operator
+import queue
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, wait
+from collections.abc import Awaitable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
@@ -30,6 +30,7 @@ from engine.clients.telegram import (
     TelegramPermanentError,
     TelegramRetryAfter,
     TelegramTransientError,
+    run_together,
 )
 from engine.models import Turn
 from engine.redis import redis_connection
@@ -304,16 +305,35 @@ def _transmit_all(turns: list[Turn]) -> Iterator[list[tuple[Turn, Sent]]]:
     if len(remote) == 1:
         yield [(remote[0], _transmit(remote[0]))]
         return
-    pending = {network_threads().submit(_transmit, turn): turn for turn in remote}
-    while pending:
-        returned, _ = wait(pending, return_when=FIRST_COMPLETED)
-        yield [(pending.pop(future), future.result()) for future in returned]
+    results: queue.SimpleQueue[tuple[int, SentMessage | BaseException | None]] = queue.SimpleQueue()
+    calls = [_telegram_call(turn) for turn in remote]
+    done = network_threads().submit(run_together, calls, lambda index, result: results.put((index, result)))
+    received = 0
+    while received < len(remote):
+        try:
+            returned = [results.get(timeout=1.0)]  # the first to return, then every other that has by now
+        except queue.Empty:
+            if done.done():  # every call reports its result: only a crash of the loop itself ends here
+                done.result()
+                raise RuntimeError("Bot API calls ended without their results") from None
+            continue
+        while not results.empty():
+            returned.append(results.get())
+        received += len(returned)
+        yield [(remote[index], _sent(result)) for index, result in returned]
+    done.result()
+
+
+def _sent(result: SentMessage | BaseException | None) -> Sent:
+    if isinstance(result, BaseException) and not isinstance(result, TelegramClientError):
+        raise result
+    return result
 
 
 def _transmit(turn: Turn) -> Sent:
     """The turn's Bot API call (a reaction, or the message threaded under its target); Telegram's error if refused."""
     transport, chat_id = transport_for(turn), _chat_ref(turn)
-    reply_to = turn.reply_to.telegram_message_id if turn.reply_to is not None else None
+    reply_to = _reply_to(turn)
     try:
         if turn.kind == Turn.Kind.REACTION:
             assert reply_to is not None  # reactions are only planned on a message
@@ -322,6 +342,23 @@ def _transmit(turn: Turn) -> Sent:
         return transport.send_message(chat_id, turn.text, reply_to_message_id=reply_to)
     except TelegramClientError as error:
         return error
+
+
+def _telegram_call(turn: Turn) -> Awaitable[SentMessage | None]:
+    """`_transmit`'s call for a telegram chat, to be awaited together with others (`run_together`)."""
+    client, chat_id, reply_to = (
+        TelegramClient(turn.bot.token, timeout=settings.TELEGRAM_TIMEOUT_S),
+        _chat_ref(turn),
+        _reply_to(turn),
+    )
+    if turn.kind == Turn.Kind.REACTION:
+        assert reply_to is not None  # reactions are only planned on a message
+        return client.call(lambda session: session.set_reaction(chat_id, reply_to, turn.text))
+    return client.call(lambda session: session.send_message(chat_id, turn.text, reply_to))
+
+
+def _reply_to(turn: Turn) -> int | None:
+    return turn.reply_to.telegram_message_id if turn.reply_to is not None else None
 
 
 def _settle(returned: list[tuple[Turn, Sent]]) -> dict[str, str]:

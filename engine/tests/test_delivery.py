@@ -263,9 +263,13 @@ def _queued(func: str) -> int:
 
 
 def test_sends_due_in_one_slot_go_out_in_one_job_with_their_bot_api_calls_overlapping(fake: FakeTelegram) -> None:
-    import threading
+    import asyncio
+    import time
+    from typing import Any
 
     from django.db import connection
+
+    from engine.clients.telegram import TelegramSession
 
     turns = _chats_of_one_bot_each(fake, 4)
     at = timezone.now() + timedelta(seconds=1)
@@ -273,17 +277,27 @@ def test_sends_due_in_one_slot_go_out_in_one_job_with_their_bot_api_calls_overla
         dispatch.schedule_send(turn.pk, at=at)
     assert _queued("engine.jobs.send_due") == 1
     # Each call waits until all four are in flight: sending them one after another cannot pass.
-    barrier, real = threading.Barrier(4, timeout=10), delivery._transmit
+    in_flight, real_send, real_run = [0], TelegramSession.send_message, delivery.run_together
+
+    async def send_together(self: TelegramSession, *args: Any, **kwargs: Any) -> object:
+        in_flight[0] += 1
+        deadline = time.monotonic() + 10
+        while in_flight[0] < 4:
+            assert time.monotonic() < deadline, "the calls were not in flight together"
+            await asyncio.sleep(0.01)
+        return await real_send(self, *args, **kwargs)
 
     def no_queries(*args: object) -> None:
         raise AssertionError("a network thread queried the database")
 
-    def transmit_together(turn: Turn) -> object:
+    def run_without_queries(*args: Any) -> None:
         with connection.execute_wrapper(no_queries):
-            barrier.wait()
-            return real(turn)
+            real_run(*args)
 
-    with mock.patch.object(delivery, "_transmit", transmit_together):
+    with (
+        mock.patch.object(TelegramSession, "send_message", send_together),
+        mock.patch.object(delivery, "run_together", run_without_queries),
+    ):
         drain(10, until=lambda: set(Turn.objects.values_list("status", flat=True)) == {Turn.Status.SENT})
     assert len(fake.requests("sendMessage")) == 4
     assert Message.objects.count() == 4
