@@ -89,6 +89,10 @@ def transport_for(turn: Turn) -> Transport:
     """The transport of the turn's chat, speaking as the turn's bot."""
     if turn.chat.is_sandbox:
         return SandboxTransport(turn.chat.pk)
+    return _telegram_client(turn)
+
+
+def _telegram_client(turn: Turn) -> TelegramClient:
     return TelegramClient(turn.bot.token, timeout=settings.TELEGRAM_TIMEOUT_S)
 
 
@@ -180,25 +184,41 @@ def show_typing(turn: Turn) -> bool:
 
 
 def show_typing_many(turns: list[Turn]) -> list[bool]:
-    """`show_typing` for several turns, with one look at their bots' back-offs.
-
-    The calls go one after another on this thread: handing each to a network thread cost more CPU than
-    the overlap saved (a typing action is one short request).
-    """
+    """`show_typing` for several turns, with one look at their bots' back-offs, the Bot API calls overlapping
+    on this thread's event loop."""
     now = time.time()
     until = limits.backoffs_until([_bot_key(turn) for turn in turns])
-    return [moment <= now and _type(turn) for turn, moment in zip(turns, until, strict=True)]
-
-
-def _type(turn: Turn) -> bool:
-    try:
-        transport_for(turn).send_typing(_chat_ref(turn))
-    except TelegramClientError as error:
+    due = [turn for turn, moment in zip(turns, until, strict=True) if moment <= now]
+    refused: dict[int, TelegramClientError | None] = {}
+    for turn in due:
+        if turn.chat.is_sandbox:
+            transport_for(turn).send_typing(_chat_ref(turn))
+            refused[turn.pk] = None
+    remote = [turn for turn in due if not turn.chat.is_sandbox]
+    if remote:
+        calls = [_typing_call(turn) for turn in remote]
+        run_together(calls, lambda index, result: refused.update({remote[index].pk: _raised(result)}))
+    for turn in due:
+        error = refused[turn.pk]
         if isinstance(error, TelegramRetryAfter):
             _hold_bot(turn, error.retry_after)
-        logger.info("typing for turn %s not shown: %s", turn.pk, error)
-        return False
-    return True
+        if error is not None:
+            logger.info("typing for turn %s not shown: %s", turn.pk, error)
+    return [turn.pk in refused and refused[turn.pk] is None for turn in turns]
+
+
+def _typing_call(turn: Turn) -> Awaitable[None]:
+    chat_id = _chat_ref(turn)
+    return _telegram_client(turn).call(lambda session: session.send_typing(chat_id))
+
+
+def _raised(result: object) -> TelegramClientError | None:
+    """A Telegram error a call returned (None if it succeeded); any other exception is raised."""
+    if isinstance(result, TelegramClientError):
+        return result
+    if isinstance(result, BaseException):
+        raise result
+    return None
 
 
 def send_turn(*, turn_id: int) -> str:
@@ -346,11 +366,7 @@ def _transmit(turn: Turn) -> Sent:
 
 def _telegram_call(turn: Turn) -> Awaitable[SentMessage | None]:
     """`_transmit`'s call for a telegram chat, to be awaited together with others (`run_together`)."""
-    client, chat_id, reply_to = (
-        TelegramClient(turn.bot.token, timeout=settings.TELEGRAM_TIMEOUT_S),
-        _chat_ref(turn),
-        _reply_to(turn),
-    )
+    client, chat_id, reply_to = _telegram_client(turn), _chat_ref(turn), _reply_to(turn)
     if turn.kind == Turn.Kind.REACTION:
         assert reply_to is not None  # reactions are only planned on a message
         return client.call(lambda session: session.set_reaction(chat_id, reply_to, turn.text))
