@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import operator
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
 from typing import Any, TypeVar
 
-from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.fields.json import KT
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -133,22 +135,35 @@ def latest_messages(chat_id: int, limit: int = HISTORY_LIMIT) -> list[RecentMess
 
 
 def latest_histories(chat_ids: set[int], limit: int = HISTORY_LIMIT) -> dict[int, list[RecentMessage]]:
-    """Each chat's latest `limit` messages, oldest first, in one query of plain rows."""
-    rank = Window(RowNumber(), partition_by=F("chat_id"), order_by=[F("created_at").desc(), F("id").desc()])
+    """Each chat's latest `limit` messages, oldest first, as plain rows; two index-bound queries.
+
+    A window ranking each chat's messages (`ROW_NUMBER() … <= limit`) reads every message the chats ever had
+    (PostgreSQL stops computing the rank, not reading rows: 278 ms for 16 chats of 50,000 messages). Instead,
+    the time of each chat's `limit`-th newest message is looked up (one index probe per chat), and only the
+    messages since then are read.
+    """
+    newest = Message.objects.filter(chat_id=OuterRef("pk")).order_by("-created_at", "-id")
+    oldest_kept = Subquery(newest.values("created_at")[limit - 1 : limit])
+    since = Chat.objects.filter(pk__in=chat_ids).annotate(since=oldest_kept).values_list("pk", "since")
+    bounds = [Q(chat_id=chat_id, created_at__gte=moment) if moment else Q(chat_id=chat_id) for chat_id, moment in since]
+    histories: dict[int, list[RecentMessage]] = {chat_id: [] for chat_id in chat_ids}
+    if not bounds:
+        return histories
     rows = (
-        Message.objects.filter(chat_id__in=chat_ids)
-        .annotate(rank=rank)
-        .filter(rank__lte=limit)
-        .order_by("-rank")
+        Message.objects.filter(reduce(operator.or_, bounds))
+        .order_by("chat_id", "-created_at", "-id")
         .values_list(
             "chat_id", "id", "bot_id", "bot__name", "bot__username", "sender_name", "sender_username",
             "sender_is_bot", "text", "created_at",
         )
     )  # fmt: skip
-    histories: dict[int, list[RecentMessage]] = {chat_id: [] for chat_id in chat_ids}
     for chat_id, pk, bot_id, bot_name, bot_username, name, username, sender_is_bot, text, created_at in rows:
-        label = speaker_label(bot_name, name, username)
-        histories[chat_id].append(RecentMessage(pk, bot_id, bot_username or "", label, sender_is_bot, text, created_at))
+        history = histories[chat_id]
+        if len(history) < limit:  # messages tied with the oldest kept one may come too
+            label = speaker_label(bot_name, name, username)
+            history.append(RecentMessage(pk, bot_id, bot_username or "", label, sender_is_bot, text, created_at))
+    for history in histories.values():
+        history.reverse()
     return histories
 
 

@@ -385,7 +385,7 @@ def test_a_turn_loaded_with_its_context_gets_the_same_context_as_one_loaded_alon
     with CaptureQueriesContext(connection) as queries:
         loaded = with_context(Turn.objects.filter(pk=turn_id)).get()
         add_histories([loaded])
-    assert len(queries) == 5  # turns, stances, holdings, memories; histories
+    assert len(queries) == 6  # turns, stances, holdings, memories; each chat's oldest kept time, histories
     together = build_context(loaded, config=_config(), rng=random.Random(5))
     assert together.history == alone.history
     assert len(together.history) == 20
