@@ -244,7 +244,7 @@ class TelegramClient:
 
     def run(self, operation: Callable[[TelegramSession], Awaitable[T]]) -> T:
         """Run several calls on this thread's event loop, over its kept-alive HTTP connection pool."""
-        return _thread_loop().run_until_complete(self._run(operation))
+        return _thread_loop().run_until_complete(self.call(operation))
 
     def get_me(self) -> BotIdentity:
         """The bot behind the token; a permanent error means the token is invalid."""
@@ -285,9 +285,6 @@ class TelegramClient:
     def get_webhook_info(self) -> dict[str, Any]:
         """The webhook status as Telegram reports it."""
         return self.run(lambda session: session.get_webhook_info())
-
-    async def _run(self, operation: Callable[[TelegramSession], Awaitable[T]]) -> T:
-        return await self.call(operation)
 
     async def call(self, operation: Callable[[TelegramSession], Awaitable[T]]) -> T:
         """`run` inside the caller's event loop (see `run_together`)."""

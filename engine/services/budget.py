@@ -53,12 +53,6 @@ def _token_keys(now: datetime) -> tuple[str, str]:
     return f"{TOKENS_KEY}min:{now:%Y%m%d%H%M}", f"{TOKENS_KEY}day:{now:%Y%m%d}"
 
 
-def record(*, estimate: int, actual: int, headers: RateLimitInfo | None) -> None:
-    """Correct the reservation with the real token count and obey the provider's rate-limit headers."""
-    correct_tokens(actual - estimate)
-    obey_headers(headers)
-
-
 def correct_tokens(delta: int) -> None:
     """Add the tokens used beyond the reservations (negative: reserved but never used), in one round trip."""
     if delta:

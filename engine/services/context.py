@@ -279,11 +279,6 @@ def rank_memories(memories: list[Memory], topic: str, target: Said | None) -> li
     return sorted(memories, key=score, reverse=True)[:MEMORY_LIMIT]
 
 
-def own_statements(bot_id: int, topic: str) -> list[str]:
-    """What this bot said about the topic lately, newest first (to stay consistent with itself)."""
-    return own_statements_of({(bot_id, topic)}).get((bot_id, topic), [])
-
-
 def add_own_statements(contexts: list[TurnContext]) -> None:
     """Each context's `own_statements` on its topic, in one query for them all."""
     found = own_statements_of({(context.bot.pk, context.topic) for context in contexts})
@@ -292,7 +287,7 @@ def add_own_statements(contexts: list[TurnContext]) -> None:
 
 
 def own_statements_of(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], list[str]]:
-    """Each (bot, topic)'s latest statements, newest first; one query however many pairs."""
+    """What each bot said about its topic lately, newest first (to stay consistent with itself); one query."""
     if not pairs:
         return {}
     topic = KT("metadata__topic")

@@ -29,6 +29,7 @@ from engine.clients.telegram import (
     TelegramClientError,
     TelegramPermanentError,
     TelegramRetryAfter,
+    TelegramSession,
     TelegramTransientError,
     run_together,
 )
@@ -189,7 +190,7 @@ def show_typing_many(turns: list[Turn]) -> list[bool]:
     now = time.time()
     until = limits.backoffs_until([_bot_key(turn) for turn in turns])
     due = [turn for turn, moment in zip(turns, until, strict=True) if moment <= now]
-    refused: dict[int, TelegramClientError | None] = {}
+    refused: dict[int, Sent] = {}
     for turn in due:
         if turn.chat.is_sandbox:
             transport_for(turn).send_typing(_chat_ref(turn))
@@ -197,7 +198,7 @@ def show_typing_many(turns: list[Turn]) -> list[bool]:
     remote = [turn for turn in due if not turn.chat.is_sandbox]
     if remote:
         calls = [_typing_call(turn) for turn in remote]
-        run_together(calls, lambda index, result: refused.update({remote[index].pk: _raised(result)}))
+        run_together(calls, lambda index, result: refused.update({remote[index].pk: _sent(result)}))
     for turn in due:
         error = refused[turn.pk]
         if isinstance(error, TelegramRetryAfter):
@@ -210,15 +211,6 @@ def show_typing_many(turns: list[Turn]) -> list[bool]:
 def _typing_call(turn: Turn) -> Awaitable[None]:
     chat_id = _chat_ref(turn)
     return _telegram_client(turn).call(lambda session: session.send_typing(chat_id))
-
-
-def _raised(result: object) -> TelegramClientError | None:
-    """A Telegram error a call returned (None if it succeeded); any other exception is raised."""
-    if isinstance(result, TelegramClientError):
-        return result
-    if isinstance(result, BaseException):
-        raise result
-    return None
 
 
 def send_turn(*, turn_id: int) -> str:
@@ -314,63 +306,62 @@ Sent = SentMessage | None | TelegramClientError
 def _transmit_all(turns: list[Turn]) -> Iterator[list[tuple[Turn, Sent]]]:
     """The turns with what their Bot API calls gave, in groups: every call that has returned when it looks.
 
-    Sandbox turns come first, sent on this thread. A group is recorded before the next is awaited, so a
+    Sandbox turns come first, sent on this thread. The others' calls are awaited together on an event loop,
+    a network thread's when there are several. A group is recorded before the next is awaited, so a
     delivered message waits for its record no longer than it must (a worker killed in that gap leaves the
     turn `unconfirmed`).
     """
-    local = [(turn, _transmit(turn)) for turn in turns if turn.chat.is_sandbox]
-    if local:  # message ids come from Redis (or the DB after a Redis restart)
+    local = [(turn, _api_call(turn, transport_for(turn))) for turn in turns if turn.chat.is_sandbox]
+    if local:  # message ids come from Redis (or the DB after a Redis restart); the sandbox refuses nothing
         yield local
     remote = [turn for turn in turns if not turn.chat.is_sandbox]
-    if len(remote) == 1:
-        yield [(remote[0], _transmit(remote[0]))]
+    if not remote:
         return
-    results: queue.SimpleQueue[tuple[int, SentMessage | BaseException | None]] = queue.SimpleQueue()
-    calls = [_telegram_call(turn) for turn in remote]
-    done = network_threads().submit(run_together, calls, lambda index, result: results.put((index, result)))
-    received = 0
-    while received < len(remote):
+    results: queue.SimpleQueue[tuple[int, object] | None] = queue.SimpleQueue()
+
+    def run() -> None:
         try:
-            returned = [results.get(timeout=1.0)]  # the first to return, then every other that has by now
-        except queue.Empty:
-            if done.done():  # every call reports its result: only a crash of the loop itself ends here
-                done.result()
-                raise RuntimeError("Bot API calls ended without their results") from None
-            continue
+            run_together([_telegram_call(turn) for turn in remote], lambda index, got: results.put((index, got)))
+        finally:
+            results.put(None)  # the end, even if the loop itself crashed
+
+    done = network_threads().submit(run) if len(remote) > 1 else None
+    if done is None:
+        run()
+    ended = False
+    while not ended:
+        items = [results.get()]  # the first to return, then every other that has by now
         while not results.empty():
-            returned.append(results.get())
-        received += len(returned)
-        yield [(remote[index], _sent(result)) for index, result in returned]
-    done.result()
+            items.append(results.get())
+        ended = None in items
+        returned = [item for item in items if item is not None]
+        if returned:
+            yield [(remote[index], _sent(got)) for index, got in returned]
+    if done is not None:
+        done.result()
 
 
-def _sent(result: SentMessage | BaseException | None) -> Sent:
+def _sent(result: object) -> Sent:
+    """What a Bot API call gave: its message, None, or Telegram's refusal; any other exception is raised."""
     if isinstance(result, BaseException) and not isinstance(result, TelegramClientError):
         raise result
+    assert result is None or isinstance(result, SentMessage | TelegramClientError)
     return result
 
 
-def _transmit(turn: Turn) -> Sent:
-    """The turn's Bot API call (a reaction, or the message threaded under its target); Telegram's error if refused."""
-    transport, chat_id = transport_for(turn), _chat_ref(turn)
-    reply_to = _reply_to(turn)
-    try:
-        if turn.kind == Turn.Kind.REACTION:
-            assert reply_to is not None  # reactions are only planned on a message
-            transport.set_reaction(chat_id, reply_to, turn.text)
-            return None
-        return transport.send_message(chat_id, turn.text, reply_to_message_id=reply_to)
-    except TelegramClientError as error:
-        return error
+def _api_call(turn: Turn, api: Transport | TelegramSession) -> Any:
+    """The turn's call on a transport, or on a Telegram session (then awaitable): a reaction, or the message
+    threaded under its target."""
+    chat_id, reply_to = _chat_ref(turn), _reply_to(turn)
+    if turn.kind == Turn.Kind.REACTION:
+        assert reply_to is not None  # reactions are only planned on a message
+        return api.set_reaction(chat_id, reply_to, turn.text)
+    return api.send_message(chat_id, turn.text, reply_to)
 
 
 def _telegram_call(turn: Turn) -> Awaitable[SentMessage | None]:
-    """`_transmit`'s call for a telegram chat, to be awaited together with others (`run_together`)."""
-    client, chat_id, reply_to = _telegram_client(turn), _chat_ref(turn), _reply_to(turn)
-    if turn.kind == Turn.Kind.REACTION:
-        assert reply_to is not None  # reactions are only planned on a message
-        return client.call(lambda session: session.set_reaction(chat_id, reply_to, turn.text))
-    return client.call(lambda session: session.send_message(chat_id, turn.text, reply_to))
+    """The turn's Bot API call, to be awaited together with others (`run_together`)."""
+    return _telegram_client(turn).call(lambda session: _api_call(turn, session))
 
 
 def _reply_to(turn: Turn) -> int | None:

@@ -232,8 +232,7 @@ def _reserve_together(drafts: list[Draft], config: dict[str, Any], llm: LlmClien
     """Reserve the batch's first calls in the shared LLM budget in one round trip, when all fit."""
     if llm.provider.name == "offline" or not drafts:
         return
-    estimates = [estimate_prompt_tokens(draft.request.messages) + draft.request.max_tokens for draft in drafts]
-    if budget.reserve_together(config["llm_budget"], estimates):
+    if budget.reserve_together(config["llm_budget"], [_estimate(draft.request) for draft in drafts]):
         for draft in drafts:
             draft.prepaid = True
 
@@ -297,14 +296,13 @@ def write(
     llm: LlmClient,
     usage: Usage,
     recent: list[str],
-    request: LlmRequest | None = None,
+    request: LlmRequest,
     prepaid: bool = False,
 ) -> str:
-    """One call; a repair call only if a local check fails; one retry if the result repeats `recent` texts.
+    """One call (`request`); a repair call only if a local check fails; one retry if the result repeats `recent`.
 
     `recent` texts are normalised (`postprocess.normalize`); `prepaid`: the first call's budget is reserved.
     """
-    request = request or first_request(context)
     text = _complete(llm, request, context, usage, config, prepaid=prepaid)
     problems = _problems(text, context, config)
     if problems:
@@ -337,7 +335,7 @@ def _complete(
 ) -> str:
     # The offline provider has no rate limits; network providers are governed by the shared budget.
     network = llm.provider.name != "offline"
-    estimate = estimate_prompt_tokens(request.messages) + request.max_tokens
+    estimate = _estimate(request)
     if network and not prepaid:
         wait = budget.reserve(config["llm_budget"], estimate)
         if wait > 0:
@@ -352,6 +350,11 @@ def _complete(
         usage.budget_delta += response.tokens_in + response.tokens_out - estimate
         budget.obey_headers(response.rate_limits)
     return postprocess.clean_output(response.text, bot_name=context.bot.name)
+
+
+def _estimate(request: LlmRequest) -> int:
+    """The tokens a request is reserved for: its prompt and the longest answer it allows."""
+    return estimate_prompt_tokens(request.messages) + request.max_tokens
 
 
 def _problems(text: str, context: TurnContext, config: dict[str, Any]) -> list[str]:

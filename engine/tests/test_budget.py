@@ -37,7 +37,7 @@ def test_the_daily_tokens_hold_requests_until_the_day_ends() -> None:
 
 def test_the_real_token_count_corrects_the_estimate() -> None:
     assert budget.reserve(LIMITS, 900) == 0.0
-    budget.record(estimate=900, actual=300, headers=None)  # 600 tokens were never used
+    budget.correct_tokens(300 - 900)  # 600 tokens were never used
     assert budget.reserve(LIMITS, 600) == 0.0
 
 
@@ -55,12 +55,12 @@ def test_a_429_makes_everyone_wait_without_taking_anything() -> None:
     ],
 )
 def test_exhausted_rate_limit_headers_hold_requests_until_their_reset(headers: RateLimitInfo) -> None:
-    budget.record(estimate=10, actual=10, headers=headers)
+    budget.obey_headers(headers)
     assert 19.0 < budget.reserve(LIMITS, 10) <= 20.0
 
 
 def test_headers_with_room_left_hold_nothing() -> None:
-    budget.record(estimate=10, actual=10, headers=RateLimitInfo(remaining_requests=5, remaining_tokens=5_000))
+    budget.obey_headers(RateLimitInfo(remaining_requests=5, remaining_tokens=5_000))
     assert budget.reserve(LIMITS, 10) == 0.0
 
 
@@ -70,11 +70,3 @@ def test_a_batch_is_reserved_together_only_when_all_of_it_fits() -> None:
     assert not budget.reserve_together(LIMITS, [])
     assert budget.reserve(LIMITS, 10) == 0.0  # the refused batch took nothing
     assert budget.reserve(LIMITS, 10) > 0
-
-
-def test_token_corrections_and_headers_apply_separately() -> None:
-    assert budget.reserve(LIMITS, 900) == 0.0
-    budget.correct_tokens(-600)
-    assert budget.reserve(LIMITS, 600) == 0.0
-    budget.obey_headers(RateLimitInfo(remaining_requests=0, reset_requests_s=20.0))
-    assert 19.0 < budget.reserve(LIMITS, 10) <= 20.0

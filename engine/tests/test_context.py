@@ -22,7 +22,7 @@ from engine.services.context import (
     add_own_statements,
     build_context,
     latest_messages,
-    own_statements,
+    own_statements_of,
     persona_refresh_due,
     rank_memories,
     score_target,
@@ -230,8 +230,9 @@ def test_own_statements_are_this_bots_messages_on_the_topic_newest_first() -> No
     _say(chat, "FX yorumu", bot=me, metadata={"topic": "FX"})
     _say(chat, "başkasının BIST yorumu", bot=other, metadata={"topic": "BIST"})
     _say(chat, "üye BIST yorumu", sender_name="Ali", metadata={"topic": "BIST"})
-    assert own_statements(me.pk, "BIST") == ["yeni BIST yorumu", "eski BIST yorumu"]
-    assert own_statements(me.pk, "Kripto") == []
+    found = own_statements_of({(me.pk, "BIST"), (me.pk, "Kripto")})
+    assert found.get((me.pk, "BIST"), []) == ["yeni BIST yorumu", "eski BIST yorumu"]
+    assert found.get((me.pk, "Kripto"), []) == []
 
 
 def test_a_batchs_own_statements_are_read_in_one_query_each_bot_on_its_own_topic() -> None:
