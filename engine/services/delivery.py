@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import operator
-import queue
 import random
 import time
 from collections import Counter
@@ -22,7 +21,7 @@ from django.utils import timezone
 from chats.models import Membership, Message
 from chats.services import membership_disable
 from engine import liveness
-from engine.clients import network_threads
+from engine.clients import loops
 from engine.clients.telegram import (
     SentMessage,
     TelegramClient,
@@ -31,7 +30,6 @@ from engine.clients.telegram import (
     TelegramRetryAfter,
     TelegramSession,
     TelegramTransientError,
-    run_together,
 )
 from engine.models import Turn
 from engine.redis import redis_connection
@@ -198,7 +196,7 @@ def show_typing_many(turns: list[Turn]) -> list[bool]:
     remote = [turn for turn in due if not turn.chat.is_sandbox]
     if remote:
         calls = [_typing_call(turn) for turn in remote]
-        run_together(calls, lambda index, result: refused.update({remote[index].pk: _sent(result)}))
+        loops.run_together(calls, lambda index, result: refused.update({remote[index].pk: _sent(result)}))
     for turn in due:
         error = refused[turn.pk]
         if isinstance(error, TelegramRetryAfter):
@@ -315,30 +313,8 @@ def _transmit_all(turns: list[Turn]) -> Iterator[list[tuple[Turn, Sent]]]:
     if local:  # message ids come from Redis (or the DB after a Redis restart); the sandbox refuses nothing
         yield local
     remote = [turn for turn in turns if not turn.chat.is_sandbox]
-    if not remote:
-        return
-    results: queue.SimpleQueue[tuple[int, object] | None] = queue.SimpleQueue()
-
-    def run() -> None:
-        try:
-            run_together([_telegram_call(turn) for turn in remote], lambda index, got: results.put((index, got)))
-        finally:
-            results.put(None)  # the end, even if the loop itself crashed
-
-    done = network_threads().submit(run) if len(remote) > 1 else None
-    if done is None:
-        run()
-    ended = False
-    while not ended:
-        items = [results.get()]  # the first to return, then every other that has by now
-        while not results.empty():
-            items.append(results.get())
-        ended = None in items
-        returned = [item for item in items if item is not None]
-        if returned:
-            yield [(remote[index], _sent(got)) for index, got in returned]
-    if done is not None:
-        done.result()
+    for returned in loops.as_returned(remote, _telegram_call) if remote else []:
+        yield [(turn, _sent(got)) for turn, got in returned]
 
 
 def _sent(result: object) -> Sent:
@@ -360,7 +336,7 @@ def _api_call(turn: Turn, api: Transport | TelegramSession) -> Any:
 
 
 def _telegram_call(turn: Turn) -> Awaitable[SentMessage | None]:
-    """The turn's Bot API call, to be awaited together with others (`run_together`)."""
+    """The turn's Bot API call, to be awaited together with others (`loops.as_returned`)."""
     return _telegram_client(turn).call(lambda session: _api_call(turn, session))
 
 
@@ -378,6 +354,8 @@ def _settle(returned: list[tuple[Turn, Sent]]) -> dict[str, str]:
             outcomes[str(turn.pk)] = _permanent(turn, sent)
         elif isinstance(sent, TelegramTransientError):
             outcomes[str(turn.pk)] = _transient(turn, sent)
+        if isinstance(sent, TelegramClientError):  # the message says why (our errors carry no token)
+            logger.warning("turn %s not sent (%s): %s", turn.pk, outcomes[str(turn.pk)], sent)
     delivered = [(turn, sent) for turn, sent in returned if not isinstance(sent, TelegramClientError)]
     record_sent(delivered)
     return outcomes | dict.fromkeys([str(turn.pk) for turn, _ in delivered], "sent")

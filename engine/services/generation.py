@@ -6,7 +6,6 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
@@ -21,7 +20,7 @@ from telegram.constants import ReactionEmoji
 from bots.models import Memory
 from chats.models import Message
 from engine import liveness
-from engine.clients import network_threads
+from engine.clients import loops
 from engine.clients.llm import LlmClient, client_from_settings
 from engine.clients.llm.base import (
     ChatMessage,
@@ -133,8 +132,8 @@ def generate_turns(
 ) -> dict[str, str]:
     """Claim turns and build their contexts, make their LLM calls concurrently, and carry each to its outcome.
 
-    The database work runs on the caller's thread (one connection per worker); only the LLM calls and the
-    local checks run on the process's network threads, so a batch's network waits overlap. A turn that
+    The database work runs on the caller's thread (one connection per worker); the LLM calls and the local
+    checks run together on a network thread's event loop, so a batch's network waits overlap. A turn that
     crashes does not stop the others; the first crash is raised once every turn has its outcome.
     """
     config = config or settings_all()
@@ -239,19 +238,13 @@ def _reserve_together(drafts: list[Draft], config: dict[str, Any], llm: LlmClien
 
 def _written(drafts: list[Draft], config: dict[str, Any], llm: LlmClient) -> Iterator[list[Draft]]:
     """The drafts once written, in groups: every one whose LLM calls are over when it looks."""
-    if len(drafts) == 1:
-        _write_draft(drafts[0], config, llm)
-        yield drafts
-        return
-    pending = {network_threads().submit(_write_draft, draft, config, llm): draft for draft in drafts}
-    while pending:
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        yield [pending.pop(future) for future in done]
+    for returned in loops.as_returned(drafts, lambda draft: _write_draft(draft, config, llm)):
+        yield [draft for draft, _ in returned]
 
 
-def _write_draft(draft: Draft, config: dict[str, Any], llm: LlmClient) -> None:
+async def _write_draft(draft: Draft, config: dict[str, Any], llm: LlmClient) -> None:
     try:
-        draft.text = write(
+        draft.text = await write(
             draft.context,
             config=config,
             llm=llm,
@@ -289,7 +282,7 @@ def first_request(context: TurnContext) -> LlmRequest:
     )
 
 
-def write(
+async def write(
     context: TurnContext,
     *,
     config: dict[str, Any],
@@ -303,7 +296,7 @@ def write(
 
     `recent` texts are normalised (`postprocess.normalize`); `prepaid`: the first call's budget is reserved.
     """
-    text = _complete(llm, request, context, usage, config, prepaid=prepaid)
+    text = await _complete(llm, request, context, usage, config, prepaid=prepaid)
     problems = _problems(text, context, config)
     if problems:
         usage.problems += problems
@@ -312,19 +305,20 @@ def write(
             {"role": "assistant", "content": text},
             prompts.repair_message(problems, context.language),
         ]
-        text = _complete(llm, replace(request, messages=repair, seed=(request.seed or 0) + 1), context, usage, config)
+        repaired = replace(request, messages=repair, seed=(request.seed or 0) + 1)
+        text = await _complete(llm, repaired, context, usage, config)
         if _problems(text, context, config):
             raise Rejected("rejected by local checks after repair: " + "; ".join(problems))
     if config["dedup_enabled"] and postprocess.is_duplicate(text, recent, normalized=True):
         usage.problems.append("duplicate")
         retry = replace(request, seed=(request.seed or 0) + 7, temperature=min(1.0, request.temperature + 0.1))
-        text = _complete(llm, retry, context, usage, config)
+        text = await _complete(llm, retry, context, usage, config)
         if postprocess.is_duplicate(text, recent, normalized=True) or _problems(text, context, config):
             raise Rejected("duplicate of a recent message")
     return text
 
 
-def _complete(
+async def _complete(
     llm: LlmClient,
     request: LlmRequest,
     context: TurnContext,
@@ -333,7 +327,8 @@ def _complete(
     *,
     prepaid: bool = False,
 ) -> str:
-    # The offline provider has no rate limits; network providers are governed by the shared budget.
+    # The offline provider has no rate limits; network providers are governed by the shared budget (its Redis
+    # round trips block the loop for a moment; only repair and retry calls reserve here, one by one).
     network = llm.provider.name != "offline"
     estimate = _estimate(request)
     if network and not prepaid:
@@ -341,7 +336,7 @@ def _complete(
         if wait > 0:
             raise BudgetWait("LLM budget exhausted", retry_after=wait)
     try:
-        response = llm.complete(request)
+        response = await llm.complete(request)
     except LlmRateLimited as error:
         budget.rate_limited(error.retry_after)
         raise

@@ -16,6 +16,7 @@ from rq import Worker
 
 from bots.models import Bot
 from config.logging import redact
+from engine.clients import loops
 from engine.clients.llm import LlmError, LlmRequest, client_from_settings
 from engine.clients.telegram import BotIdentity, TelegramClient, TelegramClientError, TelegramSession
 from engine.heartbeat import heartbeat_age_s
@@ -162,7 +163,7 @@ def _llm_config() -> str:
 def _llm_call() -> Check:
     request = LlmRequest(messages=[{"role": "user", "content": "Reply with one word: ok"}], max_tokens=5, seed=1)
     try:
-        response = client_from_settings().complete(request)
+        response = loops.run(client_from_settings().complete(request))
     except LlmError as error:
         return Check("llm", Status.FAIL, _clean(f"{settings.LLM_PROVIDER}: {type(error).__name__}: {error}"))
     detail = f"{response.provider}: {response.model} answered in {response.latency_ms} ms"

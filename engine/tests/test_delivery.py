@@ -269,6 +269,7 @@ def test_sends_due_in_one_slot_go_out_in_one_job_with_their_bot_api_calls_overla
 
     from django.db import connection
 
+    from engine.clients import loops
     from engine.clients.telegram import TelegramSession
 
     turns = _chats_of_one_bot_each(fake, 4)
@@ -277,7 +278,7 @@ def test_sends_due_in_one_slot_go_out_in_one_job_with_their_bot_api_calls_overla
         dispatch.schedule_send(turn.pk, at=at)
     assert _queued("engine.jobs.send_due") == 1
     # Each call waits until all four are in flight: sending them one after another cannot pass.
-    in_flight, real_send, real_run = [0], TelegramSession.send_message, delivery.run_together
+    in_flight, real_send, real_run = [0], TelegramSession.send_message, loops.run_together
 
     async def send_together(self: TelegramSession, *args: Any, **kwargs: Any) -> object:
         in_flight[0] += 1
@@ -296,7 +297,7 @@ def test_sends_due_in_one_slot_go_out_in_one_job_with_their_bot_api_calls_overla
 
     with (
         mock.patch.object(TelegramSession, "send_message", send_together),
-        mock.patch.object(delivery, "run_together", run_without_queries),
+        mock.patch.object(loops, "run_together", run_without_queries),
     ):
         drain(10, until=lambda: set(Turn.objects.values_list("status", flat=True)) == {Turn.Status.SENT})
     assert len(fake.requests("sendMessage")) == 4

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from unittest.mock import patch
@@ -233,11 +234,11 @@ class BarrierLlm(LlmClient):
 
     def __init__(self, inner: LlmClient, parties: int) -> None:
         super().__init__(inner.provider, None)
-        self.barrier = threading.Barrier(parties, timeout=10)
+        self.barrier = asyncio.Barrier(parties)
 
-    def complete(self, request: LlmRequest) -> LlmResponse:
-        self.barrier.wait()
-        return super().complete(request)
+    async def complete(self, request: LlmRequest) -> LlmResponse:
+        await asyncio.wait_for(self.barrier.wait(), timeout=10)
+        return await super().complete(request)
 
 
 def test_a_batch_of_turns_is_generated_concurrently_without_db_access_off_the_workers_thread(
@@ -248,9 +249,9 @@ def test_a_batch_of_turns_is_generated_concurrently_without_db_access_off_the_wo
     def no_queries(*args: object) -> None:
         raise AssertionError("a generation thread queried the database")
 
-    def write_without_db(*args: object, **kwargs: object) -> str:
+    async def write_without_db(*args: object, **kwargs: object) -> str:
         with connection.execute_wrapper(no_queries):
-            return real_write(*args, **kwargs)  # type: ignore[arg-type]
+            return await real_write(*args, **kwargs)  # type: ignore[arg-type]
 
     real_write = generation.write
     turns = [planned_turn() for _ in range(4)]

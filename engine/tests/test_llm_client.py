@@ -34,6 +34,7 @@ from engine.clients.llm import (
     provider_from_settings,
 )
 from engine.clients.llm.base import estimate_prompt_tokens
+from engine.clients.loops import run
 
 PROMPT = "Sen deneyimli bir borsacısın. AKBNK hakkında kısa bir yorum yaz."
 REQUEST = LlmRequest(
@@ -73,7 +74,7 @@ def completion_requests(fake: FakeLlmServer) -> int:
 class TestGroqProvider:
     def test_it_returns_text_tokens_latency_and_rate_limits(self, fake: FakeLlmServer) -> None:
         fake.latency_s = 0.05
-        response = groq_provider(fake).complete(REQUEST)
+        response = run(groq_provider(fake).complete(REQUEST))
         assert response.text == "AKBNK tarafında hacim artıyor."
         assert (response.provider, response.model) == ("groq", "llama-3.3-70b-versatile")
         assert response.tokens_in == (len("Persona" + PROMPT) + 3) // 4
@@ -87,7 +88,7 @@ class TestGroqProvider:
         assert 0 < limits.reset_requests_s <= 60
 
     def test_the_request_carries_model_sampling_and_messages(self, fake: FakeLlmServer) -> None:
-        groq_provider(fake).complete(REQUEST)
+        run(groq_provider(fake).complete(REQUEST))
         [request] = fake.requests
         assert request.path == "/openai/v1/chat/completions"
         assert request.body["model"] == "llama-3.3-70b-versatile"
@@ -96,14 +97,14 @@ class TestGroqProvider:
         assert request.headers["authorization"] == "<redacted>"
 
     def test_an_empty_model_means_the_provider_default(self, fake: FakeLlmServer) -> None:
-        groq_provider(fake).complete(LlmRequest(messages=[{"role": "user", "content": "hi"}]))
+        run(groq_provider(fake).complete(LlmRequest(messages=[{"role": "user", "content": "hi"}])))
         assert fake.requests[0].body["model"] == "llama-3.1-8b-instant"
         assert "seed" not in fake.requests[0].body
 
     def test_429_raises_rate_limited_with_retry_after_and_is_not_retried(self, fake: FakeLlmServer) -> None:
         fake.rate_limit(times=3, retry_after=7)
         with pytest.raises(LlmRateLimited) as caught:
-            groq_provider(fake).complete(REQUEST)
+            run(groq_provider(fake).complete(REQUEST))
         assert caught.value.retry_after == 7.0
         assert caught.value.retryable
         assert completion_requests(fake) == 1
@@ -112,14 +113,14 @@ class TestGroqProvider:
     def test_5xx_is_transient_and_not_retried(self, fake: FakeLlmServer, status: int) -> None:
         fake.server_error(times=3, status=status)
         with pytest.raises(LlmTransientError):
-            groq_provider(fake).complete(REQUEST)
+            run(groq_provider(fake).complete(REQUEST))
         assert completion_requests(fake) == 1
 
     def test_a_timeout_is_transient_and_returns_within_the_timeout(self, fake: FakeLlmServer) -> None:
         fake.stall(3.0)
         started = time.monotonic()
         with pytest.raises(LlmTransientError, match="timed out"):
-            groq_provider(fake, timeout_s=0.3).complete(REQUEST)
+            run(groq_provider(fake, timeout_s=0.3).complete(REQUEST))
         assert time.monotonic() - started < 1.5
         assert completion_requests(fake) == 1
 
@@ -127,13 +128,13 @@ class TestGroqProvider:
     def test_client_errors_are_permanent(self, fake: FakeLlmServer, status: int) -> None:
         fake.fail(status)
         with pytest.raises(LlmPermanentError) as caught:
-            groq_provider(fake).complete(REQUEST)
+            run(groq_provider(fake).complete(REQUEST))
         assert not caught.value.retryable
 
     def test_401_bad_key_is_permanent(self, fake: FakeLlmServer) -> None:
         fake.unauthorized()
         with pytest.raises(LlmPermanentError, match="401"):
-            groq_provider(fake).complete(REQUEST)
+            run(groq_provider(fake).complete(REQUEST))
 
     def test_a_refused_connection_is_transient(self) -> None:
         with socket.socket() as sock:
@@ -141,7 +142,7 @@ class TestGroqProvider:
             port = sock.getsockname()[1]
         provider = GroqProvider(api_key="k", model="m", base_url=f"http://127.0.0.1:{port}", timeout_s=2)
         with pytest.raises(LlmTransientError, match="connection"):
-            provider.complete(REQUEST)
+            run(provider.complete(REQUEST))
 
     @pytest.mark.parametrize(
         ("body", "error"),
@@ -155,18 +156,18 @@ class TestGroqProvider:
     def test_a_200_that_is_no_completion_is_transient(self, fake: FakeLlmServer, body: bytes, error: str) -> None:
         fake.garble(body)
         with pytest.raises(LlmTransientError, match=error):
-            groq_provider(fake).complete(REQUEST)
+            run(groq_provider(fake).complete(REQUEST))
         assert completion_requests(fake) == 1
 
     def test_no_content_is_an_empty_text_and_missing_usage_is_estimated(self, fake: FakeLlmServer) -> None:
         fake.garble(b'{"choices": [{"message": {"role": "assistant", "content": null}}]}')
-        response = groq_provider(fake).complete(REQUEST)
+        response = run(groq_provider(fake).complete(REQUEST))
         assert (response.text, response.model, response.tokens_out) == ("", REQUEST.model, 0)
         assert response.tokens_in == estimate_prompt_tokens(REQUEST.messages)
 
     def test_the_fake_counts_down_rate_limits_per_request(self, fake: FakeLlmServer) -> None:
         provider = groq_provider(fake)
-        first, second = provider.complete(REQUEST), provider.complete(REQUEST)
+        first, second = run(provider.complete(REQUEST)), run(provider.complete(REQUEST))
         assert first.rate_limits is not None
         assert second.rate_limits is not None
         assert first.rate_limits.remaining_requests is not None
@@ -176,7 +177,7 @@ class TestGroqProvider:
 class TestOpenAICompatProvider:
     def test_it_calls_the_v1_path_and_returns_the_completion(self, fake: FakeLlmServer) -> None:
         provider = OpenAICompatProvider(base_url=fake.openai_base_url, model="llama3.1", timeout_s=5)
-        response = provider.complete(LlmRequest(messages=REQUEST.messages, temperature=0.7))
+        response = run(provider.complete(LlmRequest(messages=REQUEST.messages, temperature=0.7)))
         [request] = fake.requests
         assert request.path == "/v1/chat/completions"
         assert (request.body["model"], request.body["temperature"]) == ("llama3.1", 0.7)
@@ -188,24 +189,24 @@ class TestOpenAICompatProvider:
         fake.rate_limit(retry_after=2.5)
         fake.server_error()
         with pytest.raises(LlmRateLimited) as caught:
-            provider.complete(REQUEST)
+            run(provider.complete(REQUEST))
         assert caught.value.retry_after == 2.5
         with pytest.raises(LlmTransientError):
-            provider.complete(REQUEST)
+            run(provider.complete(REQUEST))
         assert completion_requests(fake) == 2
 
     def test_a_200_that_is_not_json_is_transient(self, fake: FakeLlmServer) -> None:
         provider = OpenAICompatProvider(base_url=fake.openai_base_url, model="llama3.1", timeout_s=5)
         fake.garble(b"upstream crashed")
         with pytest.raises(LlmTransientError, match="unusable response"):
-            provider.complete(REQUEST)
+            run(provider.complete(REQUEST))
 
 
 class TestFakeServer:
     def test_queued_and_callable_replies_come_in_order(self, fake: FakeLlmServer) -> None:
         fake.queue_replies("first", lambda body: f"echo {body['model']}")
         provider = groq_provider(fake)
-        texts = [provider.complete(REQUEST).text for _ in range(3)]
+        texts = [run(provider.complete(REQUEST)).text for _ in range(3)]
         assert texts == ["first", "echo llama-3.3-70b-versatile", fake.reply]
 
     def test_latency_does_not_block_concurrent_requests(self, fake: FakeLlmServer) -> None:
@@ -220,9 +221,9 @@ class TestFakeServer:
     def test_enforced_limits_answer_429_with_retry_after(self) -> None:
         with FakeLlmServer(limit_requests=1, enforce_limits=True) as fake:
             provider = groq_provider(fake)
-            provider.complete(REQUEST)
+            run(provider.complete(REQUEST))
             with pytest.raises(LlmRateLimited) as caught:
-                provider.complete(REQUEST)
+                run(provider.complete(REQUEST))
         assert 0 < caught.value.retry_after <= 60
 
     def test_reset_format_matches_groq(self) -> None:
@@ -414,9 +415,9 @@ class TestLlmClient:
         fake.server_error(times=3)
         for _ in range(3):
             with pytest.raises(LlmTransientError):
-                client.complete(REQUEST)
+                run(client.complete(REQUEST))
         with pytest.raises(LlmCircuitOpen):
-            client.complete(REQUEST)
+            run(client.complete(REQUEST))
         assert completion_requests(fake) == 3
 
     def test_it_recovers_through_half_open(self, fake: FakeLlmServer, redis_conn: Redis, clock: FakeClock) -> None:
@@ -425,9 +426,9 @@ class TestLlmClient:
         fake.rate_limit(times=3, retry_after=1)
         for _ in range(3):
             with pytest.raises(LlmRateLimited):
-                client.complete(REQUEST)
+                run(client.complete(REQUEST))
         clock.now += 10
-        assert client.complete(REQUEST).text == fake.reply
+        assert run(client.complete(REQUEST)).text == fake.reply
         assert breaker.state() == BreakerState.CLOSED
 
     def test_permanent_errors_do_not_open_the_circuit(
@@ -438,7 +439,7 @@ class TestLlmClient:
         fake.unauthorized(times=5)
         for _ in range(5):
             with pytest.raises(LlmPermanentError):
-                client.complete(REQUEST)
+                run(client.complete(REQUEST))
         assert breaker.state() == BreakerState.CLOSED
 
 
@@ -464,5 +465,5 @@ class TestFromSettings:
         with override_settings(
             GROQ_API_KEY="gsk_x", GROQ_BASE_URL=fake.groq_base_url, GROQ_MODEL="llama-3.1-8b-instant"
         ):
-            GroqProvider.from_settings().complete(LlmRequest(messages=REQUEST.messages))
+            run(GroqProvider.from_settings().complete(LlmRequest(messages=REQUEST.messages)))
         assert fake.requests[0].body["model"] == "llama-3.1-8b-instant"

@@ -22,6 +22,7 @@ from engine.clients.llm import (
     phrases,
 )
 from engine.clients.llm.offline import display_topic, text_polarity
+from engine.clients.loops import run
 
 SEEDS = range(60)
 MESSAGES: list[ChatMessage] = [{"role": "system", "content": "persona"}, {"role": "user", "content": "yaz"}]
@@ -42,7 +43,7 @@ TURKISH_LETTERS = set("ıİşŞğĞ")
 
 
 def write(hints: GenerationHints, seed: int | None = 0) -> str:
-    return OfflineProvider().complete(LlmRequest(messages=MESSAGES, seed=seed, hints=hints)).text
+    return run(OfflineProvider().complete(LlmRequest(messages=MESSAGES, seed=seed, hints=hints))).text
 
 
 def texts(hints: GenerationHints) -> list[str]:
@@ -207,7 +208,7 @@ class TestCompliance:
 
 class TestAccounting:
     def test_tokens_latency_and_names(self) -> None:
-        response = OfflineProvider().complete(LlmRequest(messages=MESSAGES, seed=3, hints=BASE))
+        response = run(OfflineProvider().complete(LlmRequest(messages=MESSAGES, seed=3, hints=BASE)))
         assert (response.provider, response.model) == ("offline", "offline")
         assert response.tokens_in == (len("persona" + "yaz") + 3) // 4
         assert response.tokens_out == (len(response.text) + 3) // 4
@@ -216,4 +217,4 @@ class TestAccounting:
 
     def test_without_hints_it_still_writes_something(self) -> None:
         assert write(GenerationHints(), 1)
-        assert OfflineProvider().complete(LlmRequest(messages=MESSAGES)).text
+        assert run(OfflineProvider().complete(LlmRequest(messages=MESSAGES))).text

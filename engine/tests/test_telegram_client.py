@@ -11,10 +11,14 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from telegram import Bot
+from telegram.error import TelegramError
 
 from config.logging import RedactSecretsFilter
 from config.testing.fake_telegram import FakeBot, FakeTelegram, make_user, serve_fake_telegram
+from engine.clients.loops import close_loops, run
 from engine.clients.telegram import (
+    AiohttpRequest,
     BotIdentity,
     PermanentKind,
     TelegramClient,
@@ -23,7 +27,6 @@ from engine.clients.telegram import (
     TelegramRetryAfter,
     TelegramSession,
     TelegramTransientError,
-    close_loops,
 )
 
 CHAT = -1001234567890
@@ -210,6 +213,19 @@ class TestErrors:
         listener.close()
         assert b"sendMessage" in received[0]
         assert caught.value.maybe_sent
+
+    def test_a_file_upload_is_refused_before_any_request(self, fake: FakeTelegram, bot: FakeBot) -> None:
+        request = AiohttpRequest(2.0)
+
+        async def upload() -> None:
+            try:
+                await Bot(bot.token, base_url=fake.base_url, request=request).send_document(CHAT, b"report")
+            finally:
+                await request.shutdown()
+
+        with pytest.raises(TelegramError, match="file uploads are not supported"):
+            run(upload())
+        assert not fake.requests()
 
     def test_connections_close_at_exit_and_a_later_call_opens_new_ones(
         self, client: TelegramClient, caplog: pytest.LogCaptureFixture

@@ -26,6 +26,7 @@ from engine.clients.llm import (
     LlmResponse,
     OfflineProvider,
 )
+from engine.clients.loops import run
 from engine.models import Turn
 from engine.services import budget, delivery, planning, recovery, settings_update
 from engine.tests.pipeline import drain, telegram_crowd
@@ -100,7 +101,7 @@ class _Provider:
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
 
-    def complete(self, request: LlmRequest) -> LlmResponse:
+    async def complete(self, request: LlmRequest) -> LlmResponse:
         if self.error is not None:
             raise self.error
         return LlmResponse("AKBNK güçlü.", "llama-served", "groq", tokens_in=120, tokens_out=30, latency_ms=5)
@@ -117,7 +118,7 @@ class LlmInstrumentationTests(TestCase):
         requests = sample("piyasa_llm_requests_total", outcome="ok", **labels)
         prompt = sample("piyasa_llm_tokens_total", kind="prompt", **labels)
         with mock.patch("engine.clients.llm.base.PRICES_PER_MILLION", {"llama-served": (Decimal(1_000_000), 0)}):
-            self.llm().complete(REQUEST)
+            run(self.llm().complete(REQUEST))
         self.assertEqual(
             [sample(f"piyasa_llm_{name}", **labels) for name in names],
             [before[0] + 120, before[1] + 1],
@@ -133,7 +134,7 @@ class LlmInstrumentationTests(TestCase):
         ):
             before = sample("piyasa_llm_requests_total", outcome=outcome, **labels)
             with self.assertRaises(type(error)):
-                self.llm(error).complete(REQUEST)
+                run(self.llm(error).complete(REQUEST))
             self.assertEqual(sample("piyasa_llm_requests_total", outcome=outcome, **labels), before + 1)
 
     def test_an_open_circuit_is_counted_without_a_duration(self) -> None:
@@ -143,13 +144,13 @@ class LlmInstrumentationTests(TestCase):
         before = sample("piyasa_llm_request_duration_seconds_count", **labels)
         open_before = sample("piyasa_llm_requests_total", outcome="circuit_open", **labels)
         with self.assertRaises(LlmCircuitOpen):
-            self.llm(breaker=breaker).complete(REQUEST)
+            run(self.llm(breaker=breaker).complete(REQUEST))
         self.assertEqual(sample("piyasa_llm_requests_total", outcome="circuit_open", **labels), open_before + 1)
         self.assertEqual(sample("piyasa_llm_request_duration_seconds_count", **labels), before)
 
     def test_the_offline_provider_is_labelled_offline(self) -> None:
         before = sample("piyasa_llm_requests_total", provider="offline", model="offline", outcome="ok")
-        LlmClient(OfflineProvider()).complete(REQUEST)
+        run(LlmClient(OfflineProvider()).complete(REQUEST))
         self.assertEqual(
             sample("piyasa_llm_requests_total", provider="offline", model="offline", outcome="ok"), before + 1
         )

@@ -146,7 +146,7 @@ class LlmProvider(Protocol):
 
     name: str
 
-    def complete(self, request: LlmRequest) -> LlmResponse:
+    async def complete(self, request: LlmRequest) -> LlmResponse:
         """Run one completion or raise an LlmError."""
         ...
 

@@ -33,12 +33,12 @@ class LlmClient:
         self.provider = provider
         self.breaker = breaker
 
-    def complete(self, request: LlmRequest) -> LlmResponse:
+    async def complete(self, request: LlmRequest) -> LlmResponse:
         """Complete the request; raises LlmCircuitOpen without calling the provider when open."""
         model = request.model or getattr(self.provider, "default_model", "") or self.provider.name
         started = time.perf_counter()
         try:
-            response = self._complete(request)
+            response = await self._complete(request)
         except LlmError as error:
             seconds = None if isinstance(error, LlmCircuitOpen) else time.perf_counter() - started
             metrics.record_llm_request(self.provider.name, model, outcome=llm_outcome(error), seconds=seconds)
@@ -54,12 +54,13 @@ class LlmClient:
         )
         return response
 
-    def _complete(self, request: LlmRequest) -> LlmResponse:
+    async def _complete(self, request: LlmRequest) -> LlmResponse:
+        # The breaker's Redis round trips block the loop for a moment; they are short next to a completion.
         if self.breaker is None:
-            return self.provider.complete(request)
+            return await self.provider.complete(request)
         self.breaker.before_call()
         try:
-            response = self.provider.complete(request)
+            response = await self.provider.complete(request)
         except (LlmRateLimited, LlmTransientError) as error:
             self.breaker.record_failure(error.retry_after)
             raise

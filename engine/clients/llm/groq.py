@@ -6,7 +6,7 @@ import groq
 from django.conf import settings
 
 from engine.clients.llm.base import LlmRequest, LlmResponse
-from engine.clients.llm.sdk import SdkErrors, run_completion
+from engine.clients.llm.sdk import SdkErrors, loop_client, run_completion
 
 COMPLETIONS_PATH = "/openai/v1/chat/completions"  # chat.completions.create's path, relative to the client's base URL
 GROQ_ERRORS = SdkErrors(groq.APIStatusError, groq.APITimeoutError, groq.APIConnectionError, groq.GroqError)
@@ -20,7 +20,7 @@ class GroqProvider:
     def __init__(self, *, api_key: str, model: str, base_url: str | None = None, timeout_s: float = 30.0) -> None:
         self.default_model = model
         # max_retries=0: a retry is a rescheduled RQ job, never a sleep inside the worker.
-        self._client = groq.Groq(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
+        self._options = {"api_key": api_key, "base_url": base_url, "timeout": timeout_s, "max_retries": 0}
 
     @classmethod
     def from_settings(cls) -> GroqProvider:
@@ -32,7 +32,11 @@ class GroqProvider:
             timeout_s=settings.LLM_TIMEOUT_S,
         )
 
-    def complete(self, request: LlmRequest) -> LlmResponse:
+    def _client(self) -> groq.AsyncGroq:
+        return groq.AsyncGroq(**self._options, http_client=groq.DefaultAioHttpClient())  # type: ignore[arg-type]
+
+    async def complete(self, request: LlmRequest) -> LlmResponse:
         """One chat completion; the rate-limit headers come with it."""
         model = request.model or self.default_model
-        return run_completion(self._client, COMPLETIONS_PATH, GROQ_ERRORS, request, provider=self.name, model=model)
+        client = loop_client({"sdk": "groq", **self._options}, self._client)
+        return await run_completion(client, COMPLETIONS_PATH, GROQ_ERRORS, request, provider=self.name, model=model)

@@ -27,7 +27,7 @@ class OfflineProvider:
 
     name = "offline"
 
-    def complete(self, request: LlmRequest) -> LlmResponse:
+    async def complete(self, request: LlmRequest) -> LlmResponse:
         """Write one message (no network, ~0 latency)."""
         started = time.perf_counter()
         text = compose(request.hints or GenerationHints(), random.Random(_seed(request)))

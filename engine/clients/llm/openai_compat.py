@@ -6,7 +6,7 @@ import openai
 from django.conf import settings
 
 from engine.clients.llm.base import LlmRequest, LlmResponse
-from engine.clients.llm.sdk import SdkErrors, run_completion
+from engine.clients.llm.sdk import SdkErrors, loop_client, run_completion
 
 COMPLETIONS_PATH = "/chat/completions"  # chat.completions.create's path, relative to the client's base URL
 OPENAI_ERRORS = SdkErrors(openai.APIStatusError, openai.APITimeoutError, openai.APIConnectionError, openai.OpenAIError)
@@ -19,7 +19,7 @@ class OpenAICompatProvider:
 
     def __init__(self, *, base_url: str, model: str, api_key: str = "not-needed", timeout_s: float = 30.0) -> None:
         self.default_model = model
-        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
+        self._options = {"api_key": api_key, "base_url": base_url, "timeout": timeout_s, "max_retries": 0}
 
     @classmethod
     def from_settings(cls) -> OpenAICompatProvider:
@@ -31,7 +31,11 @@ class OpenAICompatProvider:
             timeout_s=settings.LLM_TIMEOUT_S,
         )
 
-    def complete(self, request: LlmRequest) -> LlmResponse:
+    def _client(self) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(**self._options, http_client=openai.DefaultAioHttpClient())  # type: ignore[arg-type]
+
+    async def complete(self, request: LlmRequest) -> LlmResponse:
         """One chat completion."""
         model = request.model or self.default_model
-        return run_completion(self._client, COMPLETIONS_PATH, OPENAI_ERRORS, request, provider=self.name, model=model)
+        client = loop_client({"sdk": "openai", **self._options}, self._client)
+        return await run_completion(client, COMPLETIONS_PATH, OPENAI_ERRORS, request, provider=self.name, model=model)
