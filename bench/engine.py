@@ -625,17 +625,19 @@ def run_in_process(*, turns: int, chats: int, llm_url: str, profile: Path | None
     from django_rq import get_connection
 
     from engine import jobs
-    from engine.clients.llm import LlmClient
+    from engine.clients.llm import LlmClient, breaker_for
     from engine.clients.llm.groq import GroqProvider
     from engine.models import Turn
     from engine.services import delivery, generation
     from engine.services.dispatch import GENERATE_BATCH, SEND_BATCH
     from engine.services.planning import NEXT_AT_KEY
+    from engine.worker import tune_gc
 
     reset_state()
     chat_ids = build_crowd(chats=chats, bots_per_chat=BOTS_PER_CHAT, history=IN_PROCESS_HISTORY)
     configure(active=True)
-    llm = LlmClient(GroqProvider(api_key="bench", model=settings.GROQ_MODEL, base_url=llm_url), None)
+    # As a worker has it (`client_from_settings`), with the shared circuit breaker, but at the 0 ms fake.
+    llm = LlmClient(GroqProvider(api_key="bench", model=settings.GROQ_MODEL, base_url=llm_url), breaker_for("groq"))
     redis = get_connection("high")
     result = InProcessResult()
     phases = ("tick", "generate", "typing", "send")
@@ -684,7 +686,8 @@ def run_in_process(*, turns: int, chats: int, llm_url: str, profile: Path | None
                 wait = (due - dt.datetime.now(dt.UTC)).total_seconds()
                 time.sleep(max(0.0, min(wait, 1.5)) + 0.01)  # a paced send: sleeping is not CPU
             pending += deferred
-        if done == -1:  # the warm-up round is over: start counting
+        if done == -1:  # the warm-up round is over: start counting, collecting garbage as a worker does
+            tune_gc()
             done = 0
             cpu, wall, outcomes = dict.fromkeys(phases, 0.0), dict.fromkeys(phases, 0.0), Counter()
             db0, rd0 = named_cpu(("postgres", "postmaster")), named_cpu(("redis-server",), cmdline_has=REDIS_PORT)
@@ -735,13 +738,14 @@ def run_queries(*, scales: list[int], llm_url: str, samples: int) -> list[QueryR
     from bots.models import Bot
     from chats.models import Chat, Membership
     from engine import jobs
-    from engine.clients.llm import LlmClient
+    from engine.clients.llm import LlmClient, breaker_for
     from engine.clients.llm.groq import GroqProvider
     from engine.models import Turn
     from engine.services import delivery, generation
     from engine.services.planning import NEXT_AT_KEY
 
-    llm = LlmClient(GroqProvider(api_key="bench", model=settings.GROQ_MODEL, base_url=llm_url), None)
+    # As a worker has it (`client_from_settings`), with the shared circuit breaker, but at the 0 ms fake.
+    llm = LlmClient(GroqProvider(api_key="bench", model=settings.GROQ_MODEL, base_url=llm_url), breaker_for("groq"))
     redis = get_connection("high")
     results = []
     for scale in scales:
@@ -965,7 +969,8 @@ def render(
         add("")
         add(
             f"In-process: {inproc.turns} turns through tick → generate → typing → send in one process, LLM fake at "
-            "0 ms in another process, `time.process_time()` per phase (no RQ). Typing counts the typing *jobs*: "
+            "0 ms in another process, `time.process_time()` per phase (no RQ; garbage collection tuned as the "
+            "worker does, `engine.worker.tune_gc`). Typing counts the typing *jobs*: "
             "when typing starts as soon as the text is ready (always, with the fast speed profile), generate "
             "shows the first typing action itself and there is none:"
         )

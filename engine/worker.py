@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from django.db import close_old_connections
@@ -22,6 +23,11 @@ DEQUEUE_TIMEOUT_S = 15
 # A live scheduler refreshes its lock (TTL interval + 60 s) every interval (1 s); a lock not refreshed for
 # this long belongs to a dead scheduler and is released, so a peer takes over in seconds instead of 61 s.
 SCHEDULER_STALE_S = 15
+# Garbage collection tuned for a long-lived worker (measured in bench.engine: 0.45 → 0.07 ms of CPU per turn).
+# A batch's objects live through its LLM wait, survive the default 700-allocation young collections and are
+# promoted, so full collections, each walking every object Django and the engine loaded (~150 ms), came
+# every few hundred turns. A larger young generation lets them die young.
+GC_YOUNG_THRESHOLD = 10_000
 _RELEASE_STALE_LOCK = """
 local ttl = redis.call('TTL', KEYS[1])
 if ttl >= 0 and ttl < tonumber(ARGV[1]) then return redis.call('DEL', KEYS[1]) end
@@ -42,8 +48,9 @@ class EngineWorker(SimpleWorker):
         return DEQUEUE_TIMEOUT_S
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
-        """Mark this worker alive (engine.liveness), then work as usual."""
+        """Mark this worker alive (engine.liveness), tune garbage collection, then work as usual."""
         liveness_start(self.name)
+        tune_gc()
         return super().work(*args, **kwargs)
 
     def run_maintenance_tasks(self) -> None:
@@ -63,6 +70,15 @@ class EngineWorker(SimpleWorker):
             super().execute_job(job, queue)
         finally:
             close_old_connections()
+
+
+def tune_gc() -> None:
+    """Collect garbage as a long-running job process should: what is loaded by now (Django, the apps) is frozen
+    out of every later collection, and young collections come every GC_YOUNG_THRESHOLD allocations."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def release_stale_scheduler_lock(connection: Redis, queue_name: str, *, full_ttl: int) -> bool:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
-# Network calls in flight per worker process: the LLM calls of a generate batch, or the Bot API calls of a
-# send batch (never both at once: a worker runs one job at a time).
-NETWORK_THREADS = 16
+# A job's batch of network calls runs on one of these threads' event loops (`loops.as_returned`); a worker runs
+# one job at a time, so one is busy at a time, and an idle one is reused (with its loop's kept-alive pools).
+NETWORK_THREADS = 2
 
 
 @cache
 def network_threads() -> ThreadPoolExecutor:
-    """The process's threads for the network calls of one job's batch, so their waits overlap.
+    """The process's threads for the network calls of a job's batch, awaited together on the thread's loop while
+    the job's own thread records the calls that have returned.
 
     Kept for the life of the process (threads, event loops and HTTP pools are reused across jobs). They never
     touch the database: each worker keeps one connection however many calls are in flight.

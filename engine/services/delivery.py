@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import logging
-import operator
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Iterable, Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import reduce
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from chats.models import Membership, Message
@@ -242,9 +240,9 @@ def send_turns(*, turn_ids: list[int]) -> dict[str, str]:
 
 
 def _loaded(turn_ids: list[int]) -> list[Turn]:
-    # Whether the membership is still enabled is read with the turns (one query, not two per turn).
+    # The enabled membership is read with the turns (one query, not two per turn): None when it was disabled.
     enabled = Membership.objects.filter(chat_id=OuterRef("chat_id"), bot_id=OuterRef("bot_id"), is_enabled=True)
-    rows = Turn.objects.select_related("chat", "bot", "reply_to").annotate(member_enabled=Exists(enabled))
+    rows = Turn.objects.select_related("chat", "bot", "reply_to").annotate(membership_id=Subquery(enabled.values("pk")))
     return list(rows.filter(pk__in=turn_ids, status=Turn.Status.READY).order_by("pk"))
 
 
@@ -252,7 +250,7 @@ def _may_send(turn: Turn, outcomes: dict[str, str]) -> bool:
     """Check the membership and Telegram's limits (deferring the turn when they say wait); False with its outcome."""
     if turn.next_run_at is not None:
         metrics.observe_lateness("send", (timezone.now() - turn.next_run_at).total_seconds())
-    if not getattr(turn, "member_enabled", False):
+    if getattr(turn, "membership_id", None) is None:
         _end(turn, Turn.Status.SKIPPED, "membership disabled before sending", from_status=Turn.Status.READY)
         outcomes[str(turn.pk)] = "skipped"
         return False
@@ -429,20 +427,26 @@ def _metadata(turn: Turn) -> dict[str, Any]:
 
 def _count_for_persona_refresh(turns: list[Turn]) -> None:
     """Count each sent message against its membership's persona refresh (a full persona resets the count)."""
-    full = [turn for turn in turns if turn.inputs.get("full_persona")]
-    counted = Counter((turn.chat_id, turn.bot_id) for turn in turns if not turn.inputs.get("full_persona"))
+    memberships = _membership_ids(turns)  # a turn whose membership is gone has nothing to count
+    full = [memberships[turn.pk] for turn in turns if turn.pk in memberships and turn.inputs.get("full_persona")]
+    counted = Counter(memberships[t.pk] for t in turns if t.pk in memberships and not t.inputs.get("full_persona"))
     if full:
-        Membership.objects.filter(_pairs((turn.chat_id, turn.bot_id) for turn in full)).update(
-            messages_since_refresh=0, persona_refreshed_at=timezone.now()
-        )
+        Membership.objects.filter(pk__in=full).update(messages_since_refresh=0, persona_refreshed_at=timezone.now())
     for times in sorted(set(counted.values())):  # a chat's bot sends at most once a second: almost always 1
-        pairs = _pairs(pair for pair, count in counted.items() if count == times)
-        Membership.objects.filter(pairs).update(messages_since_refresh=F("messages_since_refresh") + times)
+        ids = [membership for membership, count in counted.items() if count == times]
+        Membership.objects.filter(pk__in=ids).update(messages_since_refresh=F("messages_since_refresh") + times)
 
 
-def _pairs(pairs: Iterable[tuple[int, int]]) -> Q:
-    """Memberships by (chat, bot)."""
-    return reduce(operator.or_, (Q(chat_id=chat_id, bot_id=bot_id) for chat_id, bot_id in pairs))
+def _membership_ids(turns: list[Turn]) -> dict[int, int]:
+    """Each turn's membership, as read with it (`_loaded`), or else looked up (one query)."""
+    read: dict[int, int | None] = {turn.pk: getattr(turn, "membership_id", None) for turn in turns}
+    found = {pk: membership for pk, membership in read.items() if membership is not None}
+    missing = {(turn.chat_id, turn.bot_id): turn.pk for turn in turns if turn.pk not in found}
+    if missing:
+        chats, bots = {chat for chat, _ in missing}, {bot for _, bot in missing}
+        rows = Membership.objects.filter(chat_id__in=chats, bot_id__in=bots).values_list("chat_id", "bot_id", "pk")
+        found |= {missing[(chat, bot)]: pk for chat, bot, pk in rows if (chat, bot) in missing}
+    return found
 
 
 def _retry_after(turn: Turn, retry_after: float) -> str:

@@ -35,10 +35,18 @@ from engine.clients.llm.base import (
 from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services import budget, postprocess, prompts
-from engine.services.context import TurnContext, add_histories, add_own_statements, build_context, with_context
+from engine.services.context import (
+    STANCES,
+    TurnContext,
+    add_bot_facts,
+    add_histories,
+    add_own_statements,
+    build_context,
+    with_context,
+)
 from engine.services.delivery import DeliveryPlan, enqueue_deliveries, enqueue_delivery, plan_delivery
 from engine.services.dispatch import schedule
-from engine.services.turns import turn_transition, turns_transition
+from engine.services.turns import turn_transition, turns_transition, turns_transition_each
 from monitoring import metrics
 
 logger = logging.getLogger(__name__)
@@ -158,13 +166,21 @@ def generate_turns(
     add_own_statements([draft.context for draft in drafts])
     _reserve_together(drafts, config, llm)
     for group in _written(drafts, config, llm):  # settled as soon as their LLM calls are over
-        deliveries: list[tuple[Turn, DeliveryPlan]] = []
+        ready: dict[int, Ready] = {}
         for draft in group:
             try:
-                outcomes[str(draft.turn.pk)] = _settle(draft, config, deliveries)
+                outcomes[str(draft.turn.pk)] = _settle(draft, config, ready)
             except Exception as error:
                 logger.exception("turn %s crashed while settling", draft.turn.pk)
                 crashes.append(error)
+        try:
+            deliveries = _write_ready(ready, outcomes)
+        except Exception as error:  # still `generating`, claimed by this job: the sweep recovers them
+            logger.exception("turns %s crashed while becoming ready", list(ready))
+            crashes.append(error)
+            for turn_id in ready:
+                del outcomes[str(turn_id)]
+            continue
         try:
             enqueue_deliveries(deliveries, config=config)
         except Exception as error:  # the turns are `ready` with their send time: the sweep re-enqueues them
@@ -192,6 +208,7 @@ def _load(turn_ids: list[int], config: dict[str, Any]) -> tuple[list[Turn], dict
     # every turn a wider query (`reply_to` is loaded on access when it is not).
     turns = list(with_context(Turn.objects.filter(pk__in=turn_ids)))
     add_histories(turns)
+    add_bot_facts(turn.bot for turn in turns)
     return turns, recent_bot_texts({turn.chat_id for turn in turns}, config) if config["dedup_enabled"] else {}
 
 
@@ -257,7 +274,7 @@ async def _write_draft(draft: Draft, config: dict[str, Any], llm: LlmClient) -> 
         draft.error = error
 
 
-def _settle(draft: Draft, config: dict[str, Any], deliveries: list[tuple[Turn, DeliveryPlan]]) -> str:
+def _settle(draft: Draft, config: dict[str, Any], ready: dict[int, Ready]) -> str:
     turn, error, usage = draft.turn, draft.error, draft.usage
     if isinstance(error, LlmPermanentError):
         return _finish(turn, Turn.Status.FAILED, error=f"LLM: {error}", usage=usage)
@@ -267,7 +284,8 @@ def _settle(draft: Draft, config: dict[str, Any], deliveries: list[tuple[Turn, D
         return _finish(turn, Turn.Status.SKIPPED, error=str(error), usage=usage)
     if error is not None:
         raise error
-    return _ready(turn, draft.context, draft.text, usage, draft.rng, config, deliveries)
+    ready[turn.pk] = _ready(turn, draft.context, draft.text, usage, draft.rng, config)
+    return "ready"  # once written with the group's others (`_write_ready`)
 
 
 def first_request(context: TurnContext) -> LlmRequest:
@@ -361,27 +379,36 @@ def _problems(text: str, context: TurnContext, config: dict[str, Any]) -> list[s
     return problems
 
 
+@dataclass(frozen=True)
+class Ready:
+    """A written turn on its way to `ready`: its delivery plan and the fields stored with the status change."""
+
+    turn: Turn
+    plan: DeliveryPlan
+    fields: dict[str, Any]
+
+
 def _ready(
-    turn: Turn,
-    context: TurnContext,
-    text: str,
-    usage: Usage,
-    rng: random.Random,
-    config: dict[str, Any],
-    deliveries: list[tuple[Turn, DeliveryPlan]],
-) -> str:
+    turn: Turn, context: TurnContext, text: str, usage: Usage, rng: random.Random, config: dict[str, Any]
+) -> Ready:
     text = postprocess.humanize(text, persona=context.persona, emotion=context.emotion, rng=rng)
     text = postprocess.cap_length(postprocess.add_mention(text, context.mention), context.length)
     inputs = _inputs_summary(context, usage)
-    # The send time is stored with the status change (one UPDATE); the jobs are enqueued after commit.
+    # The send time is stored with the status change; the jobs are enqueued after commit.
     plan = plan_delivery(turn, text, config=config, rng=rng)
     fields = _usage_fields(usage) | {"text": text, "inputs": inputs}
     fields["reply_to_id"] = context.target.pk if context.target is not None else None
     fields |= {"send_at": plan.send_at, "next_run_at": plan.send_at}
-    if not turn_transition(turn_id=turn.pk, from_status=Turn.Status.GENERATING, to_status=Turn.Status.READY, **fields):
-        return "lost_claim"
-    deliveries.append((turn, plan))  # enqueued with the others settled at the same time
-    return "ready"
+    return Ready(turn, plan, fields)
+
+
+def _write_ready(ready: dict[int, Ready], outcomes: dict[str, str]) -> list[tuple[Turn, DeliveryPlan]]:
+    """Move a group's written turns to `ready` in one UPDATE; the ones the sweep took meanwhile lost their claim."""
+    rows = {turn_id: written.fields for turn_id, written in ready.items()}
+    won = set(turns_transition_each(rows=rows, from_status=Turn.Status.GENERATING, to_status=Turn.Status.READY))
+    for turn_id in set(ready) - won:
+        outcomes[str(turn_id)] = "lost_claim"
+    return [(written.turn, written.plan) for turn_id, written in ready.items() if turn_id in won]
 
 
 def _count_memory_use(drafts: list[Draft]) -> None:
@@ -393,10 +420,10 @@ def _count_memory_use(drafts: list[Draft]) -> None:
 
 
 def _react(turn: Turn, rng: random.Random, config: dict[str, Any]) -> str:
-    polarity = "neutral"
-    stance = turn.bot.stances.order_by("-confidence").values_list("polarity", flat=True).first()
-    if stance:
-        polarity = stance
+    if not hasattr(turn.bot, STANCES):
+        add_bot_facts([turn.bot])
+    stances = getattr(turn.bot, STANCES)
+    polarity = max(stances, key=lambda stance: stance.confidence).polarity if stances else "neutral"
     emoji = rng.choice(REACTIONS[polarity]).value
     if turn.reply_to is None or turn.reply_to.telegram_message_id is None:
         return _finish(turn, Turn.Status.SKIPPED, error="nothing to react to", usage=Usage())

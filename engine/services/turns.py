@@ -59,30 +59,92 @@ def turns_transition(
     return won
 
 
+def turns_transition_each(*, rows: Mapping[int, dict[str, Any]], from_status: str, to_status: str) -> list[int]:
+    """`turns_transition` with each turn's own values (the same fields in every row), in one UPDATE for all:
+    the ids (in the order given) that were still in from_status.
+
+    A batch's turns become `ready` together this way: one statement, its SQL built once per set of fields,
+    instead of an UPDATE a turn. Values are prepared for the database as `QuerySet.update` does.
+    """
+    if not rows:
+        return []
+    shared: dict[str, Any] = {"status": to_status}
+    _stamp(from_status, to_status, shared)
+    names = ("id", *next(iter(rows.values())))
+    params: list[Any] = []
+    for turn_id, values in rows.items():
+        params += _prepared(names, [turn_id, *(values[name] for name in names[1:])])
+    params += _prepared(tuple(shared), list(shared.values()))
+    with connection.cursor() as cursor:
+        cursor.execute(_update_each_sql(connection.vendor, len(rows), names, tuple(shared)), [*params, from_status])
+        moved = {row[0] for row in cursor.fetchall()}
+    return [turn_id for turn_id in rows if turn_id in moved]
+
+
 def _update_one(turn_id: int, from_status: str, values: dict[str, Any]) -> bool:
     """The conditional UPDATE of one turn with plain values, its SQL built once per set of fields.
 
-    The ORM compiles an UPDATE afresh on every call; on the hot path (every turn becomes `ready` this way)
-    that was most of the cost. Values are prepared for the database exactly as `QuerySet.update` does.
+    The ORM compiles an UPDATE afresh on every call; on the hot path that was most of the cost.
     """
-    fields = [cast("Field[Any, Any]", Turn._meta.get_field(name)) for name in values]
-    params: list[Any] = []
-    for field, value in zip(fields, values.values(), strict=True):
-        if hasattr(value, "prepare_database_save"):
-            value = value.prepare_database_save(field)  # a model instance: its primary key
-        params.append(field.get_db_prep_save(value, connection=connection))
     with connection.cursor() as cursor:
-        sql = _update_sql(connection.vendor, tuple(field.column for field in fields))
-        cursor.execute(sql, [*params, turn_id, from_status])
+        sql = _update_sql(connection.vendor, tuple(values))
+        cursor.execute(sql, [*_prepared(tuple(values), list(values.values())), turn_id, from_status])
         return bool(cursor.rowcount == 1)
 
 
+def _prepared(names: tuple[str, ...], values: list[Any]) -> list[Any]:
+    """Values prepared for the database exactly as `QuerySet.update` prepares them."""
+    params = []
+    for name, value in zip(names, values, strict=True):
+        field = _field(name)
+        if hasattr(value, "prepare_database_save"):
+            value = value.prepare_database_save(field)  # a model instance: its primary key
+        params.append(field.get_db_prep_save(value, connection=connection))
+    return params
+
+
 @cache
-def _update_sql(vendor: str, columns: tuple[str, ...]) -> str:
+def _field(name: str) -> Field[Any, Any]:
+    return cast("Field[Any, Any]", Turn._meta.get_field(name))
+
+
+@cache
+def _update_sql(vendor: str, names: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+    assignments = ", ".join(f"{quote(_column(name))} = %s" for name in names)
     table = quote(Turn._meta.db_table)
     return f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s AND {quote('status')} = %s"
+
+
+@cache
+def _update_each_sql(vendor: str, count: int, names: tuple[str, ...], shared: tuple[str, ...]) -> str:
+    """WITH v (id, …) AS (VALUES (…), …) UPDATE … FROM v (PostgreSQL; SQLite ≥ 3.33). PostgreSQL takes the VALUES'
+    types from the first row, so that row carries casts."""
+    quote = connection.ops.quote_name
+    table, columns = quote(Turn._meta.db_table), [quote(_column(name)) for name in names]
+    row = [f"CAST(%s AS {_db_type(name)})" if vendor == "postgresql" else "%s" for name in names]
+    values = ", ".join([f"({', '.join(row)})", *[f"({', '.join(['%s'] * len(names))})"] * (count - 1)])
+    assignments = [f"{column} = v.{column}" for column in columns[1:]]
+    assignments += [f"{quote(_column(name))} = %s" for name in shared]
+    return (
+        f"WITH v ({', '.join(columns)}) AS (VALUES {values}) UPDATE {table} SET {', '.join(assignments)} FROM v "
+        f"WHERE {table}.{quote('id')} = v.{quote('id')} AND {table}.{quote('status')} = %s "
+        f"RETURNING {table}.{quote('id')}"
+    )
+
+
+def _column(name: str) -> str:
+    column = _field(name).column
+    assert column is not None  # a concrete field
+    return column
+
+
+def _db_type(name: str) -> str:
+    field = _field(name)
+    # The primary key's own type may carry an identity clause; a reference to it has the plain type.
+    db_type = field.rel_db_type(connection) if field.primary_key else field.db_type(connection)
+    assert db_type is not None  # every concrete column has one
+    return db_type
 
 
 def _stamp(from_status: str, to_status: str, fields: dict[str, Any]) -> None:

@@ -369,7 +369,7 @@ def test_no_headline_when_news_is_off() -> None:
 
 
 def test_a_turn_loaded_with_its_context_gets_the_same_context_as_one_loaded_alone() -> None:
-    from engine.services.context import with_context
+    from engine.services.context import add_bot_facts, with_context
 
     chat, (me, other) = _crowd(2)
     for n in range(25):
@@ -386,7 +386,9 @@ def test_a_turn_loaded_with_its_context_gets_the_same_context_as_one_loaded_alon
     with CaptureQueriesContext(connection) as queries:
         loaded = with_context(Turn.objects.filter(pk=turn_id)).get()
         add_histories([loaded])
-    assert len(queries) == 6  # turns, stances, holdings, memories; each chat's oldest kept time, histories
+        add_bot_facts([loaded.bot])
+    assert len(queries) == 7  # turns; each chat's oldest kept time, histories; stances, holdings, memories (and
+    # memories again, ranked per bot: this bot has more than the bound of one query)
     together = build_context(loaded, config=_config(), rng=random.Random(5))
     assert together.history == alone.history
     assert len(together.history) == 20
@@ -394,3 +396,21 @@ def test_a_turn_loaded_with_its_context_gets_the_same_context_as_one_loaded_alon
     assert [s.pk for s in together.stances] == [s.pk for s in alone.stances]
     assert [h.pk for h in together.holdings] == [h.pk for h in alone.holdings]
     assert [m.pk for m in together.memories] == [m.pk for m in alone.memories]
+
+
+def test_a_batchs_bots_get_their_own_first_holdings_and_most_relevant_memories() -> None:
+    from engine.services.context import HOLDINGS, HOLDINGS_LIMIT, MEMORIES, add_bot_facts
+
+    rich, poor, other = BotFactory.create_batch(3)
+    for n in range(HOLDINGS_LIMIT + 3):  # more than its share, fewer than the whole batch's bound
+        HoldingFactory.create(bot=rich, symbol=f"SYM{n}")
+    HoldingFactory.create(bot=other, symbol="THYAO")
+    for relevance in (0.2, 0.9, 0.5):
+        MemoryFactory.create(bot=poor, relevance=relevance)
+
+    add_bot_facts([rich, poor, other])
+
+    assert [h.symbol for h in getattr(rich, HOLDINGS)] == sorted(f"SYM{n}" for n in range(HOLDINGS_LIMIT + 3))[:5]
+    assert [h.symbol for h in getattr(other, HOLDINGS)] == ["THYAO"]
+    assert getattr(poor, HOLDINGS) == []
+    assert [m.relevance for m in getattr(poor, MEMORIES)] == [0.9, 0.5, 0.2]

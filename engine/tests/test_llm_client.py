@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from unittest.mock import patch
 
 import httpx
 import pytest
@@ -326,6 +327,12 @@ class TestCircuitBreaker:
         breaker.record_failure()
         assert breaker.state() == BreakerState.CLOSED
 
+    def test_only_a_breaker_holding_state_needs_a_success_recorded(self, redis_conn: Redis, clock: FakeClock) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        assert breaker.before_call() is False  # clean: a success has nothing to clear
+        breaker.record_failure()
+        assert breaker.before_call() is True
+
     def test_half_open_after_the_cooldown_allows_one_trial(self, redis_conn: Redis, clock: FakeClock) -> None:
         breaker = make_breaker(redis_conn, clock)
         for _ in range(3):
@@ -419,6 +426,20 @@ class TestLlmClient:
         with pytest.raises(LlmCircuitOpen):
             run(client.complete(REQUEST))
         assert completion_requests(fake) == 3
+
+    def test_a_success_after_a_failure_clears_the_count_and_a_clean_call_writes_nothing(
+        self, fake: FakeLlmServer, redis_conn: Redis, clock: FakeClock
+    ) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        client = LlmClient(groq_provider(fake), breaker)
+        fake.server_error(times=1)
+        with pytest.raises(LlmTransientError):
+            run(client.complete(REQUEST))
+        run(client.complete(REQUEST))
+        assert not redis_conn.exists("piyasa:llm:breaker:groq")
+        with patch.object(breaker, "record_success") as recorded:
+            run(client.complete(REQUEST))
+        recorded.assert_not_called()
 
     def test_it_recovers_through_half_open(self, fake: FakeLlmServer, redis_conn: Redis, clock: FakeClock) -> None:
         breaker = make_breaker(redis_conn, clock)

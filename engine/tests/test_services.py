@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -11,11 +13,12 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from bots.services import bot_create
+from chats.models import Message
 from chats.services import chat_create
 from engine.models import Setting, Turn
 from engine.selectors import setting_get, settings_all
 from engine.services import setting_reset, setting_set, settings_update, turn_transition
-from engine.services.turns import turns_transition
+from engine.services.turns import turns_transition, turns_transition_each
 
 
 class SettingServiceTests(TestCase):
@@ -155,6 +158,42 @@ class TurnsClaimTests(TestCase):
         self.assertEqual(after, before + 3)
         finished = Turn.objects.filter(pk__in=won).values_list("finished_at", flat=True)
         self.assertTrue(all(finished))
+
+
+class TurnsEachTests(TestCase):
+    def setUp(self) -> None:
+        chat, bot = chat_create(title="A"), bot_create(name="B")
+        self.target = Message.objects.create(chat=chat, sender_name="Ayşe", text="BIST?")
+        self.ids = [Turn.objects.create(chat=chat, bot=bot, due_at=timezone.now()).pk for _ in range(3)]
+        turns_transition(turn_ids=self.ids, from_status="planned", to_status="generating")
+
+    def row(self, n: int) -> dict[str, object]:
+        at = timezone.now().replace(microsecond=0) + timedelta(seconds=n)
+        return {
+            "text": f"Mesaj {n}",
+            "inputs": {"topic": "BIST", "memories": [n]},
+            "cost_usd": Decimal("0.000123") * n,
+            "reply_to_id": self.target.pk if n else None,
+            "send_at": at,
+            "llm_latency_ms": None if n else 12,
+        }
+
+    def test_each_turn_gets_its_own_values_in_one_query_and_only_those_still_in_the_status_move(self) -> None:
+        turn_transition(turn_id=self.ids[1], from_status="generating", to_status="failed", error="swept")
+        rows = {turn_id: self.row(n) for n, turn_id in enumerate(self.ids)}
+        with self.assertNumQueries(1):
+            won = turns_transition_each(rows=rows, from_status="generating", to_status="ready")
+        self.assertEqual(won, [self.ids[0], self.ids[2]])
+        for n in (0, 2):
+            turn = Turn.objects.get(pk=self.ids[n])
+            got = {name: getattr(turn, name) for name in rows[self.ids[n]]}
+            self.assertEqual((turn.status, got), ("ready", rows[self.ids[n]]))
+            self.assertIsNotNone(turn.ready_at)
+        self.assertEqual(Turn.objects.get(pk=self.ids[1]).text, "")
+
+    def test_nothing_to_write_is_no_query(self) -> None:
+        with self.assertNumQueries(0):
+            self.assertEqual(turns_transition_each(rows={}, from_status="generating", to_status="ready"), [])
 
 
 def _claim_after(barrier: threading.Barrier, batch: list[int], won: list[list[int]]) -> None:

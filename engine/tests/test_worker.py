@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -12,6 +14,7 @@ from rq.utils import now
 from engine import liveness
 from engine.worker import (
     DEQUEUE_TIMEOUT_S,
+    GC_YOUNG_THRESHOLD,
     MAINTENANCE_INTERVAL_S,
     SCHEDULER_STALE_S,
     EngineWorker,
@@ -19,6 +22,14 @@ from engine.worker import (
 )
 
 pytestmark = pytest.mark.usefixtures("redis_conn")
+
+
+@pytest.fixture(autouse=True)
+def _gc_restored() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 def worker() -> EngineWorker:
@@ -47,6 +58,15 @@ def test_work_marks_the_worker_alive_first() -> None:
         engine_worker.work(burst=True)
         assert liveness._worker_name == engine_worker.name
     assert engine_worker.connection.exists(liveness.ALIVE_PREFIX + engine_worker.name)
+
+
+def test_work_freezes_what_is_loaded_and_collects_young_garbage_less_often() -> None:
+    gc.unfreeze()
+    with patch.object(liveness, "REFRESH_S", 3600):
+        worker().work(burst=True)
+
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
 
 
 def test_each_job_runs_on_a_usable_database_connection() -> None:

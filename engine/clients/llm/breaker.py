@@ -15,8 +15,8 @@ KEY_PREFIX = "piyasa:llm:breaker:"
 # Each script is atomic in Redis, so concurrent workers see one consistent state. Times are passed
 # in from the caller's clock (injectable in tests) and kept as strings: Lua truncates returned numbers.
 _ACQUIRE = """
-local h = redis.call('HMGET', KEYS[1], 'open_until', 'trial_until')
-if not h[1] then return {'closed', '0'} end
+local h = redis.call('HMGET', KEYS[1], 'open_until', 'trial_until', 'failures')
+if not h[1] then return {h[3] and 'closed' or 'clean', '0'} end
 local now = tonumber(ARGV[1])
 local open_until = tonumber(h[1])
 if now < open_until then return {'open', tostring(open_until - now)} end
@@ -76,8 +76,13 @@ class CircuitBreaker:
         self._acquire = redis.register_script(_ACQUIRE)
         self._fail = redis.register_script(_FAIL)
 
-    def before_call(self) -> None:
-        """Allow a call, or raise LlmCircuitOpen; in half-open only one trial call goes through."""
+    def before_call(self) -> bool:
+        """Allow a call, or raise LlmCircuitOpen; in half-open only one trial call goes through.
+
+        Returns whether the breaker holds state a success must clear (`record_success`): on a clean breaker,
+        the usual case, a successful call costs one round trip, not two. (A failure recorded by another
+        worker while this call was in flight is then cleared by the next success, not by this one.)
+        """
         outcome, wait = (
             _text(part) for part in self._acquire(keys=[self._key], args=[self._clock(), self.trial_timeout_s])
         )
@@ -87,6 +92,7 @@ class CircuitBreaker:
             # Another worker's trial call is running; it settles within the LLM timeout.
             retry_after = min(float(wait), self.cooldown_s)
             raise LlmCircuitOpen(f"circuit for {self.name} is half-open, trial running", retry_after=retry_after)
+        return outcome != "clean"
 
     def record_success(self) -> None:
         """The provider answered: close the circuit and forget past failures."""

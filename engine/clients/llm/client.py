@@ -58,7 +58,7 @@ class LlmClient:
         # The breaker's Redis round trips block the loop for a moment; they are short next to a completion.
         if self.breaker is None:
             return await self.provider.complete(request)
-        self.breaker.before_call()
+        tracked = self.breaker.before_call()
         try:
             response = await self.provider.complete(request)
         except (LlmRateLimited, LlmTransientError) as error:
@@ -68,7 +68,8 @@ class LlmClient:
             # The server answered (bad request, key or model): it is up, so the circuit stays closed.
             self.breaker.record_success()
             raise
-        self.breaker.record_success()
+        if tracked:
+            self.breaker.record_success()
         return response
 
 
