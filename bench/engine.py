@@ -619,14 +619,20 @@ def typing_jobs(redis: Any, turn_id: int) -> int:
     return typing
 
 
+def bench_llm(llm_url: str) -> Any:
+    """The LLM client as a worker has it (`client_from_settings`: Groq behind the circuit breaker), at `llm_url`."""
+    from django.conf import settings
+
+    from engine.clients.llm import GroqProvider, LlmClient, breaker_for
+
+    return LlmClient(GroqProvider(api_key="bench", model=settings.GROQ_MODEL, base_url=llm_url), breaker_for("groq"))
+
+
 def run_in_process(*, turns: int, chats: int, llm_url: str, profile: Path | None = None) -> InProcessResult:
     """plan → generate → typing → send for `turns` turns in this process; fakes at 0 latency elsewhere."""
-    from django.conf import settings
     from django_rq import get_connection
 
     from engine import jobs
-    from engine.clients.llm import LlmClient, breaker_for
-    from engine.clients.llm.groq import GroqProvider
     from engine.models import Turn
     from engine.services import delivery, generation
     from engine.services.dispatch import GENERATE_BATCH, SEND_BATCH
@@ -636,8 +642,7 @@ def run_in_process(*, turns: int, chats: int, llm_url: str, profile: Path | None
     reset_state()
     chat_ids = build_crowd(chats=chats, bots_per_chat=BOTS_PER_CHAT, history=IN_PROCESS_HISTORY)
     configure(active=True)
-    # As a worker has it (`client_from_settings`), with the shared circuit breaker, but at the 0 ms fake.
-    llm = LlmClient(GroqProvider(api_key="bench", model=settings.GROQ_MODEL, base_url=llm_url), breaker_for("groq"))
+    llm = bench_llm(llm_url)
     redis = get_connection("high")
     result = InProcessResult()
     phases = ("tick", "generate", "typing", "send")
@@ -730,7 +735,6 @@ class QueryResult:
 
 def run_queries(*, scales: list[int], llm_url: str, samples: int) -> list[QueryResult]:
     """Queries for one tick (one due chat) and for generate + typing + send of one turn, at several crowd sizes."""
-    from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django_rq import get_connection
@@ -738,14 +742,11 @@ def run_queries(*, scales: list[int], llm_url: str, samples: int) -> list[QueryR
     from bots.models import Bot
     from chats.models import Chat, Membership
     from engine import jobs
-    from engine.clients.llm import LlmClient, breaker_for
-    from engine.clients.llm.groq import GroqProvider
     from engine.models import Turn
     from engine.services import delivery, generation
     from engine.services.planning import NEXT_AT_KEY
 
-    # As a worker has it (`client_from_settings`), with the shared circuit breaker, but at the 0 ms fake.
-    llm = LlmClient(GroqProvider(api_key="bench", model=settings.GROQ_MODEL, base_url=llm_url), breaker_for("groq"))
+    llm = bench_llm(llm_url)
     redis = get_connection("high")
     results = []
     for scale in scales:

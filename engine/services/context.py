@@ -36,8 +36,7 @@ MEMORY_SCAN_LIMIT = 200
 REFRESH_COUNT, REFRESHED_AT = "membership_refresh_count", "membership_refreshed_at"
 # What a batch loads for `build_context`, by attribute: a chat's history (`add_histories`); a bot's stances,
 # holdings and memories (`add_bot_facts`).
-LATEST = "context_latest_messages"
-STANCES, HOLDINGS, MEMORIES = "context_stances", "context_holdings", "context_memories"
+LATEST, FACTS = "context_latest_messages", "context_bot_facts"
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,15 @@ class RecentMessage:
 
 
 Said = Message | RecentMessage  # a reply target: from the history, or the member message a turn answers
+
+
+@dataclass(frozen=True)
+class BotFacts:
+    """What a bot's prompt states about it: its stances, its first holdings, its most relevant memories."""
+
+    stances: list[Stance]
+    holdings: list[Holding]
+    memories: list[Memory]
 
 
 @dataclass(frozen=True)
@@ -118,11 +126,10 @@ def build_context(turn: Turn, *, config: dict[str, Any], rng: random.Random, sta
     if context.target is not None:
         topic_hint = infer_topic([context.target.text], chat.topics)
         context.topic = topic_hint or context.topic
-    if not hasattr(bot, STANCES):
-        add_bot_facts([bot])
-    context.stances = relevant_stances(getattr(bot, STANCES), context.topic)
-    context.holdings = getattr(bot, HOLDINGS)
-    context.memories = rank_memories(getattr(bot, MEMORIES), context.topic, context.target)
+    facts = bot_facts(bot)
+    context.stances = relevant_stances(facts.stances, context.topic)
+    context.holdings = facts.holdings
+    context.memories = rank_memories(facts.memories, context.topic, context.target)
     if statements:
         add_own_statements([context])
     context.headline_id, context.headline = _headline(context, config, rng)
@@ -197,8 +204,15 @@ def add_bot_facts(bots: Iterable[Bot]) -> None:
         Memory.objects.filter(bot_id__in=by_id), [F("relevance").desc(), "id"], len(by_id), limit=MEMORY_SCAN_LIMIT
     )
     for bot_id, bot in by_id.items():
-        for attr, rows in ((STANCES, stances), (HOLDINGS, holdings), (MEMORIES, memories)):
-            setattr(bot, attr, rows.get(bot_id, []))
+        setattr(bot, FACTS, BotFacts(stances.get(bot_id, []), holdings.get(bot_id, []), memories.get(bot_id, [])))
+
+
+def bot_facts(bot: Bot) -> BotFacts:
+    """The bot's facts as its batch loaded them (`add_bot_facts`), or else read now."""
+    if not hasattr(bot, FACTS):
+        add_bot_facts([bot])
+    facts: BotFacts = getattr(bot, FACTS)
+    return facts
 
 
 def _by_bot(rows: QuerySet[R], order: list[Any], bots: int, *, limit: int | None) -> dict[int, list[R]]:

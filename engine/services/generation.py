@@ -36,11 +36,11 @@ from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services import budget, postprocess, prompts
 from engine.services.context import (
-    STANCES,
     TurnContext,
     add_bot_facts,
     add_histories,
     add_own_statements,
+    bot_facts,
     build_context,
     with_context,
 )
@@ -420,9 +420,7 @@ def _count_memory_use(drafts: list[Draft]) -> None:
 
 
 def _react(turn: Turn, rng: random.Random, config: dict[str, Any]) -> str:
-    if not hasattr(turn.bot, STANCES):
-        add_bot_facts([turn.bot])
-    stances = getattr(turn.bot, STANCES)
+    stances = bot_facts(turn.bot).stances
     polarity = max(stances, key=lambda stance: stance.confidence).polarity if stances else "neutral"
     emoji = rng.choice(REACTIONS[polarity]).value
     if turn.reply_to is None or turn.reply_to.telegram_message_id is None:

@@ -399,7 +399,7 @@ def test_a_turn_loaded_with_its_context_gets_the_same_context_as_one_loaded_alon
 
 
 def test_a_batchs_bots_get_their_own_first_holdings_and_most_relevant_memories() -> None:
-    from engine.services.context import HOLDINGS, HOLDINGS_LIMIT, MEMORIES, add_bot_facts
+    from engine.services.context import HOLDINGS_LIMIT, add_bot_facts, bot_facts
 
     rich, poor, other = BotFactory.create_batch(3)
     for n in range(HOLDINGS_LIMIT + 3):  # more than its share, fewer than the whole batch's bound
@@ -410,7 +410,10 @@ def test_a_batchs_bots_get_their_own_first_holdings_and_most_relevant_memories()
 
     add_bot_facts([rich, poor, other])
 
-    assert [h.symbol for h in getattr(rich, HOLDINGS)] == sorted(f"SYM{n}" for n in range(HOLDINGS_LIMIT + 3))[:5]
-    assert [h.symbol for h in getattr(other, HOLDINGS)] == ["THYAO"]
-    assert getattr(poor, HOLDINGS) == []
-    assert [m.relevance for m in getattr(poor, MEMORIES)] == [0.9, 0.5, 0.2]
+    with CaptureQueriesContext(connection) as queries:
+        facts = {bot: bot_facts(bot) for bot in (rich, poor, other)}
+    assert len(queries) == 0  # loaded by the batch's call
+    assert [h.symbol for h in facts[rich].holdings] == sorted(f"SYM{n}" for n in range(HOLDINGS_LIMIT + 3))[:5]
+    assert [h.symbol for h in facts[other].holdings] == ["THYAO"]
+    assert facts[poor].holdings == []
+    assert [m.relevance for m in facts[poor].memories] == [0.9, 0.5, 0.2]
