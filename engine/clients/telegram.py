@@ -11,7 +11,7 @@ from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 from django.conf import settings
-from telegram import Bot, ReactionTypeEmoji
+from telegram import Bot, ReactionTypeEmoji, ReplyParameters
 from telegram import error as tg_error
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -166,10 +166,18 @@ class TelegramSession:
 
     async def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage:
         """Send a text message, threaded under `reply_to_message_id` when given."""
-        message = await self._call(
-            "sendMessage", self._bot.send_message(chat_id, text, reply_to_message_id=reply_to_message_id)
-        )
-        return SentMessage(message_id=message.message_id, date=message.date)
+        data: dict[str, Any] = {"chat_id": chat_id, "text": text}
+        if reply_to_message_id is not None:
+            data["reply_parameters"] = ReplyParameters(reply_to_message_id)
+        # `Bot.send_message` parses Telegram's answer into a `Message`, the one replied to included: 0.13 ms of
+        # CPU a send, for the two fields kept here. The private `_post` (as `get_updates` uses) gives the JSON.
+        message = await self._call("sendMessage", self._bot._post("sendMessage", data))
+        try:
+            return SentMessage(
+                message_id=int(message["message_id"]), date=dt.datetime.fromtimestamp(message["date"], dt.UTC)
+            )
+        except (TypeError, KeyError, ValueError, OverflowError) as error:  # accepted, but no message we can read
+            raise TelegramTransientError(f"sendMessage: unusable answer ({error!r})", maybe_sent=True) from None
 
     async def send_typing(self, chat_id: int | str) -> None:
         """Show "typing…" in the chat (Telegram clears it after ~5 s or on the next message)."""

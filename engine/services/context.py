@@ -50,6 +50,7 @@ class RecentMessage:
     sender_is_bot: bool
     text: str
     created_at: datetime
+    telegram_message_id: int | None
 
 
 Said = Message | RecentMessage  # a reply target: from the history, or the member message a turn answers
@@ -163,14 +164,14 @@ def latest_histories(chat_ids: set[int], limit: int = HISTORY_LIMIT) -> dict[int
         .order_by("chat_id", "-created_at", "-id")
         .values_list(
             "chat_id", "id", "bot_id", "bot__name", "bot__username", "sender_name", "sender_username",
-            "sender_is_bot", "text", "created_at",
+            "sender_is_bot", "text", "created_at", "telegram_message_id",
         )
     )  # fmt: skip
-    for chat_id, pk, bot_id, bot_name, bot_username, name, username, sender_is_bot, text, created_at in rows:
+    for chat_id, pk, bot_id, bot_name, bot_username, name, username, sender_is_bot, text, created_at, tg_id in rows:
         history = histories[chat_id]
         if len(history) < limit:  # messages tied with the oldest kept one may come too
             label = speaker_label(bot_name, name, username)
-            history.append(RecentMessage(pk, bot_id, bot_username or "", label, sender_is_bot, text, created_at))
+            history.append(RecentMessage(pk, bot_id, bot_username or "", label, sender_is_bot, text, created_at, tg_id))
     for history in histories.values():
         history.reverse()
     return histories
@@ -181,6 +182,14 @@ def add_histories(turns: list[Turn]) -> None:
     histories = latest_histories({turn.chat_id for turn in turns})
     for turn in turns:
         setattr(turn.chat, LATEST, histories[turn.chat_id])
+
+
+def telegram_id_of(chat: Chat, message_id: int) -> int | None:
+    """The Telegram id of one of the chat's messages: from its history when the batch loaded it there."""
+    for message in getattr(chat, LATEST, []):
+        if message.pk == message_id:
+            return message.telegram_message_id
+    return Message.objects.filter(pk=message_id, chat_id=chat.pk).values_list("telegram_message_id", flat=True).first()
 
 
 def with_context(turns: QuerySet[Turn]) -> QuerySet[Turn]:

@@ -13,11 +13,11 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, OuterRef, Subquery, Value, When
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from chats.models import Membership, Message
-from chats.services import membership_disable
+from chats.services import membership_disable, memberships_count_sent
 from engine import liveness
 from engine.clients import loops
 from engine.clients.telegram import (
@@ -34,7 +34,7 @@ from engine.redis import redis_connection
 from engine.services import limits, postprocess
 from engine.services.dispatch import schedule, schedule_send, schedule_sends
 from engine.services.topics import symbols_in
-from engine.services.turns import turn_transition, turns_transition
+from engine.services.turns import turn_transition, turns_transition, turns_transition_each
 from monitoring import metrics
 
 logger = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ def send_turns(*, turn_ids: list[int]) -> dict[str, str]:
     does not stop the others: the first is raised once every turn has its outcome.
     """
     outcomes: dict[str, str] = {}
-    claimed = _claim([turn for turn in _loaded(turn_ids) if _may_send(turn, outcomes)], outcomes)
+    claimed = _claim(_may_send(_loaded(turn_ids), outcomes), outcomes)
     for turn_id in turn_ids:
         outcomes.setdefault(str(turn_id), "not_ready")
     liveness.claim_record(*[turn.pk for turn in claimed])
@@ -246,22 +246,27 @@ def _loaded(turn_ids: list[int]) -> list[Turn]:
     return list(rows.filter(pk__in=turn_ids, status=Turn.Status.READY).order_by("pk"))
 
 
-def _may_send(turn: Turn, outcomes: dict[str, str]) -> bool:
-    """Check the membership and Telegram's limits (deferring the turn when they say wait); False with its outcome."""
-    if turn.next_run_at is not None:
-        metrics.observe_lateness("send", (timezone.now() - turn.next_run_at).total_seconds())
-    if getattr(turn, "membership_id", None) is None:
-        _end(turn, Turn.Status.SKIPPED, "membership disabled before sending", from_status=Turn.Status.READY)
-        outcomes[str(turn.pk)] = "skipped"
-        return False
-    wait = _pacing_wait(turn)
-    if wait > 0:
-        at = _not_before(timezone.now() + timedelta(seconds=wait))
-        Turn.objects.filter(pk=turn.pk, status=Turn.Status.READY).update(next_run_at=at)
-        schedule_send(turn.pk, at=at)
-        outcomes[str(turn.pk)] = "deferred"
-        return False
-    return True
+def _may_send(turns: list[Turn], outcomes: dict[str, str]) -> list[Turn]:
+    """The turns whose membership holds and whose Telegram limits have room (one round trip for all); the
+    others are skipped, or deferred until the limits say, with their outcomes."""
+    now = timezone.now()
+    members = []
+    for turn in turns:
+        if turn.next_run_at is not None:
+            metrics.observe_lateness("send", (now - turn.next_run_at).total_seconds())
+        if getattr(turn, "membership_id", None) is None:
+            _end(turn, Turn.Status.SKIPPED, "membership disabled before sending", from_status=Turn.Status.READY)
+            outcomes[str(turn.pk)] = "skipped"
+        else:
+            members.append(turn)
+    waits = limits.reserve_each([_pacing(turn) for turn in members])
+    for turn, wait in zip(members, waits, strict=True):
+        if wait > 0:
+            at = _not_before(timezone.now() + timedelta(seconds=wait))
+            Turn.objects.filter(pk=turn.pk, status=Turn.Status.READY).update(next_run_at=at)
+            schedule_send(turn.pk, at=at)
+            outcomes[str(turn.pk)] = "deferred"
+    return [turn for turn, wait in zip(members, waits, strict=True) if wait <= 0]
 
 
 def _claim(turns: list[Turn], outcomes: dict[str, str]) -> list[Turn]:
@@ -291,9 +296,9 @@ def _bot_key(turn: Turn) -> str:
     return f"tg:bot:{turn.bot_id}"
 
 
-def _pacing_wait(turn: Turn) -> float:
-    windows = limits.telegram_windows(chat_id=turn.chat_id, bot_id=turn.bot_id)
-    return limits.reserve(windows, backoff=_bot_key(turn))
+def _pacing(turn: Turn) -> limits.Reservation:
+    """Telegram's limits of the turn's chat and bot, held while the bot waits out a 429."""
+    return limits.Reservation(limits.telegram_windows(chat_id=turn.chat_id, bot_id=turn.bot_id), _bot_key(turn))
 
 
 Sent = SentMessage | None | TelegramClientError
@@ -369,16 +374,12 @@ def record_sent(delivered: list[tuple[Turn, SentMessage | None]]) -> list[Messag
     with transaction.atomic():
         messages = {turn.pk: _message(turn, sent) for turn, sent in delivered if sent is not None}
         Message.objects.bulk_create(messages.values())
-        link = {"message_id": Case(*[When(pk=pk, then=Value(m.pk)) for pk, m in messages.items()])} if messages else {}
         turns = {turn.pk: turn for turn, _ in delivered}
-        kinds = {pk: str(turn.kind) for pk, turn in turns.items()}
-        won = turns_transition(
-            turn_ids=list(turns),
+        won = turns_transition_each(
+            rows={pk: {"message_id": messages[pk].pk if pk in messages else None, "error": ""} for pk in turns},
             from_status=Turn.Status.SENDING,
             to_status=Turn.Status.SENT,
-            kinds=kinds,
-            error="",
-            **link,
+            kinds={pk: str(turn.kind) for pk, turn in turns.items()},
         )
         lost = [messages.pop(pk).pk for pk in set(turns) - set(won) if pk in messages]
         if lost:
@@ -428,13 +429,11 @@ def _metadata(turn: Turn) -> dict[str, Any]:
 def _count_for_persona_refresh(turns: list[Turn]) -> None:
     """Count each sent message against its membership's persona refresh (a full persona resets the count)."""
     memberships = _membership_ids(turns)  # a turn whose membership is gone has nothing to count
-    full = [memberships[turn.pk] for turn in turns if turn.pk in memberships and turn.inputs.get("full_persona")]
-    counted = Counter(memberships[t.pk] for t in turns if t.pk in memberships and not t.inputs.get("full_persona"))
-    if full:
-        Membership.objects.filter(pk__in=full).update(messages_since_refresh=0, persona_refreshed_at=timezone.now())
-    for times in sorted(set(counted.values())):  # a chat's bot sends at most once a second: almost always 1
-        ids = [membership for membership, count in counted.items() if count == times]
-        Membership.objects.filter(pk__in=ids).update(messages_since_refresh=F("messages_since_refresh") + times)
+    known = [turn for turn in turns if turn.pk in memberships]
+    memberships_count_sent(
+        sent=Counter(memberships[turn.pk] for turn in known if not turn.inputs.get("full_persona")),
+        full_persona=[memberships[turn.pk] for turn in known if turn.inputs.get("full_persona")],
+    )
 
 
 def _membership_ids(turns: list[Turn]) -> dict[int, int]:

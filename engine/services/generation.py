@@ -42,9 +42,10 @@ from engine.services.context import (
     add_own_statements,
     bot_facts,
     build_context,
+    telegram_id_of,
     with_context,
 )
-from engine.services.delivery import DeliveryPlan, enqueue_deliveries, enqueue_delivery, plan_delivery
+from engine.services.delivery import DeliveryPlan, enqueue_deliveries, plan_delivery
 from engine.services.dispatch import schedule
 from engine.services.turns import turn_transition, turns_transition, turns_transition_each
 from monitoring import metrics
@@ -152,6 +153,7 @@ def generate_turns(
     claimed = _claim(turn_ids, outcomes)
     loaded, recent = _load(claimed, config)
     turns = {turn.pk: turn for turn in loaded}
+    reactions: dict[int, Ready] = {}  # they need no LLM call: written together at once
     for turn_id in claimed:
         try:
             prepared = _prepare(turns[turn_id], config, recent.get(turns[turn_id].chat_id, []))
@@ -159,10 +161,14 @@ def generate_turns(
             logger.exception("turn %s crashed while preparing", turn_id)
             crashes.append(error)
             continue
-        if isinstance(prepared, str):
+        if isinstance(prepared, Ready):
+            reactions[turn_id] = prepared
+            outcomes[str(turn_id)] = "ready"
+        elif isinstance(prepared, str):
             outcomes[str(turn_id)] = prepared
         else:
             drafts.append(prepared)
+    _deliver(reactions, outcomes, config, crashes)
     add_own_statements([draft.context for draft in drafts])
     _reserve_together(drafts, config, llm)
     for group in _written(drafts, config, llm):  # settled as soon as their LLM calls are over
@@ -173,24 +179,33 @@ def generate_turns(
             except Exception as error:
                 logger.exception("turn %s crashed while settling", draft.turn.pk)
                 crashes.append(error)
-        try:
-            deliveries = _write_ready(ready, outcomes)
-        except Exception as error:  # still `generating`, claimed by this job: the sweep recovers them
-            logger.exception("turns %s crashed while becoming ready", list(ready))
-            crashes.append(error)
-            for turn_id in ready:
-                del outcomes[str(turn_id)]
-            continue
-        try:
-            enqueue_deliveries(deliveries, config=config)
-        except Exception as error:  # the turns are `ready` with their send time: the sweep re-enqueues them
-            logger.exception("turns %s crashed while enqueueing their delivery", [turn.pk for turn, _ in deliveries])
-            crashes.append(error)
+        _deliver(ready, outcomes, config, crashes)
     _count_memory_use([draft for draft in drafts if outcomes.get(str(draft.turn.pk)) == "ready"])
     budget.correct_tokens(sum(draft.usage.budget_delta for draft in drafts))
     if crashes:
         raise crashes[0]
     return {str(turn_id): outcomes[str(turn_id)] for turn_id in turn_ids}
+
+
+def _deliver(
+    ready: dict[int, Ready], outcomes: dict[str, str], config: dict[str, Any], crashes: list[Exception]
+) -> None:
+    """Move a group of written turns to `ready` in one statement, then enqueue their typing and sends."""
+    if not ready:
+        return
+    try:
+        deliveries = _write_ready(ready, outcomes)
+    except Exception as error:  # still `generating`, claimed by this job: the sweep recovers them
+        logger.exception("turns %s crashed while becoming ready", list(ready))
+        crashes.append(error)
+        for turn_id in ready:
+            del outcomes[str(turn_id)]
+        return
+    try:
+        enqueue_deliveries(deliveries, config=config)
+    except Exception as error:  # the turns are `ready` with their send time: the sweep re-enqueues them
+        logger.exception("turns %s crashed while enqueueing their delivery", [turn.pk for turn, _ in deliveries])
+        crashes.append(error)
 
 
 def _claim(turn_ids: list[int], outcomes: dict[str, str]) -> list[int]:
@@ -217,23 +232,26 @@ def recent_bot_texts(chat_ids: set[int], config: dict[str, Any]) -> dict[int, li
 
     One query of plain rows, not model instances: a running chat has hundreds, and building a Message for
     each was most of a batch's load. Texts come in the form stored with them (folding each again cost
-    more than the comparisons); a message stored without it is folded here.
+    more than the comparisons); a message stored without it (not recorded by the engine) is read and folded
+    here, in a second query only when there is one.
     """
     since = timezone.now() - timedelta(hours=config["dedup_window_hours"])
     rank = Window(RowNumber(), partition_by=F("chat_id"), order_by=[F("created_at").desc(), F("id").desc()])
-    rows = (
+    rows = list(
         Message.objects.filter(chat_id__in=chat_ids, bot__isnull=False, created_at__gte=since)
         .annotate(rank=rank)
         .filter(rank__lte=DEDUP_SCAN_LIMIT)
-        .values_list("chat_id", "text_normalized", "text")
+        .values_list("chat_id", "pk", "text_normalized")
     )
+    unfolded = [pk for _, pk, normalized in rows if not normalized]
+    unread = dict(Message.objects.filter(pk__in=unfolded).values_list("pk", "text")) if unfolded else {}
     texts: dict[int, list[str]] = {chat_id: [] for chat_id in chat_ids}
-    for chat_id, normalized, text in rows:
-        texts[chat_id].append(normalized or postprocess.normalize(text))
+    for chat_id, pk, normalized in rows:
+        texts[chat_id].append(normalized or postprocess.normalize(unread[pk]))
     return texts
 
 
-def _prepare(turn: Turn, config: dict[str, Any], recent: list[str]) -> Draft | str:
+def _prepare(turn: Turn, config: dict[str, Any], recent: list[str]) -> Draft | Ready | str:
     """Gather everything a claimed turn's LLM call needs; an outcome instead when it ends here."""
     if turn.next_run_at is not None:
         metrics.observe_lateness("generate", (timezone.now() - turn.next_run_at).total_seconds())
@@ -419,23 +437,15 @@ def _count_memory_use(drafts: list[Draft]) -> None:
         Memory.objects.filter(pk__in=used).update(usage_count=F("usage_count") + times, last_used_at=timezone.now())
 
 
-def _react(turn: Turn, rng: random.Random, config: dict[str, Any]) -> str:
+def _react(turn: Turn, rng: random.Random, config: dict[str, Any]) -> Ready | str:
+    """A reaction: an emoji of the bot's strongest stance on the message it was planned on; no LLM call."""
     stances = bot_facts(turn.bot).stances
     polarity = max(stances, key=lambda stance: stance.confidence).polarity if stances else "neutral"
     emoji = rng.choice(REACTIONS[polarity]).value
-    if turn.reply_to is None or turn.reply_to.telegram_message_id is None:
+    if turn.reply_to_id is None or telegram_id_of(turn.chat, turn.reply_to_id) is None:
         return _finish(turn, Turn.Status.SKIPPED, error="nothing to react to", usage=Usage())
     plan = plan_delivery(turn, emoji, config=config, rng=rng)
-    turn_transition(
-        turn_id=turn.pk,
-        from_status=Turn.Status.GENERATING,
-        to_status=Turn.Status.READY,
-        text=emoji,
-        send_at=plan.send_at,
-        next_run_at=plan.send_at,
-    )
-    enqueue_delivery(turn, plan, config=config)
-    return "ready"
+    return Ready(turn, plan, {"text": emoji, "send_at": plan.send_at, "next_run_at": plan.send_at})
 
 
 def _retry_later(turn: Turn, error: LlmError, usage: Usage) -> str:

@@ -16,53 +16,64 @@ from engine.redis import redis_connection
 
 PREFIX = "piyasa:limit:"
 
-# Atomically: if the backoff key (when given) holds a time still ahead, return the seconds left; drop entries
-# older than each window, and if any window lacks room for the events, note the seconds until enough of its
-# entries leave; if any tally would pass its cap, note its wait; return the longest wait, or else record the
-# events in every window and add to every tally, and return 0.
-# KEYS: [backoff], windows..., tallies...  ARGV: now, member, #windows, #tallies, has backoff, #events,
-# (limit, seconds) per window, (amount, cap, seconds to keep, wait when full) per tally.
+# Atomically, for each reservation in turn (a later one sees what an earlier one recorded): if its backoff key
+# (when given) holds a time still ahead, its wait is the seconds left; else drop entries older than each window,
+# and if any window lacks room for the events, note the seconds until enough of its entries leave; if any tally
+# would pass its cap, note its wait; its wait is the longest, or else record the events in every window, add to
+# every tally, and its wait is 0. Returns the waits, one per reservation.
+# Per reservation, KEYS: [backoff], windows..., tallies...  ARGV: now, member, #windows, #tallies, has backoff,
+# #events, (limit, seconds) per window, (amount, cap, seconds to keep, wait when full) per tally.
 RESERVE_SCRIPT = """
-local now = tonumber(ARGV[1])
-local windows, tallies, events = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
-local first = 1
-if ARGV[5] == '1' then
-  local until_at = tonumber(redis.call('GET', KEYS[1]) or '0')
-  if until_at > now then return tostring(until_at - now) end
-  first = 2
-end
-local wait = 0
-for i = 0, windows - 1 do
-  local key, limit, window = KEYS[first + i], tonumber(ARGV[7 + i * 2]), tonumber(ARGV[8 + i * 2])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  local count = redis.call('ZCARD', key)
-  if count + events > limit then
-    local leaving = count + events - limit - 1  -- the entry that must leave for the last event to fit
-    local free_at = now + window
-    if leaving < count then
-      free_at = tonumber(redis.call('ZRANGE', key, leaving, leaving, 'WITHSCORES')[2]) + window
-    end
-    if free_at - now > wait then wait = free_at - now end
+local function reserve(k, a)
+  local now, member = tonumber(ARGV[a]), ARGV[a + 1]
+  local windows, tallies, events = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 5])
+  local first, w, t = k, a + 6, a + 6 + windows * 2
+  local used_keys, used_args = windows + tallies, 6 + windows * 2 + tallies * 4
+  if ARGV[a + 4] == '1' then
+    used_keys = used_keys + 1
+    first = k + 1
+    local until_at = tonumber(redis.call('GET', KEYS[k]) or '0')
+    if until_at > now then return until_at - now, used_keys, used_args end
   end
+  local wait = 0
+  for i = 0, windows - 1 do
+    local key, limit, window = KEYS[first + i], tonumber(ARGV[w + i * 2]), tonumber(ARGV[w + i * 2 + 1])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    local count = redis.call('ZCARD', key)
+    if count + events > limit then
+      local leaving = count + events - limit - 1  -- the entry that must leave for the last event to fit
+      local free_at = now + window
+      if leaving < count then
+        free_at = tonumber(redis.call('ZRANGE', key, leaving, leaving, 'WITHSCORES')[2]) + window
+      end
+      if free_at - now > wait then wait = free_at - now end
+    end
+  end
+  for j = 0, tallies - 1 do
+    local used = tonumber(redis.call('GET', KEYS[first + windows + j]) or '0')
+    local amount, cap, full = tonumber(ARGV[t + j * 4]), tonumber(ARGV[t + j * 4 + 1]), tonumber(ARGV[t + j * 4 + 3])
+    -- a single oversized event may still go when the tally is empty
+    if used > 0 and used + amount > cap and full > wait then wait = full end
+  end
+  if wait > 0 then return wait, used_keys, used_args end
+  for i = 0, windows - 1 do
+    for n = 1, events do redis.call('ZADD', KEYS[first + i], now, member .. ':' .. n) end
+    redis.call('PEXPIRE', KEYS[first + i], math.ceil(tonumber(ARGV[w + i * 2 + 1]) * 1000))
+  end
+  for j = 0, tallies - 1 do
+    local key = KEYS[first + windows + j]
+    redis.call('INCRBY', key, ARGV[t + j * 4])
+    redis.call('EXPIRE', key, ARGV[t + j * 4 + 2])
+  end
+  return 0, used_keys, used_args
 end
-local t = 7 + windows * 2
-for j = 0, tallies - 1 do
-  local used = tonumber(redis.call('GET', KEYS[first + windows + j]) or '0')
-  local amount, cap, full = tonumber(ARGV[t + j * 4]), tonumber(ARGV[t + j * 4 + 1]), tonumber(ARGV[t + j * 4 + 3])
-  -- a single oversized event may still go when the tally is empty
-  if used > 0 and used + amount > cap and full > wait then wait = full end
+local waits, k, a = {}, 1, 1
+while a <= #ARGV do
+  local wait, used_keys, used_args = reserve(k, a)
+  waits[#waits + 1] = tostring(wait)  -- as text: Lua truncates returned numbers
+  k, a = k + used_keys, a + used_args
 end
-if wait > 0 then return tostring(wait) end
-for i = 0, windows - 1 do
-  for n = 1, events do redis.call('ZADD', KEYS[first + i], now, ARGV[2] .. ':' .. n) end
-  redis.call('PEXPIRE', KEYS[first + i], math.ceil(tonumber(ARGV[8 + i * 2]) * 1000))
-end
-for j = 0, tallies - 1 do
-  local key = KEYS[first + windows + j]
-  redis.call('INCRBY', key, ARGV[t + j * 4])
-  redis.call('EXPIRE', key, ARGV[t + j * 4 + 2])
-end
-return '0'
+return waits
 """
 
 
@@ -96,6 +107,16 @@ def _redis() -> Redis:
 _reserve_script: Script | None = None
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """Events to record in every window and tally at once, if all have room (and the backoff key is not set)."""
+
+    windows: Sequence[Window] = ()
+    backoff: str | None = None
+    tallies: Sequence[Tally] = ()
+    events: int = 1
+
+
 def reserve(
     windows: list[Window],
     *,
@@ -109,22 +130,36 @@ def reserve(
 
     With `backoff`, a backoff set on that key (see `backoff_set`) is checked first, in the same round trip.
     """
-    if not windows and not tallies and backoff is None:
-        return 0.0
-    if any(window.limit <= 0 for window in windows):
-        return 60.0
-    keys = [f"{PREFIX}backoff:{backoff}"] if backoff is not None else []
-    keys += [PREFIX + window.key for window in windows] + [PREFIX + tally.key for tally in tallies]
-    args: list[str | float] = [now if now is not None else time.time(), uuid.uuid4().hex]
-    args += [len(windows), len(tallies), int(backoff is not None), events]
-    for window in windows:
-        args += [window.limit, window.seconds]
-    for tally in tallies:
-        args += [tally.amount, tally.cap, tally.keep_s, tally.wait_s]
+    return reserve_each([Reservation(windows, backoff, tallies, events)], now=now)[0]
+
+
+def reserve_each(reservations: Sequence[Reservation], *, now: float | None = None) -> list[float]:
+    """`reserve` for several reservations, in one round trip: each one's wait (0 when recorded), in order.
+
+    Each is decided after the ones before it, as separate calls would be: two turns of one chat in a batch
+    of sends cannot both take the chat's last slot.
+    """
+    waits = [60.0 if any(window.limit <= 0 for window in r.windows) else 0.0 for r in reservations]
+    asked = [i for i, r in enumerate(reservations) if not waits[i] and (r.windows or r.tallies or r.backoff)]
+    if not asked:
+        return waits
+    keys: list[str] = []
+    args: list[str | float] = []
+    moment = now if now is not None else time.time()
+    for r in (reservations[i] for i in asked):
+        keys += [f"{PREFIX}backoff:{r.backoff}"] if r.backoff is not None else []
+        keys += [PREFIX + window.key for window in r.windows] + [PREFIX + tally.key for tally in r.tallies]
+        args += [moment, uuid.uuid4().hex, len(r.windows), len(r.tallies), int(r.backoff is not None), r.events]
+        for window in r.windows:
+            args += [window.limit, window.seconds]
+        for tally in r.tallies:
+            args += [tally.amount, tally.cap, tally.keep_s, tally.wait_s]
     global _reserve_script
     if _reserve_script is None:
         _reserve_script = _redis().register_script(RESERVE_SCRIPT)
-    return float(_reserve_script(keys=keys, args=args))
+    for i, wait in zip(asked, _reserve_script(keys=keys, args=args), strict=True):
+        waits[i] = float(wait)
+    return waits
 
 
 def tally_add(amounts: dict[str, int]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from collections.abc import Iterator
@@ -98,13 +99,10 @@ def plan_tick(*, config: dict[str, Any], now: datetime | None = None, rng: rando
     chats = _load_due_chats(now, config)
     hour = limits.hour_key(now)
     counts = limits.hourly_counts(sorted({s.bot_id for c in chats for s in c.speakers}), hour)
-    turns: list[Turn] = []
-    for chat in chats:
-        turn = _plan_chat(chat, config=config, now=now, rng=rng, counts=counts, hour=hour, result=result)
-        if turn is not None:
-            turns.append(turn)
-        if result.deferred.get("global_cap"):
-            break
+    planned = [
+        _plan_chat(chat, config=config, now=now, rng=rng, counts=counts, hour=hour, result=result) for chat in chats
+    ]
+    turns = _within_global_cap([turn for turn in planned if turn is not None], config=config, now=now, result=result)
     limits.hourly_counts_add([turn.bot_id for turn in turns], hour)
     _save(turns, chats=chats, config=config, now=now, rng=rng)
     result.planned = len(turns)
@@ -184,9 +182,6 @@ def _plan_chat(
     if not eligible:
         result.defer("no_eligible_bot")
         return None
-    if limits.reserve([limits.global_window(config["max_msgs_per_min"])], now=now.timestamp()) > 0:
-        result.defer("global_cap")
-        return None
     speaker = choose_speaker(eligible, last_bot_id=chat.last_bot_id, topic=chat.last_topic, rng=rng)
     counts[speaker.bot_id] = counts.get(speaker.bot_id, 0) + 1  # stored for all the tick's turns at once
     kind, reply_to = choose_kind(chat, speaker=speaker, config=config, rng=rng)
@@ -198,6 +193,19 @@ def _plan_chat(
         due_at=now + timedelta(seconds=reading_delay(speaker.speed, kind=kind, scale=config["scale_factor"], rng=rng)),
         next_run_at=now,
     )
+
+
+def _within_global_cap(turns: list[Turn], *, config: dict[str, Any], now: datetime, result: TickResult) -> list[Turn]:
+    """The turns the global cap on bot messages per minute admits, the most overdue chats' first; one round trip.
+
+    The rest wait for a later tick (their chats stay due, so they come first then).
+    """
+    window = limits.Reservation([limits.global_window(config["max_msgs_per_min"])])
+    waits = limits.reserve_each([window] * len(turns), now=now.timestamp())
+    admitted = [turn for turn, wait in itertools.takewhile(lambda pair: pair[1] == 0, zip(turns, waits, strict=True))]
+    if len(admitted) < len(turns):
+        result.defer("global_cap")
+    return admitted
 
 
 def topic_fit(speaker: Speaker, topic: str | None) -> float:

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 
+from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 from bots.schemas import Emotion, Persona
@@ -136,18 +137,21 @@ def is_duplicate(text: str, recent: list[str], *, normalized: bool = False) -> b
     candidate = normalize(text)
     if not candidate:
         return True
-    for other in recent:
-        seen = other if normalized else normalize(other)
-        if seen == candidate:
-            return True
-        # An upper bound first: SequenceMatcher's matching blocks are a common subsequence, so its ratio is at
-        # most 2·LCS / total (Indel similarity, computed in C). Most pairs end here, before the quadratic ratio().
-        total = len(candidate) + len(seen)
-        if Indel.similarity(candidate, seen) / total < NEAR_DUPLICATE_RATIO:
-            continue
-        if SequenceMatcher(None, candidate, seen, autojunk=False).ratio() >= NEAR_DUPLICATE_RATIO:
-            return True
-    return False
+    seen = recent if normalized else [normalize(other) for other in recent]
+    # An upper bound first, over every text in one call in C: SequenceMatcher's matching blocks are a common
+    # subsequence, so its ratio is at most 2·LCS / total (Indel similarity). Most texts end here, before the
+    # quadratic ratio(); an exact duplicate scores 1.
+    close = process.extract(
+        candidate,
+        seen,
+        scorer=Indel.normalized_similarity,
+        processor=None,
+        score_cutoff=NEAR_DUPLICATE_RATIO,
+        limit=None,
+    )
+    return any(
+        SequenceMatcher(None, candidate, other, autojunk=False).ratio() >= NEAR_DUPLICATE_RATIO for other, _, _ in close
+    )
 
 
 def add_mention(text: str, username: str | None) -> str:

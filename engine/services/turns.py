@@ -52,19 +52,18 @@ def turns_transition(
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} RETURNING {connection.ops.quote_name('id')}", params)
         moved = {row[0] for row in cursor.fetchall()}
-    won = [turn_id for turn_id in turn_ids if turn_id in moved]
-    if to_status in Turn.TERMINAL:
-        for turn_id in won:
-            _count_outcome(turn_id, to_status, (kinds or {}).get(turn_id))
-    return won
+    return _won(turn_ids, moved, to_status, kinds)
 
 
-def turns_transition_each(*, rows: Mapping[int, dict[str, Any]], from_status: str, to_status: str) -> list[int]:
+def turns_transition_each(
+    *, rows: Mapping[int, dict[str, Any]], from_status: str, to_status: str, kinds: Mapping[int, str] | None = None
+) -> list[int]:
     """`turns_transition` with each turn's own values (the same fields in every row), in one UPDATE for all:
     the ids (in the order given) that were still in from_status.
 
-    A batch's turns become `ready` together this way: one statement, its SQL built once per set of fields,
-    instead of an UPDATE a turn. Values are prepared for the database as `QuerySet.update` does.
+    A batch's turns become `ready` (or `sent`, each with its message) together this way: one statement, its
+    SQL built once per set of fields, instead of an UPDATE a turn. Values are prepared for the database as
+    `QuerySet.update` does.
     """
     if not rows:
         return []
@@ -78,7 +77,16 @@ def turns_transition_each(*, rows: Mapping[int, dict[str, Any]], from_status: st
     with connection.cursor() as cursor:
         cursor.execute(_update_each_sql(connection.vendor, len(rows), names, tuple(shared)), [*params, from_status])
         moved = {row[0] for row in cursor.fetchall()}
-    return [turn_id for turn_id in rows if turn_id in moved]
+    return _won(list(rows), moved, to_status, kinds)
+
+
+def _won(turn_ids: list[int], moved: set[int], to_status: str, kinds: Mapping[int, str] | None) -> list[int]:
+    """The moved ids in the order given; a terminal status counts each one's outcome."""
+    won = [turn_id for turn_id in turn_ids if turn_id in moved]
+    if to_status in Turn.TERMINAL:
+        for turn_id in won:
+            _count_outcome(turn_id, to_status, (kinds or {}).get(turn_id))
+    return won
 
 
 def _update_one(turn_id: int, from_status: str, values: dict[str, Any]) -> bool:

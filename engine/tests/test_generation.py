@@ -190,6 +190,30 @@ def test_a_reaction_uses_an_allowed_telegram_emoji_without_llm() -> None:
     assert turn.llm_calls == 0
 
 
+def test_a_batchs_reactions_become_ready_together_and_one_without_a_target_is_skipped() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def reactions(count: int) -> list[int]:
+        turns = [planned_turn(kind=Turn.Kind.REACTION) for _ in range(count)]
+        for n, turn in enumerate(turns):
+            target = Message.objects.create(chat=turn.chat, sender_name="Ali", text="Selam", telegram_message_id=n + 1)
+            Turn.objects.filter(pk=turn.pk).update(reply_to=target)
+        return [turn.pk for turn in turns]
+
+    def queries(ids: list[int]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert set(generate_turns(turn_ids=ids, llm=LlmClient(OfflineProvider())).values()) == {"ready"}
+        return len(captured)
+
+    assert queries(reactions(1)) == queries(reactions(3))  # their targets are read with the chats' histories
+    untargeted = planned_turn(kind=Turn.Kind.REACTION)
+    local_only = Message.objects.create(chat=untargeted.chat, sender_name="Ali", text="Selam")  # no Telegram id
+    Turn.objects.filter(pk=untargeted.pk).update(reply_to=local_only)
+    assert generate_turn(turn_id=untargeted.pk, llm=LlmClient(OfflineProvider())) == "skipped"
+    assert Turn.objects.get(pk=untargeted.pk).error == "nothing to react to"
+
+
 def test_the_offline_provider_writes_in_character() -> None:
     turn = planned_turn()
     assert generate_turn(turn_id=turn.pk, llm=LlmClient(OfflineProvider())) == "ready"

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 from redis import Redis
 
 from engine.services.limits import (
+    Reservation,
     Tally,
     Window,
     backoff_set,
@@ -14,6 +16,7 @@ from engine.services.limits import (
     hourly_counts,
     hourly_counts_add,
     reserve,
+    reserve_each,
     tally_add,
     telegram_windows,
 )
@@ -121,3 +124,23 @@ def test_a_backoff_holds_every_reservation_made_with_it(redis_conn: Redis) -> No
     assert 4.0 < reserve(window, backoff="tg:bot:1") <= 5.0
     assert redis_conn.zcard("piyasa:limit:tg:chat:1:sec") == 0  # nothing recorded while held
     assert reserve(window, backoff="tg:bot:2") == 0.0
+
+
+def test_several_reservations_are_decided_together_each_after_the_ones_before(redis_conn: Redis) -> None:
+    backoff_set("tg:bot:9", 5)
+    chat_one, chat_two = telegram_windows(chat_id=1, bot_id=1), telegram_windows(chat_id=2, bot_id=2)
+    reservations = [
+        Reservation(chat_one, backoff="tg:bot:1"),
+        Reservation(chat_one, backoff="tg:bot:1"),  # the chat's second this second: it waits for the first
+        Reservation(chat_two, backoff="tg:bot:9"),  # its bot is held
+        Reservation([Window("off", 0, 60.0)]),  # a limit of 0 never admits
+        Reservation(),  # nothing to reserve
+        Reservation(chat_two, backoff="tg:bot:2"),
+    ]
+
+    waits = reserve_each(reservations, now=time.time())
+
+    assert waits[:2] == [0.0, pytest.approx(1.0)]
+    assert 4.0 < waits[2] <= 5.0
+    assert waits[3:] == [60.0, 0.0, 0.0]
+    assert redis_conn.zcard("piyasa:limit:tg:chat:1:min") == redis_conn.zcard("piyasa:limit:tg:chat:2:min") == 1

@@ -35,6 +35,7 @@ from engine.clients.llm import (
     provider_from_settings,
 )
 from engine.clients.llm.base import estimate_prompt_tokens
+from engine.clients.llm.breaker import CLEAN_TRUSTED_S
 from engine.clients.loops import run
 
 PROMPT = "Sen deneyimli bir borsacısın. AKBNK hakkında kısa bir yorum yaz."
@@ -332,6 +333,27 @@ class TestCircuitBreaker:
         assert breaker.before_call() is False  # clean: a success has nothing to clear
         breaker.record_failure()
         assert breaker.before_call() is True
+
+    def test_a_clean_breaker_is_trusted_for_a_moment_without_asking_redis(
+        self, redis_conn: Redis, clock: FakeClock
+    ) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        assert breaker.before_call() is False
+        other_worker = make_breaker(redis_conn, clock)
+        for _ in range(3):
+            other_worker.record_failure()  # opens it, in Redis
+        assert breaker.before_call() is False  # still trusted: Redis, open now, was not asked
+        clock.now += CLEAN_TRUSTED_S
+        with pytest.raises(LlmCircuitOpen):
+            breaker.before_call()  # the other worker's opening reaches it once the moment is over
+
+    def test_a_failure_recorded_here_ends_the_trust_at_once(self, redis_conn: Redis, clock: FakeClock) -> None:
+        breaker = make_breaker(redis_conn, clock)
+        breaker.before_call()
+        for _ in range(3):
+            breaker.record_failure()
+        with pytest.raises(LlmCircuitOpen):
+            breaker.before_call()
 
     def test_half_open_after_the_cooldown_allows_one_trial(self, redis_conn: Redis, clock: FakeClock) -> None:
         breaker = make_breaker(redis_conn, clock)

@@ -214,6 +214,27 @@ class TestErrors:
         assert b"sendMessage" in received[0]
         assert caught.value.maybe_sent
 
+    def test_an_accepted_send_without_a_readable_message_is_maybe_sent(self, bot: FakeBot) -> None:
+        listener = socket.create_server(("127.0.0.1", 0))
+        body = b'{"ok": true, "result": {"chat": {"id": 1}}}'
+
+        def answer_without_a_message_id() -> None:
+            connection, _ = listener.accept()
+            connection.recv(65536)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
+            connection.close()
+
+        threading.Thread(target=answer_without_a_message_id, daemon=True).start()
+        client = TelegramClient(bot.token, base_url=f"http://127.0.0.1:{listener.getsockname()[1]}/bot", timeout=2.0)
+
+        with pytest.raises(TelegramTransientError, match="unusable answer") as caught:
+            client.send_message(CHAT, "x")
+
+        listener.close()
+        assert caught.value.maybe_sent  # Telegram took it: sending it again could duplicate it
+
     def test_a_file_upload_is_refused_before_any_request(self, fake: FakeTelegram, bot: FakeBot) -> None:
         request = AiohttpRequest(2.0)
 

@@ -28,7 +28,8 @@ from engine.clients.llm import (
 )
 from engine.clients.loops import run
 from engine.models import Turn
-from engine.services import budget, delivery, planning, recovery, settings_update
+from engine.redis import redis_connection
+from engine.services import budget, delivery, limits, planning, recovery, settings_update
 from engine.tests.pipeline import drain, telegram_crowd
 from monitoring import metrics
 from monitoring.tests.scrape import scrape, value
@@ -213,10 +214,10 @@ def test_failed_and_rate_limited_sends_are_counted(fake: FakeTelegram) -> None:
     failed = sample("piyasa_turns_total", kind="proactive", outcome="failed")
     errors = sample("piyasa_telegram_requests_total", method="sendMessage", outcome="error")
     fake.rate_limit("sendMessage", retry_after=1)
-    with mock.patch.object(delivery, "_pacing_wait", return_value=0.0):  # two sends in one chat within 1 s
-        assert delivery.send_turn(turn_id=first.pk) == "rate_limited"
-        fake.bot_kicked("sendMessage")
-        assert delivery.send_turn(turn_id=second.pk) == "failed"
+    assert delivery.send_turn(turn_id=first.pk) == "rate_limited"
+    redis_connection().delete(f"{limits.PREFIX}tg:chat:{chat.pk}:sec")  # a second send in the chat within 1 s
+    fake.bot_kicked("sendMessage")
+    assert delivery.send_turn(turn_id=second.pk) == "failed"
     assert sample("piyasa_telegram_requests_total", method="sendMessage", outcome="rate_limited") == rate_limited + 1
     assert sample("piyasa_telegram_requests_total", method="sendMessage", outcome="error") == errors + 1
     assert sample("piyasa_turns_total", kind="proactive", outcome="failed") == failed + 1

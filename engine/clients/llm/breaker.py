@@ -11,6 +11,10 @@ from redis import Redis
 from engine.clients.llm.base import LlmCircuitOpen
 
 KEY_PREFIX = "piyasa:llm:breaker:"
+# A clean breaker (no failures, not open) seen by this process is trusted this long without asking Redis
+# again: a batch's calls cost one round trip, not one each. A failure recorded here forgets it at once; one
+# recorded by another worker reaches this one's calls at most this late.
+CLEAN_TRUSTED_S = 1.0
 
 # Each script is atomic in Redis, so concurrent workers see one consistent state. Times are passed
 # in from the caller's clock (injectable in tests) and kept as strings: Lua truncates returned numbers.
@@ -75,6 +79,7 @@ class CircuitBreaker:
         self._clock = clock
         self._acquire = redis.register_script(_ACQUIRE)
         self._fail = redis.register_script(_FAIL)
+        self._clean_until = 0.0
 
     def before_call(self) -> bool:
         """Allow a call, or raise LlmCircuitOpen; in half-open only one trial call goes through.
@@ -82,10 +87,14 @@ class CircuitBreaker:
         Returns whether the breaker holds state a success must clear (`record_success`): on a clean breaker,
         the usual case, a successful call costs one round trip, not two. (A failure recorded by another
         worker while this call was in flight is then cleared by the next success, not by this one.)
+        A clean breaker is trusted for CLEAN_TRUSTED_S without another round trip.
         """
-        outcome, wait = (
-            _text(part) for part in self._acquire(keys=[self._key], args=[self._clock(), self.trial_timeout_s])
-        )
+        now = self._clock()
+        if now < self._clean_until:
+            return False
+        outcome, wait = (_text(part) for part in self._acquire(keys=[self._key], args=[now, self.trial_timeout_s]))
+        if outcome == "clean":
+            self._clean_until = now + CLEAN_TRUSTED_S
         if outcome == "open":
             raise LlmCircuitOpen(f"circuit for {self.name} is open", retry_after=max(float(wait), 0.0))
         if outcome == "busy":
@@ -100,6 +109,7 @@ class CircuitBreaker:
 
     def record_failure(self, retry_after: float | None = None) -> None:
         """Count a transient failure; opens for max(cool-down, retry_after) at the threshold or in half-open."""
+        self._clean_until = 0.0
         self._fail(keys=[self._key], args=[self._clock(), self.failure_threshold, self.cooldown_s, retry_after or 0.0])
 
     def state(self) -> BreakerState:
