@@ -78,6 +78,6 @@ def memberships_count_sent(*, sent: Mapping[int, int], full_persona: list[int]) 
 @cache
 def _count_sent_sql(vendor: str, count: int) -> str:
     quote = connection.ops.quote_name
-    column = quote(Membership._meta.get_field("messages_since_refresh").column)
+    column = quote("messages_since_refresh")  # a plain field: its column has its name
     ids = ", ".join(["%s"] * count)
     return f"UPDATE {quote(Membership._meta.db_table)} SET {column} = {column} + %s WHERE {quote('id')} IN ({ids})"
