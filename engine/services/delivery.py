@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from chats.models import Membership, Message
@@ -42,6 +42,7 @@ TYPING_REFRESH_S = 4.0  # Telegram shows "typing…" for ~5 s per sendChatAction
 # Backoff 2, 4, … 60 s: about 5 minutes of Telegram 5xx or network errors before a turn fails.
 MAX_SEND_ATTEMPTS = 10
 SANDBOX_ID_KEY = "piyasa:sandbox:message_id:"
+MEMBERSHIP = "enabled_membership_id"  # read with a ready turn (`_loaded`): None when disabled meanwhile
 
 
 class Transport(Protocol):
@@ -240,10 +241,18 @@ def send_turns(*, turn_ids: list[int]) -> dict[str, str]:
 
 
 def _loaded(turn_ids: list[int]) -> list[Turn]:
-    # The enabled membership is read with the turns (one query, not two per turn): None when it was disabled.
-    enabled = Membership.objects.filter(chat_id=OuterRef("chat_id"), bot_id=OuterRef("bot_id"), is_enabled=True)
-    rows = Turn.objects.select_related("chat", "bot", "reply_to").annotate(membership_id=Subquery(enabled.values("pk")))
-    return list(rows.filter(pk__in=turn_ids, status=Turn.Status.READY).order_by("pk"))
+    """The ready turns with their chat, bot and target, and the id of their enabled membership (None when it
+    was disabled): two queries, the memberships as plain rows (a subquery on the turns' query cost more to
+    compile than both)."""
+    rows = Turn.objects.select_related("chat", "bot", "reply_to").filter(pk__in=turn_ids, status=Turn.Status.READY)
+    turns = list(rows.order_by("pk"))
+    enabled = Membership.objects.filter(
+        chat_id__in={turn.chat_id for turn in turns}, bot_id__in={turn.bot_id for turn in turns}, is_enabled=True
+    ).values_list("chat_id", "bot_id", "pk")
+    ids = {(chat_id, bot_id): pk for chat_id, bot_id, pk in enabled}
+    for turn in turns:
+        setattr(turn, MEMBERSHIP, ids.get((turn.chat_id, turn.bot_id)))
+    return turns
 
 
 def _may_send(turns: list[Turn], outcomes: dict[str, str]) -> list[Turn]:
@@ -254,7 +263,7 @@ def _may_send(turns: list[Turn], outcomes: dict[str, str]) -> list[Turn]:
     for turn in turns:
         if turn.next_run_at is not None:
             metrics.observe_lateness("send", (now - turn.next_run_at).total_seconds())
-        if getattr(turn, "membership_id", None) is None:
+        if getattr(turn, MEMBERSHIP, None) is None:
             _end(turn, Turn.Status.SKIPPED, "membership disabled before sending", from_status=Turn.Status.READY)
             outcomes[str(turn.pk)] = "skipped"
         else:
@@ -438,7 +447,7 @@ def _count_for_persona_refresh(turns: list[Turn]) -> None:
 
 def _membership_ids(turns: list[Turn]) -> dict[int, int]:
     """Each turn's membership, as read with it (`_loaded`), or else looked up (one query)."""
-    read: dict[int, int | None] = {turn.pk: getattr(turn, "membership_id", None) for turn in turns}
+    read: dict[int, int | None] = {turn.pk: getattr(turn, MEMBERSHIP, None) for turn in turns}
     found = {pk: membership for pk, membership in read.items() if membership is not None}
     missing = {(turn.chat_id, turn.bot_id): turn.pk for turn in turns if turn.pk not in found}
     if missing:

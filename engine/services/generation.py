@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from telegram.constants import ReactionEmoji
 
@@ -42,8 +42,8 @@ from engine.services.context import (
     add_own_statements,
     bot_facts,
     build_context,
+    load_turns,
     telegram_id_of,
-    with_context,
 )
 from engine.services.delivery import DeliveryPlan, enqueue_deliveries, plan_delivery
 from engine.services.dispatch import schedule
@@ -221,7 +221,7 @@ def _load(turn_ids: list[int], config: dict[str, Any]) -> tuple[list[Turn], dict
     """The claimed turns with their contexts' data, and their chats' recent bot texts; a fixed number of queries."""
     # The message replied to is almost always among the history loaded anyway; joining it here would cost
     # every turn a wider query (`reply_to` is loaded on access when it is not).
-    turns = list(with_context(Turn.objects.filter(pk__in=turn_ids)))
+    turns = load_turns(turn_ids)
     add_histories(turns)
     add_bot_facts(turn.bot for turn in turns)
     return turns, recent_bot_texts({turn.chat_id for turn in turns}, config) if config["dedup_enabled"] else {}
@@ -235,20 +235,36 @@ def recent_bot_texts(chat_ids: set[int], config: dict[str, Any]) -> dict[int, li
     more than the comparisons); a message stored without it (not recorded by the engine) is read and folded
     here, in a second query only when there is one.
     """
+    if not chat_ids:
+        return {}
     since = timezone.now() - timedelta(hours=config["dedup_window_hours"])
-    rank = Window(RowNumber(), partition_by=F("chat_id"), order_by=[F("created_at").desc(), F("id").desc()])
-    rows = list(
-        Message.objects.filter(chat_id__in=chat_ids, bot__isnull=False, created_at__gte=since)
-        .annotate(rank=rank)
-        .filter(rank__lte=DEDUP_SCAN_LIMIT)
-        .values_list("chat_id", "pk", "text_normalized")
-    )
+    ids = sorted(chat_ids)
+    with connection.cursor() as cursor:
+        # SQL built once per number of chats: the ORM compiled this window query afresh each batch (1.5 ms).
+        cursor.execute(
+            _recent_bot_texts_sql(connection.vendor, len(ids)),
+            [*ids, connection.ops.adapt_datetimefield_value(since), DEDUP_SCAN_LIMIT],
+        )
+        rows: list[tuple[int, int, str]] = cursor.fetchall()
     unfolded = [pk for _, pk, normalized in rows if not normalized]
     unread = dict(Message.objects.filter(pk__in=unfolded).values_list("pk", "text")) if unfolded else {}
     texts: dict[int, list[str]] = {chat_id: [] for chat_id in chat_ids}
     for chat_id, pk, normalized in rows:
         texts[chat_id].append(normalized or postprocess.normalize(unread[pk]))
     return texts
+
+
+@cache
+def _recent_bot_texts_sql(vendor: str, chats: int) -> str:
+    quote = connection.ops.quote_name
+    chat, pk, normalized, created = (quote(name) for name in ("chat_id", "id", "text_normalized", "created_at"))
+    rank = f"ROW_NUMBER() OVER (PARTITION BY {chat} ORDER BY {created} DESC, {pk} DESC)"
+    return (
+        f"SELECT {chat}, {pk}, {normalized} FROM (SELECT {chat}, {pk}, {normalized}, {rank} AS {quote('rank')} "
+        f"FROM {quote(Message._meta.db_table)} WHERE {chat} IN ({', '.join(['%s'] * chats)}) "
+        f"AND {quote('bot_id')} IS NOT NULL AND {created} >= %s) ranked WHERE {quote('rank')} <= %s "
+        f"ORDER BY {chat}, {quote('rank')}"
+    )
 
 
 def _prepare(turn: Turn, config: dict[str, Any], recent: list[str]) -> Draft | Ready | str:

@@ -7,7 +7,8 @@ from functools import cache
 from typing import Any, cast
 
 from django.db import connection, transaction
-from django.db.models import Field
+from django.db.models import F, Field, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -45,12 +46,22 @@ def turns_transition(
     if not turn_ids:
         return []
     _stamp(from_status, to_status, fields)
-    # QuerySet.update() returns only a row count; UPDATE ... RETURNING (PostgreSQL, SQLite ≥ 3.35) says which.
-    query = cast(UpdateQuery, Turn.objects.filter(pk__in=turn_ids, status=from_status).query.chain(UpdateQuery))
-    query.add_update_values({"status": to_status, **fields})
-    sql, params = query.get_compiler(connection.alias).as_sql()
+    values = {"status": to_status, **fields}
+    if all(_increment(value) is not None for value in values.values() if hasattr(value, "resolve_expression")):
+        # The claims of every batch: SQL built once per set of fields and number of turns (compiling the UPDATE
+        # afresh cost a millisecond a batch).
+        sql = _update_many_sql(
+            connection.vendor, tuple((name, _increment(value)) for name, value in values.items()), len(turn_ids)
+        )
+        params = [*_prepared_or_increments(values), *turn_ids, from_status]
+    else:
+        # QuerySet.update() returns only a row count; UPDATE ... RETURNING (PostgreSQL, SQLite ≥ 3.35) says which.
+        query = cast(UpdateQuery, Turn.objects.filter(pk__in=turn_ids, status=from_status).query.chain(UpdateQuery))
+        query.add_update_values(values)
+        sql, params = query.get_compiler(connection.alias).as_sql()
+        sql = f"{sql} RETURNING {connection.ops.quote_name('id')}"
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name('id')}", params)
+        cursor.execute(sql, params)
         moved = {row[0] for row in cursor.fetchall()}
     return _won(turn_ids, moved, to_status, kinds)
 
@@ -109,6 +120,41 @@ def _prepared(names: tuple[str, ...], values: list[Any]) -> list[Any]:
             value = value.prepare_database_save(field)  # a model instance: its primary key
         params.append(field.get_db_prep_save(value, connection=connection))
     return params
+
+
+def _increment(value: Any) -> tuple[str, int] | None:
+    """`F(name) + n` as (name, n); None for any other value."""
+    if not isinstance(value, CombinedExpression) or value.connector != "+":
+        return None
+    lhs, rhs = value.lhs, value.rhs
+    if isinstance(lhs, F) and isinstance(rhs, Value) and isinstance(rhs.value, int):
+        return lhs.deconstruct()[1][0], rhs.value
+    return None
+
+
+def _prepared_or_increments(values: dict[str, Any]) -> list[Any]:
+    """The parameters of `_update_many_sql`'s assignments: each value prepared, or an increment's amount."""
+    params: list[Any] = []
+    for name, value in values.items():
+        increment = _increment(value)
+        params += [increment[1]] if increment is not None else _prepared((name,), [value])
+    return params
+
+
+@cache
+def _update_many_sql(vendor: str, fields: tuple[tuple[str, tuple[str, int] | None], ...], count: int) -> str:
+    """UPDATE … SET each field to a value (or a field plus an amount) WHERE id IN (…) AND status … RETURNING id."""
+    quote = connection.ops.quote_name
+    assignments = ", ".join(
+        f"{quote(_column(name))} = {quote(_column(increment[0])) + ' + ' if increment else ''}%s"
+        for name, increment in fields
+    )
+    ids = ", ".join(["%s"] * count)
+    table = quote(Turn._meta.db_table)
+    return (
+        f"UPDATE {table} SET {assignments} WHERE {quote('id')} IN ({ids}) AND {quote('status')} = %s "
+        f"RETURNING {quote('id')}"
+    )
 
 
 @cache

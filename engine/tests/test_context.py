@@ -369,7 +369,7 @@ def test_no_headline_when_news_is_off() -> None:
 
 
 def test_a_turn_loaded_with_its_context_gets_the_same_context_as_one_loaded_alone() -> None:
-    from engine.services.context import add_bot_facts, with_context
+    from engine.services.context import add_bot_facts, load_turns
 
     chat, (me, other) = _crowd(2)
     for n in range(25):
@@ -384,11 +384,11 @@ def test_a_turn_loaded_with_its_context_gets_the_same_context_as_one_loaded_alon
     turn_id = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY).pk
     alone = build_context(Turn.objects.get(pk=turn_id), config=_config(), rng=random.Random(5))
     with CaptureQueriesContext(connection) as queries:
-        loaded = with_context(Turn.objects.filter(pk=turn_id)).get()
+        (loaded,) = load_turns([turn_id])
         add_histories([loaded])
         add_bot_facts([loaded.bot])
-    assert len(queries) == 7  # turns; each chat's oldest kept time, histories; stances, holdings, memories (and
-    # memories again, ranked per bot: this bot has more than the bound of one query)
+    assert len(queries) == 8  # turns, memberships; each chat's oldest kept time, histories; stances, holdings,
+    # memories (and memories again, ranked per bot: this bot has more than the bound of one query)
     together = build_context(loaded, config=_config(), rng=random.Random(5))
     assert together.history == alone.history
     assert len(together.history) == 20

@@ -141,6 +141,13 @@ class TurnsClaimTests(TestCase):
         rows = Turn.objects.filter(pk__in=self.ids).order_by("pk").values_list("status", "text", "attempts")
         self.assertEqual(list(rows), [("ready", "Selam", 2)] * 2 + [("planned", "", 0)] * 2)
 
+    def test_any_other_expression_is_compiled_by_the_orm(self) -> None:
+        Turn.objects.filter(pk__in=self.ids).update(attempts=3, llm_calls=2)
+        product = F("attempts") * F("llm_calls")
+        won = turns_transition(turn_ids=self.ids[:1], from_status="planned", to_status="generating", attempts=product)
+        self.assertEqual(won, self.ids[:1])
+        self.assertEqual(Turn.objects.get(pk=self.ids[0]).attempts, 6)
+
     def test_it_refuses_to_leave_the_status_machine(self) -> None:
         with self.assertRaises(ValueError):
             turns_transition(turn_ids=self.ids, from_status="planned", to_status="sending")
