@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from bots.models import Bot
 from chats.models import Chat, Membership
+from config.sql import add_to_counts
 
 
 def chat_create(*, title: str, **fields: Any) -> Chat:
@@ -63,21 +62,10 @@ def memberships_count_sent(*, sent: Mapping[int, int], full_persona: list[int]) 
     """Count sent messages (membership id → how many) towards each persona refresh; a full persona resets it.
 
     Called for every batch of sends: the increment's SQL is built once per number of memberships (the ORM
-    compiled it afresh each time). A chat's bot sends at most once a second, so one count covers nearly all.
+    compiled it afresh each time).
     """
     if full_persona:
         Membership.objects.filter(pk__in=full_persona).update(
             messages_since_refresh=0, persona_refreshed_at=timezone.now()
         )
-    for times in sorted(set(sent.values())):
-        ids = [membership for membership, count in sent.items() if count == times]
-        with connection.cursor() as cursor:
-            cursor.execute(_count_sent_sql(connection.vendor, len(ids)), [times, *ids])
-
-
-@cache
-def _count_sent_sql(vendor: str, count: int) -> str:
-    quote = connection.ops.quote_name
-    column = quote("messages_since_refresh")  # a plain field: its column has its name
-    ids = ", ".join(["%s"] * count)
-    return f"UPDATE {quote(Membership._meta.db_table)} SET {column} = {column} + %s WHERE {quote('id')} IN ({ids})"
+    add_to_counts(Membership, "messages_since_refresh", sent)

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import F, OuterRef, QuerySet, Subquery, Window
-from django.db.models.fields.json import KT
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -374,24 +373,31 @@ def own_statements_of(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], list
     """What each bot said about its topic lately, newest first (to stay consistent with itself); one query."""
     if not pairs:
         return {}
-    topic = KT("metadata__topic")
-    rows = (
-        Message.objects.filter(bot_id__in={bot for bot, _ in pairs}, metadata__topic__in={t for _, t in pairs})
-        .annotate(
-            topic=topic,
-            rank=Window(
-                RowNumber(), partition_by=[F("bot_id"), topic], order_by=[F("created_at").desc(), F("id").desc()]
-            ),
+    bots, topics = sorted({bot for bot, _ in pairs}), sorted({topic for _, topic in pairs})
+    with connection.cursor() as cursor:
+        # SQL built once per shape: the ORM compiled this window over a JSON key afresh each batch (2 ms).
+        cursor.execute(
+            _own_statements_sql(connection.vendor, len(bots), len(topics)), [*bots, *topics, OWN_STATEMENTS_LIMIT]
         )
-        .filter(rank__lte=OWN_STATEMENTS_LIMIT)
-        .order_by("rank")
-        .values_list("bot_id", "topic", "text")
-    )
+        rows: list[tuple[int, str, str]] = cursor.fetchall()
     found: dict[tuple[int, str], list[str]] = {}
     for bot_id, message_topic, text in rows:
         if (bot_id, message_topic) in pairs:  # the IN lists also match other bots' topics
             found.setdefault((bot_id, message_topic), []).append(text)
     return found
+
+
+@cache
+def _own_statements_sql(vendor: str, bots: int, topics: int) -> str:
+    quote = connection.ops.quote_name
+    bot, text, created, pk = (quote(name) for name in ("bot_id", "text", "created_at", "id"))
+    topic = {"postgresql": "{} ->> 'topic'", "sqlite": "json_extract({}, '$.topic')"}[vendor].format(quote("metadata"))
+    rank = f"ROW_NUMBER() OVER (PARTITION BY {bot}, {topic} ORDER BY {created} DESC, {pk} DESC)"
+    return (
+        f"SELECT {bot}, {quote('topic')}, {text} FROM (SELECT {bot}, {topic} AS {quote('topic')}, {text}, "
+        f"{rank} AS {quote('rank')} FROM {quote(Message._meta.db_table)} WHERE {bot} IN ({', '.join(['%s'] * bots)}) "
+        f"AND {topic} IN ({', '.join(['%s'] * topics)})) ranked WHERE {quote('rank')} <= %s ORDER BY {quote('rank')}"
+    )
 
 
 def _headline(context: TurnContext, config: dict[str, Any], rng: random.Random) -> tuple[int | None, str | None]:

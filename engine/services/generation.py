@@ -13,12 +13,12 @@ from functools import cache, cached_property
 from typing import Any
 
 from django.db import connection
-from django.db.models import F
 from django.utils import timezone
 from telegram.constants import ReactionEmoji
 
 from bots.models import Memory
 from chats.models import Message
+from config.sql import add_to_counts
 from engine import liveness
 from engine.clients import loops
 from engine.clients.llm import LlmClient, client_from_settings
@@ -446,11 +446,9 @@ def _write_ready(ready: dict[int, Ready], outcomes: dict[str, str]) -> list[tupl
 
 
 def _count_memory_use(drafts: list[Draft]) -> None:
-    """Count the memories the ready drafts' prompts used (a few UPDATEs for a whole batch)."""
+    """Count the memories the ready drafts' prompts used (an UPDATE for a whole batch)."""
     uses = Counter(memory.pk for draft in drafts for memory in draft.context.memories)
-    for times in sorted(set(uses.values())):  # a memory belongs to one bot: almost always once a batch
-        used = [pk for pk, count in uses.items() if count == times]
-        Memory.objects.filter(pk__in=used).update(usage_count=F("usage_count") + times, last_used_at=timezone.now())
+    add_to_counts(Memory, "usage_count", uses, last_used_at=timezone.now())
 
 
 def _react(turn: Turn, rng: random.Random, config: dict[str, Any]) -> Ready | str:
