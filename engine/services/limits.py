@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from redis import Redis
 from redis.commands.core import Script
@@ -189,6 +190,7 @@ def hour_key(moment: datetime) -> str:
     return moment.strftime("%Y%m%d%H")
 
 
+@lru_cache(maxsize=65_536)  # a tick asks for every due chat's bots: seeding a generator hashes the seed each time
 def hourly_cap(*, bot_id: int, hour: str, low: int, high: int) -> int:
     """A random cap in [low, high], fixed for each bot-hour (the same in every worker)."""
     return random.Random(f"{bot_id}:{hour}").randint(low, high)
