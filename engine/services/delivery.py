@@ -271,7 +271,7 @@ def _may_send(turns: list[Turn], outcomes: dict[str, str]) -> list[Turn]:
     waits = limits.reserve_each([_pacing(turn) for turn in members])
     for turn, wait in zip(members, waits, strict=True):
         if wait > 0:
-            at = _not_before(timezone.now() + timedelta(seconds=wait))
+            at = _not_before(now + timedelta(seconds=wait))
             Turn.objects.filter(pk=turn.pk, status=Turn.Status.READY).update(next_run_at=at)
             schedule_send(turn.pk, at=at)
             outcomes[str(turn.pk)] = "deferred"

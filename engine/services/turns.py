@@ -7,11 +7,12 @@ from functools import cache
 from typing import Any, cast
 
 from django.db import connection, transaction
-from django.db.models import F, Field, Value
+from django.db.models import F, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
+from config import sql
 from engine.models import Turn
 from monitoring import metrics
 
@@ -25,14 +26,10 @@ def turn_transition(
     turn cannot both win, so no turn is generated or sent twice. `turn_kind`, when the caller knows
     it, saves reading it back for the outcome metric.
     """
-    _stamp(from_status, to_status, fields)
-    if any(hasattr(value, "resolve_expression") for value in fields.values()):  # F(), Case(): the ORM compiles them
-        changed = Turn.objects.filter(pk=turn_id, status=from_status).update(status=to_status, **fields) == 1
-    else:
-        changed = _update_one(turn_id, from_status, {"status": to_status, **fields})
-    if changed and to_status in Turn.TERMINAL:
-        _count_outcome(turn_id, to_status, turn_kind)
-    return changed
+    kinds = {turn_id: turn_kind} if turn_kind is not None else None
+    return bool(
+        turns_transition(turn_ids=[turn_id], from_status=from_status, to_status=to_status, kinds=kinds, **fields)
+    )
 
 
 def turns_transition(
@@ -47,21 +44,25 @@ def turns_transition(
         return []
     _stamp(from_status, to_status, fields)
     values = {"status": to_status, **fields}
-    if all(_increment(value) is not None for value in values.values() if hasattr(value, "resolve_expression")):
-        # The claims of every batch: SQL built once per set of fields and number of turns (compiling the UPDATE
-        # afresh cost a millisecond a batch).
-        sql = _update_many_sql(
-            connection.vendor, tuple((name, _increment(value)) for name, value in values.items()), len(turn_ids)
-        )
-        params = [*_prepared_or_increments(values), *turn_ids, from_status]
-    else:
+    expressions = {name: _increment(value) for name, value in values.items() if hasattr(value, "resolve_expression")}
+    increments = {name: increment for name, increment in expressions.items() if increment is not None}
+    if len(increments) == len(expressions):
+        # Every claim and status change: SQL built once per set of fields and number of turns (compiling the
+        # UPDATE afresh cost a millisecond a batch).
+        sources = tuple((name, increments[name][0] if name in increments else None) for name in values)
+        statement = _update_many_sql(connection.vendor, sources, len(turn_ids))
+        params = [
+            increments[name][1] if name in increments else _prepared(name, value) for name, value in values.items()
+        ]
+        params += [*turn_ids, from_status]
+    else:  # another expression (a Case, say): the ORM compiles it
         # QuerySet.update() returns only a row count; UPDATE ... RETURNING (PostgreSQL, SQLite ≥ 3.35) says which.
         query = cast(UpdateQuery, Turn.objects.filter(pk__in=turn_ids, status=from_status).query.chain(UpdateQuery))
         query.add_update_values(values)
-        sql, params = query.get_compiler(connection.alias).as_sql()
-        sql = f"{sql} RETURNING {connection.ops.quote_name('id')}"
+        compiled, params = query.get_compiler(connection.alias).as_sql()
+        statement = f"{compiled} RETURNING {connection.ops.quote_name('id')}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement, params)
         moved = {row[0] for row in cursor.fetchall()}
     return _won(turn_ids, moved, to_status, kinds)
 
@@ -83,8 +84,8 @@ def turns_transition_each(
     names = ("id", *next(iter(rows.values())))
     params: list[Any] = []
     for turn_id, values in rows.items():
-        params += _prepared(names, [turn_id, *(values[name] for name in names[1:])])
-    params += _prepared(tuple(shared), list(shared.values()))
+        params += [_prepared("id", turn_id), *(_prepared(name, values[name]) for name in names[1:])]
+    params += [_prepared(name, value) for name, value in shared.items()]
     with connection.cursor() as cursor:
         cursor.execute(_update_each_sql(connection.vendor, len(rows), names, tuple(shared)), [*params, from_status])
         moved = {row[0] for row in cursor.fetchall()}
@@ -100,26 +101,12 @@ def _won(turn_ids: list[int], moved: set[int], to_status: str, kinds: Mapping[in
     return won
 
 
-def _update_one(turn_id: int, from_status: str, values: dict[str, Any]) -> bool:
-    """The conditional UPDATE of one turn with plain values, its SQL built once per set of fields.
-
-    The ORM compiles an UPDATE afresh on every call; on the hot path that was most of the cost.
-    """
-    with connection.cursor() as cursor:
-        sql = _update_sql(connection.vendor, tuple(values))
-        cursor.execute(sql, [*_prepared(tuple(values), list(values.values())), turn_id, from_status])
-        return bool(cursor.rowcount == 1)
-
-
-def _prepared(names: tuple[str, ...], values: list[Any]) -> list[Any]:
-    """Values prepared for the database exactly as `QuerySet.update` prepares them."""
-    params = []
-    for name, value in zip(names, values, strict=True):
-        field = _field(name)
-        if hasattr(value, "prepare_database_save"):
-            value = value.prepare_database_save(field)  # a model instance: its primary key
-        params.append(field.get_db_prep_save(value, connection=connection))
-    return params
+def _prepared(name: str, value: Any) -> Any:
+    """A field's value prepared for the database exactly as `QuerySet.update` prepares it."""
+    field = sql.field(Turn, name)
+    if hasattr(value, "prepare_database_save"):
+        value = value.prepare_database_save(field)  # a model instance: its primary key
+    return field.get_db_prep_save(value, connection=connection)
 
 
 def _increment(value: Any) -> tuple[str, int] | None:
@@ -132,22 +119,13 @@ def _increment(value: Any) -> tuple[str, int] | None:
     return None
 
 
-def _prepared_or_increments(values: dict[str, Any]) -> list[Any]:
-    """The parameters of `_update_many_sql`'s assignments: each value prepared, or an increment's amount."""
-    params: list[Any] = []
-    for name, value in values.items():
-        increment = _increment(value)
-        params += [increment[1]] if increment is not None else _prepared((name,), [value])
-    return params
-
-
 @cache
-def _update_many_sql(vendor: str, fields: tuple[tuple[str, tuple[str, int] | None], ...], count: int) -> str:
-    """UPDATE … SET each field to a value (or a field plus an amount) WHERE id IN (…) AND status … RETURNING id."""
+def _update_many_sql(vendor: str, fields: tuple[tuple[str, str | None], ...], count: int) -> str:
+    """UPDATE … SET each field to a value (or to a source field plus an amount) WHERE id IN (…) AND status …
+    RETURNING id."""
     quote = connection.ops.quote_name
     assignments = ", ".join(
-        f"{quote(_column(name))} = {quote(_column(increment[0])) + ' + ' if increment else ''}%s"
-        for name, increment in fields
+        f"{quote(_column(name))} = {quote(_column(source)) + ' + ' if source else ''}%s" for name, source in fields
     )
     ids = ", ".join(["%s"] * count)
     table = quote(Turn._meta.db_table)
@@ -155,19 +133,6 @@ def _update_many_sql(vendor: str, fields: tuple[tuple[str, tuple[str, int] | Non
         f"UPDATE {table} SET {assignments} WHERE {quote('id')} IN ({ids}) AND {quote('status')} = %s "
         f"RETURNING {quote('id')}"
     )
-
-
-@cache
-def _field(name: str) -> Field[Any, Any]:
-    return cast("Field[Any, Any]", Turn._meta.get_field(name))
-
-
-@cache
-def _update_sql(vendor: str, names: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(_column(name))} = %s" for name in names)
-    table = quote(Turn._meta.db_table)
-    return f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s AND {quote('status')} = %s"
 
 
 @cache
@@ -188,13 +153,11 @@ def _update_each_sql(vendor: str, count: int, names: tuple[str, ...], shared: tu
 
 
 def _column(name: str) -> str:
-    column = _field(name).column
-    assert column is not None  # a concrete field
-    return column
+    return sql.column(Turn, name)
 
 
 def _db_type(name: str) -> str:
-    field = _field(name)
+    field = sql.field(Turn, name)
     # The primary key's own type may carry an identity clause; a reference to it has the plain type.
     db_type = field.rel_db_type(connection) if field.primary_key else field.db_type(connection)
     assert db_type is not None  # every concrete column has one
