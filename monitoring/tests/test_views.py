@@ -10,13 +10,14 @@ import django_rq
 import redis
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.test import TestCase, override_settings
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.services import api_user_create
 from bots.services import bot_create
 from chats.services import chat_create, membership_add
+from config.testing.cases import RedisTestCase
 from engine.clients.llm import breaker_for
 from engine.heartbeat import HEARTBEAT_KEY, heartbeat_record
 from engine.services import limits, settings_update
@@ -33,13 +34,6 @@ def _closed_port() -> int:
 
 def _unreachable_redis() -> redis.Redis:
     return redis.Redis(host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.5)
-
-
-class RedisTestCase(TestCase):
-    def setUp(self) -> None:
-        self.redis = django_rq.get_connection("default")
-        self.redis.flushdb()
-        self.addCleanup(self.redis.flushdb)
 
 
 class HealthTests(RedisTestCase):
