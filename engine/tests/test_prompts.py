@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import pytest
+from django.test import TestCase
 
 from bots.models import Bot, Stance
 from bots.schemas import Emotion, Persona, PersonaTone
@@ -14,8 +14,6 @@ from chats.tests.factories import ChatFactory, MessageFactory
 from engine.services import prompts
 from engine.services.context import HistoryLine, TurnContext
 from engine.tests.factories import TurnFactory
-
-pytestmark = pytest.mark.django_db
 
 PERSONA: dict[str, Any] = {
     "tone": "veteran",
@@ -59,184 +57,187 @@ def _line(speaker: str, text: str, *, is_self: bool = False) -> HistoryLine:
     return HistoryLine(1, speaker, text, is_bot=is_self, is_self=is_self, created_at=AT)
 
 
-def test_turkish_and_english_system_prompts_differ_and_name_the_bot() -> None:
-    bot, chat = _bot(), ChatFactory.create()
-    turkish = prompts.system_prompt(_context(bot, chat, language="tr"))
-    english = prompts.system_prompt(_context(bot, chat, language="en"))
-    assert turkish != english
-    assert "Sen Ayşe'sin." in turkish
-    assert "You are Ayşe." in english
-    assert "kâr garantisi verme" in turkish
-    assert "never promise profits" in english
+class SystemPromptTests(TestCase):
+    def test_turkish_and_english_system_prompts_differ_and_name_the_bot(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        turkish = prompts.system_prompt(_context(bot, chat, language="tr"))
+        english = prompts.system_prompt(_context(bot, chat, language="en"))
+        assert turkish != english
+        assert "Sen Ayşe'sin." in turkish
+        assert "You are Ayşe." in english
+        assert "kâr garantisi verme" in turkish
+        assert "never promise profits" in english
+
+    def test_the_turkish_intro_follows_vowel_harmony(self) -> None:
+        for name, suffix in [("Ayşe", "sin"), ("Burak", "sın"), ("Onur", "sun"), ("Gökhan", "sın"), ("Ümit", "sin")]:
+            with self.subTest(name=name):
+                bot = _bot(name=name)
+                assert f"Sen {name}'{suffix}." in prompts.system_prompt(_context(bot, ChatFactory.create()))
+
+    def test_the_system_prompt_describes_the_persona_tone(self) -> None:
+        for language in ["tr", "en"]:
+            with self.subTest(language=language):
+                for tone in PersonaTone:
+                    bot = _bot(persona={"tone": tone})
+                    prompt = prompts.system_prompt(_context(bot, ChatFactory.create(), language=language))
+                    assert prompts.TONES[language][tone] in prompt
+
+    def test_never_do_bio_and_anecdotes_appear_only_with_the_full_persona(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        full = prompts.system_prompt(_context(bot, chat, full_persona=True))
+        short = prompts.system_prompt(_context(bot, chat, full_persona=False))
+        for text in ("kaldıraç kullanmak", "kripto önermek", "2001'de her şeyimi kaybettim", "Emekli bankacı"):
+            assert text in full
+            assert text not in short
+        assert "Sabır kazandırır" in short
+
+    def test_emoji_instructions_follow_the_persona_style(self) -> None:
+        chat = ChatFactory.create()
+        assert "🧐" in prompts.system_prompt(_context(_bot(), chat))
+        plain = prompts.system_prompt(_context(_bot(persona={"style": {"emojis": False}}), chat))
+        assert "Emoji kullanma." in plain
+        assert "🧐" not in plain
 
 
-@pytest.mark.parametrize(
-    ("name", "suffix"), [("Ayşe", "sin"), ("Burak", "sın"), ("Onur", "sun"), ("Gökhan", "sın"), ("Ümit", "sin")]
-)
-def test_the_turkish_intro_follows_vowel_harmony(name: str, suffix: str) -> None:
-    bot = _bot(name=name)
-    assert f"Sen {name}'{suffix}." in prompts.system_prompt(_context(bot, ChatFactory.create()))
+class UserPromptTests(TestCase):
+    def test_the_user_prompt_for_a_new_message_states_mode_topic_and_length(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        tr = prompts.user_prompt(_context(bot, chat, topic="Kripto", length="medium"))
+        en = prompts.user_prompt(_context(bot, chat, language="en", topic="Kripto", length="long"))
+        assert "Görevin: gruba bu konuda yeni bir mesaj yaz." in tr
+        assert "Konu: Kripto" in tr
+        assert "Uzunluk: 2-3 cümle." in tr
+        assert "Your task: write a new message to the group about this topic." in en
+        assert "Topic: Kripto" in en
+        assert "Length: 4-5 sentences." in en
+        assert "yanıt ver" not in tr
+
+    def test_the_user_prompt_for_a_reply_names_the_target_and_quotes_it(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        member = MessageFactory.create(chat=chat, sender_name="Mehmet Yılmaz", text="THYAO 300 olur mu?")
+        other_bot = BotFactory.create(name="Kemal")
+        bot_message = MessageFactory.create(chat=chat, bot=other_bot, sender_name="", text="Dolar sakin.")
+        tr = prompts.user_prompt(_context(bot, chat, target=member))
+        en = prompts.user_prompt(_context(bot, chat, language="en", target=bot_message))
+        assert 'Görevin: Mehmet Yılmaz adlı kişinin şu mesajına yanıt ver: "THYAO 300 olur mu?"' in tr
+        assert 'Your task: reply to this message from Kemal: "Dolar sakin."' in en
+        assert "yeni bir mesaj" not in tr
+
+    def test_the_user_prompt_lists_each_stance_with_its_polarity(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        stances = [
+            StanceFactory.create(bot=bot, topic="BIST:THYAO", polarity=Stance.Polarity.BULLISH, stance="Turizm güçlü."),
+            StanceFactory.create(bot=bot, topic="FX", polarity=Stance.Polarity.BEARISH, stance="TL değer kazanır."),
+            StanceFactory.create(bot=bot, topic="Kripto", polarity=Stance.Polarity.NEUTRAL, stance="Emin değilim."),
+        ]
+        tr = prompts.user_prompt(_context(bot, chat, stances=stances))
+        en = prompts.user_prompt(_context(bot, chat, language="en", stances=stances))
+        assert "- BIST:THYAO: yükseliş bekliyorsun — Turizm güçlü." in tr
+        assert "- FX: düşüş bekliyorsun — TL değer kazanır." in tr
+        assert "- Kripto: kararsızsın — Emin değilim." in tr
+        assert "- BIST:THYAO: you expect a rise — Turizm güçlü." in en
+        assert "- FX: you expect a fall" in en
+        assert "- Kripto: you are undecided" in en
+
+    def test_the_user_prompt_lists_holdings_without_trailing_zeros(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        HoldingFactory.create(bot=bot, symbol="BIST:AKBNK", size=Decimal("150"), average_price=Decimal("42.5"))
+        holdings = list(bot.holdings.all())  # from the DB, as build_context loads them: Decimal("150.000000")
+        prompt = prompts.user_prompt(_context(bot, chat, holdings=holdings))
+        assert "Portföyün (istersen bahsedebilirsin):\n- 150 BIST:AKBNK @ 42.5" in prompt
+
+    def test_empty_sections_are_left_out(self) -> None:
+        prompt = prompts.user_prompt(_context(_bot(), ChatFactory.create()))
+        assert "Görüşlerin" not in prompt
+        assert "Portföyün" not in prompt
+        assert "Hatırladıkların" not in prompt
+        assert "Sohbet şu an sessiz." in prompt
+
+    def test_memories_own_statements_and_headline_appear(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        memory = MemoryFactory.create(bot=bot, content="Kızı üniversitede okuyor.")
+        prompt = prompts.user_prompt(
+            _context(bot, chat, memories=[memory], own_statements=["THYAO'ya güveniyorum"], headline="TCMB faizi sabit")
+        )
+        assert "- Kızı üniversitede okuyor." in prompt
+        assert "- THYAO'ya güveniyorum" in prompt
+        assert "Gündemdeki haber: TCMB faizi sabit" in prompt
+
+    def test_history_lines_label_speakers_and_the_bot_itself(self) -> None:
+        history = [
+            _line("Mehmet", "THYAO ne olur?"),
+            _line("Ayşe", "Bence yükselir.", is_self=True),
+            _line("Kemal", "Yok"),
+        ]
+        for language, you in [("tr", "sen"), ("en", "you")]:
+            with self.subTest(language=language):
+                context = _context(_bot(), ChatFactory.create(), language=language, history=history)
+                assert prompts.history_lines(context) == [
+                    "[10:15] Mehmet: THYAO ne olur?",
+                    f"[10:15] {you}: Bence yükselir.",
+                    "[10:15] Kemal: Yok",
+                ]
+                prompt = prompts.user_prompt(context)
+                assert f"[10:15] {you}: Bence yükselir." in prompt
+                assert prompt.index("Mehmet") < prompt.index("Kemal")
 
 
-@pytest.mark.parametrize("language", ["tr", "en"])
-def test_the_system_prompt_describes_the_persona_tone(language: str) -> None:
-    for tone in PersonaTone:
-        bot = _bot(persona={"tone": tone})
-        prompt = prompts.system_prompt(_context(bot, ChatFactory.create(), language=language))
-        assert prompts.TONES[language][tone] in prompt
+class SamplingTests(TestCase):
+    def test_temperature_stays_between_0_7_and_1_0(self) -> None:
+        for tone in PersonaTone:
+            for energy in ["low", "medium", "high"]:
+                with self.subTest(tone=tone, energy=energy):
+                    bot = BotFactory.create(persona={"tone": tone}, emotion={"energy": energy})
+                    assert 0.7 <= prompts.temperature(_context(bot, ChatFactory.create())) <= 1.0
+
+    def test_temperature_varies_by_persona(self) -> None:
+        chat = ChatFactory.create()
+        values = {
+            prompts.temperature(_context(BotFactory.create(persona={"tone": tone}), chat)) for tone in PersonaTone
+        }
+        assert len(values) >= 3
+
+    def test_max_tokens_grows_with_the_length_hint(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        short, medium, long = (
+            prompts.max_tokens(_context(bot, chat, length=length)) for length in ("short", "medium", "long")
+        )
+        assert short < medium < long
 
 
-def test_never_do_bio_and_anecdotes_appear_only_with_the_full_persona() -> None:
-    bot, chat = _bot(), ChatFactory.create()
-    full = prompts.system_prompt(_context(bot, chat, full_persona=True))
-    short = prompts.system_prompt(_context(bot, chat, full_persona=False))
-    for text in ("kaldıraç kullanmak", "kripto önermek", "2001'de her şeyimi kaybettim", "Emekli bankacı"):
-        assert text in full
-        assert text not in short
-    assert "Sabır kazandırır" in short
+class HintTests(TestCase):
+    def test_hints_carry_stances_holdings_and_mode(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        stance = StanceFactory.create(bot=bot, topic="BIST:THYAO", polarity=Stance.Polarity.BEARISH, stance="Pahalı.")
+        holding = HoldingFactory.create(bot=bot, symbol="BIST:AKBNK", size=Decimal("10"), average_price=Decimal("40"))
+        target = MessageFactory.create(chat=chat, sender_name="Mehmet", text="Ne diyorsunuz?")
+        hints = prompts.hints(
+            _context(bot, chat, language="en", stances=[stance], holdings=[holding], target=target, topic="BIST")
+        )
+        assert hints.mode == "reply"
+        assert (hints.reply_to_name, hints.reply_to_text) == ("Mehmet", "Ne diyorsunuz?")
+        assert [tuple(s) for s in hints.stances] == [("BIST:THYAO", "bearish", "Pahalı.")]
+        assert [(h.symbol, h.size, h.avg_price) for h in hints.holdings] == [
+            ("BIST:AKBNK", Decimal("10"), Decimal("40"))
+        ]
+        assert (hints.language, hints.topic, hints.bot_name, hints.persona_tone) == ("en", "BIST", "Ayşe", "veteran")
+        new = prompts.hints(_context(bot, chat))
+        assert (new.mode, new.reply_to_name, new.reply_to_text, new.language) == ("new", None, None, "tr")
 
 
-def test_emoji_instructions_follow_the_persona_style() -> None:
-    chat = ChatFactory.create()
-    assert "🧐" in prompts.system_prompt(_context(_bot(), chat))
-    plain = prompts.system_prompt(_context(_bot(persona={"style": {"emojis": False}}), chat))
-    assert "Emoji kullanma." in plain
-    assert "🧐" not in plain
+class MessagesTests(TestCase):
+    def test_messages_are_a_system_then_a_user_message(self) -> None:
+        context = _context(_bot(), ChatFactory.create())
+        assert [m["role"] for m in prompts.messages(context)] == ["system", "user"]
+        assert prompts.messages(context)[0]["content"] == prompts.system_prompt(context)
+
+    def test_the_repair_message_lists_the_problems_in_the_chat_language(self) -> None:
+        assert "kâr vaadi" in prompts.repair_message(["kâr vaadi"], "tr")["content"]
+        assert prompts.repair_message(["x"], "tr")["content"].startswith("Mesajını yeniden yaz")
+        assert prompts.repair_message(["x"], "en")["content"].startswith("Rewrite your message")
 
 
-def test_the_user_prompt_for_a_new_message_states_mode_topic_and_length() -> None:
-    bot, chat = _bot(), ChatFactory.create()
-    tr = prompts.user_prompt(_context(bot, chat, topic="Kripto", length="medium"))
-    en = prompts.user_prompt(_context(bot, chat, language="en", topic="Kripto", length="long"))
-    assert "Görevin: gruba bu konuda yeni bir mesaj yaz." in tr
-    assert "Konu: Kripto" in tr
-    assert "Uzunluk: 2-3 cümle." in tr
-    assert "Your task: write a new message to the group about this topic." in en
-    assert "Topic: Kripto" in en
-    assert "Length: 4-5 sentences." in en
-    assert "yanıt ver" not in tr
-
-
-def test_the_user_prompt_for_a_reply_names_the_target_and_quotes_it() -> None:
-    bot, chat = _bot(), ChatFactory.create()
-    member = MessageFactory.create(chat=chat, sender_name="Mehmet Yılmaz", text="THYAO 300 olur mu?")
-    other_bot = BotFactory.create(name="Kemal")
-    bot_message = MessageFactory.create(chat=chat, bot=other_bot, sender_name="", text="Dolar sakin.")
-    tr = prompts.user_prompt(_context(bot, chat, target=member))
-    en = prompts.user_prompt(_context(bot, chat, language="en", target=bot_message))
-    assert 'Görevin: Mehmet Yılmaz adlı kişinin şu mesajına yanıt ver: "THYAO 300 olur mu?"' in tr
-    assert 'Your task: reply to this message from Kemal: "Dolar sakin."' in en
-    assert "yeni bir mesaj" not in tr
-
-
-def test_the_user_prompt_lists_each_stance_with_its_polarity() -> None:
-    bot, chat = _bot(), ChatFactory.create()
-    stances = [
-        StanceFactory.create(bot=bot, topic="BIST:THYAO", polarity=Stance.Polarity.BULLISH, stance="Turizm güçlü."),
-        StanceFactory.create(bot=bot, topic="FX", polarity=Stance.Polarity.BEARISH, stance="TL değer kazanır."),
-        StanceFactory.create(bot=bot, topic="Kripto", polarity=Stance.Polarity.NEUTRAL, stance="Emin değilim."),
-    ]
-    tr = prompts.user_prompt(_context(bot, chat, stances=stances))
-    en = prompts.user_prompt(_context(bot, chat, language="en", stances=stances))
-    assert "- BIST:THYAO: yükseliş bekliyorsun — Turizm güçlü." in tr
-    assert "- FX: düşüş bekliyorsun — TL değer kazanır." in tr
-    assert "- Kripto: kararsızsın — Emin değilim." in tr
-    assert "- BIST:THYAO: you expect a rise — Turizm güçlü." in en
-    assert "- FX: you expect a fall" in en
-    assert "- Kripto: you are undecided" in en
-
-
-def test_the_user_prompt_lists_holdings_without_trailing_zeros() -> None:
-    bot, chat = _bot(), ChatFactory.create()
-    HoldingFactory.create(bot=bot, symbol="BIST:AKBNK", size=Decimal("150"), average_price=Decimal("42.5"))
-    holdings = list(bot.holdings.all())  # from the DB, as build_context loads them: Decimal("150.000000")
-    prompt = prompts.user_prompt(_context(bot, chat, holdings=holdings))
-    assert "Portföyün (istersen bahsedebilirsin):\n- 150 BIST:AKBNK @ 42.5" in prompt
-
-
-def test_empty_sections_are_left_out() -> None:
-    prompt = prompts.user_prompt(_context(_bot(), ChatFactory.create()))
-    assert "Görüşlerin" not in prompt
-    assert "Portföyün" not in prompt
-    assert "Hatırladıkların" not in prompt
-    assert "Sohbet şu an sessiz." in prompt
-
-
-def test_memories_own_statements_and_headline_appear() -> None:
-    bot, chat = _bot(), ChatFactory.create()
-    memory = MemoryFactory.create(bot=bot, content="Kızı üniversitede okuyor.")
-    prompt = prompts.user_prompt(
-        _context(bot, chat, memories=[memory], own_statements=["THYAO'ya güveniyorum"], headline="TCMB faizi sabit")
-    )
-    assert "- Kızı üniversitede okuyor." in prompt
-    assert "- THYAO'ya güveniyorum" in prompt
-    assert "Gündemdeki haber: TCMB faizi sabit" in prompt
-
-
-@pytest.mark.parametrize(("language", "you"), [("tr", "sen"), ("en", "you")])
-def test_history_lines_label_speakers_and_the_bot_itself(language: str, you: str) -> None:
-    history = [_line("Mehmet", "THYAO ne olur?"), _line("Ayşe", "Bence yükselir.", is_self=True), _line("Kemal", "Yok")]
-    context = _context(_bot(), ChatFactory.create(), language=language, history=history)
-    assert prompts.history_lines(context) == [
-        "[10:15] Mehmet: THYAO ne olur?",
-        f"[10:15] {you}: Bence yükselir.",
-        "[10:15] Kemal: Yok",
-    ]
-    prompt = prompts.user_prompt(context)
-    assert f"[10:15] {you}: Bence yükselir." in prompt
-    assert prompt.index("Mehmet") < prompt.index("Kemal")
-
-
-@pytest.mark.parametrize("tone", list(PersonaTone))
-@pytest.mark.parametrize("energy", ["low", "medium", "high"])
-def test_temperature_stays_between_0_7_and_1_0(tone: PersonaTone, energy: str) -> None:
-    bot = BotFactory.create(persona={"tone": tone}, emotion={"energy": energy})
-    assert 0.7 <= prompts.temperature(_context(bot, ChatFactory.create())) <= 1.0
-
-
-def test_temperature_varies_by_persona() -> None:
-    chat = ChatFactory.create()
-    values = {prompts.temperature(_context(BotFactory.create(persona={"tone": tone}), chat)) for tone in PersonaTone}
-    assert len(values) >= 3
-
-
-def test_max_tokens_grows_with_the_length_hint() -> None:
-    bot, chat = _bot(), ChatFactory.create()
-    short, medium, long = (
-        prompts.max_tokens(_context(bot, chat, length=length)) for length in ("short", "medium", "long")
-    )
-    assert short < medium < long
-
-
-def test_hints_carry_stances_holdings_and_mode() -> None:
-    bot, chat = _bot(), ChatFactory.create()
-    stance = StanceFactory.create(bot=bot, topic="BIST:THYAO", polarity=Stance.Polarity.BEARISH, stance="Pahalı.")
-    holding = HoldingFactory.create(bot=bot, symbol="BIST:AKBNK", size=Decimal("10"), average_price=Decimal("40"))
-    target = MessageFactory.create(chat=chat, sender_name="Mehmet", text="Ne diyorsunuz?")
-    hints = prompts.hints(
-        _context(bot, chat, language="en", stances=[stance], holdings=[holding], target=target, topic="BIST")
-    )
-    assert hints.mode == "reply"
-    assert (hints.reply_to_name, hints.reply_to_text) == ("Mehmet", "Ne diyorsunuz?")
-    assert [tuple(s) for s in hints.stances] == [("BIST:THYAO", "bearish", "Pahalı.")]
-    assert [(h.symbol, h.size, h.avg_price) for h in hints.holdings] == [("BIST:AKBNK", Decimal("10"), Decimal("40"))]
-    assert (hints.language, hints.topic, hints.bot_name, hints.persona_tone) == ("en", "BIST", "Ayşe", "veteran")
-    new = prompts.hints(_context(bot, chat))
-    assert (new.mode, new.reply_to_name, new.reply_to_text, new.language) == ("new", None, None, "tr")
-
-
-def test_messages_are_a_system_then_a_user_message() -> None:
-    context = _context(_bot(), ChatFactory.create())
-    assert [m["role"] for m in prompts.messages(context)] == ["system", "user"]
-    assert prompts.messages(context)[0]["content"] == prompts.system_prompt(context)
-
-
-def test_the_repair_message_lists_the_problems_in_the_chat_language() -> None:
-    assert "kâr vaadi" in prompts.repair_message(["kâr vaadi"], "tr")["content"]
-    assert prompts.repair_message(["x"], "tr")["content"].startswith("Mesajını yeniden yaz")
-    assert prompts.repair_message(["x"], "en")["content"].startswith("Rewrite your message")
-
-
-def test_a_message_from_a_bot_is_labelled_with_the_bot_name() -> None:
-    message: Message = MessageFactory.create(bot=BotFactory.create(name="Kemal"), sender_name="Piyasa Sohbet")
-    assert message.speaker_label == "Kemal"
+class SpeakerLabelTests(TestCase):
+    def test_a_message_from_a_bot_is_labelled_with_the_bot_name(self) -> None:
+        message: Message = MessageFactory.create(bot=BotFactory.create(name="Kemal"), sender_name="Piyasa Sohbet")
+        assert message.speaker_label == "Kemal"
