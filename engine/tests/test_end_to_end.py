@@ -2,30 +2,21 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
 
-import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
 from bots.models import Bot
 from bots.services import bot_set_token
 from chats.models import Chat, Message
-from config.testing.fake_telegram import FakeTelegram, serve_fake_telegram
+from config.testing.cases import RedisTransactionTestCase
+from config.testing.fake_telegram import FakeTelegram
 from engine import jobs
 from engine.models import Turn
 from engine.services import settings_update
 from engine.tests.pipeline import FAST_SPEED, drain
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis_conn")]
 CHAT_ID = -1001234567
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    for server in serve_fake_telegram():
-        with override_settings(TELEGRAM_API_BASE_URL=server.base_url, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline"):
-            yield server
 
 
 def demo_crowd_on_telegram(fake: FakeTelegram) -> Chat:
@@ -53,25 +44,38 @@ def run_simulation(seconds: float, *, until_messages: int) -> None:
         drain(0.3)
 
 
-def test_the_demo_crowd_talks_through_telegram_with_typing_before_each_message(fake: FakeTelegram) -> None:
-    demo_crowd_on_telegram(fake)
-    run_simulation(40, until_messages=8)
-    settings_update(values={"simulation_active": False})
-    drain(10, until=lambda: not Turn.objects.exclude(status__in=Turn.TERMINAL).exists())
+class DemoCrowdTelegramTests(RedisTransactionTestCase):
+    """The demo crowd, simulated against a fake Bot API server with the offline LLM provider."""
 
-    sent = fake.requests("sendMessage")
-    assert len(sent) >= 8
-    assert Message.objects.filter(bot__isnull=False).count() == len(sent)
-    for token in {request.token for request in sent}:
-        # Since this bot's previous message, it showed "typing…" before sending the next one.
-        methods = [r.method for r in fake.requests(token=token) if r.method in ("sendChatAction", "sendMessage")]
-        for index, method in enumerate(methods):
-            if method == "sendMessage":
-                assert index > 0, methods
-                assert methods[index - 1] == "sendChatAction", methods
-    speakers = list(Message.objects.order_by("id").values_list("bot_id", flat=True))
-    assert all(a != b for a, b in itertools.pairwise(speakers)), "no bot speaks twice in a row"
-    texts = list(Message.objects.values_list("text", flat=True))
-    assert len(set(texts)) == len(texts)
-    assert not Turn.objects.exclude(status__in=Turn.TERMINAL).exists()
-    assert Turn.objects.filter(status=Turn.Status.SENT).count() >= 8
+    fake: FakeTelegram
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.fake = self.enterContext(FakeTelegram())
+        self.enterContext(
+            override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
+        )
+
+    def test_the_demo_crowd_talks_through_telegram_with_typing_before_each_message(self) -> None:
+        fake = self.fake
+        demo_crowd_on_telegram(fake)
+        run_simulation(40, until_messages=8)
+        settings_update(values={"simulation_active": False})
+        drain(10, until=lambda: not Turn.objects.exclude(status__in=Turn.TERMINAL).exists())
+
+        sent = fake.requests("sendMessage")
+        assert len(sent) >= 8
+        assert Message.objects.filter(bot__isnull=False).count() == len(sent)
+        for token in {request.token for request in sent}:
+            # Since this bot's previous message, it showed "typing…" before sending the next one.
+            methods = [r.method for r in fake.requests(token=token) if r.method in ("sendChatAction", "sendMessage")]
+            for index, method in enumerate(methods):
+                if method == "sendMessage":
+                    assert index > 0, methods
+                    assert methods[index - 1] == "sendChatAction", methods
+        speakers = list(Message.objects.order_by("id").values_list("bot_id", flat=True))
+        assert all(a != b for a, b in itertools.pairwise(speakers)), "no bot speaks twice in a row"
+        texts = list(Message.objects.values_list("text", flat=True))
+        assert len(set(texts)) == len(texts)
+        assert not Turn.objects.exclude(status__in=Turn.TERMINAL).exists()
+        assert Turn.objects.filter(status=Turn.Status.SENT).count() >= 8

@@ -4,11 +4,10 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import F
-from django.test import TestCase
+from django.test import TestCase, TransactionTestCase
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
@@ -211,19 +210,21 @@ def _claim_after(barrier: threading.Barrier, batch: list[int], won: list[list[in
         connection.close()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_workers_claiming_overlapping_batches_never_share_a_turn() -> None:
-    chat, bot = chat_create(title="A"), bot_create(name="B")
-    for _round in range(5):
-        ids = [Turn.objects.create(chat=chat, bot=bot, due_at=timezone.now()).pk for _ in range(12)]
-        barrier, won = threading.Barrier(3, timeout=10), list[list[int]]()
-        batches = [ids[start : start + 6] for start in (0, 3, 6)]  # every turn but the ends is in two
-        workers = [threading.Thread(target=_claim_after, args=(barrier, batch, won)) for batch in batches]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        claimed = [turn_id for batch in won for turn_id in batch]
-        assert len(won) == 3
-        assert sorted(claimed) == sorted(set(claimed))  # no turn twice
-        assert set(claimed) == set(ids)  # and every turn by someone
+class ConcurrentClaimTests(TransactionTestCase):
+    """Claims from worker threads, each on its own committed connection."""
+
+    def test_workers_claiming_overlapping_batches_never_share_a_turn(self) -> None:
+        chat, bot = chat_create(title="A"), bot_create(name="B")
+        for _round in range(5):
+            ids = [Turn.objects.create(chat=chat, bot=bot, due_at=timezone.now()).pk for _ in range(12)]
+            barrier, won = threading.Barrier(3, timeout=10), list[list[int]]()
+            batches = [ids[start : start + 6] for start in (0, 3, 6)]  # every turn but the ends is in two
+            workers = [threading.Thread(target=_claim_after, args=(barrier, batch, won)) for batch in batches]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            claimed = [turn_id for batch in won for turn_id in batch]
+            assert len(won) == 3
+            assert sorted(claimed) == sorted(set(claimed))  # no turn twice
+            assert set(claimed) == set(ids)  # and every turn by someone

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import suppress
 from io import StringIO
 
-import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, override_settings
@@ -18,22 +16,14 @@ from bots.models import Bot
 from bots.services import bot_create
 from chats.models import Chat
 from chats.services import chat_create, membership_add
-from config.testing.fake_telegram import FakeTelegram, serve_fake_telegram
+from config.testing.cases import RedisTransactionTestCase
+from config.testing.fake_telegram import FakeTelegram
 from config.testing.logs import console_output
 from engine.clients.telegram import TelegramClientError
 from engine.models import Turn
 from engine.services import delivery, polling
 from engine.services.preflight import preflight_run
 from engine.services.webhooks import inbox_for
-
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis_conn")]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    for server in serve_fake_telegram():
-        with override_settings(TELEGRAM_API_BASE_URL=server.base_url, TELEGRAM_TIMEOUT_S=0.5, LLM_PROVIDER="offline"):
-            yield server
 
 
 def secrets_of(bots: list[Bot]) -> list[str]:
@@ -94,17 +84,30 @@ def api_writes_with_tokens(bots: list[Bot]) -> str:
     return b"\n".join(bodies).decode()
 
 
-def test_failing_telegram_calls_never_put_a_token_in_logs_turns_or_responses(fake: FakeTelegram) -> None:
-    crowd = one_bot_chats(fake, 4)
-    bots = [bot for _, bot in crowd]
-    with console_output() as output:
-        failing_sends(fake, crowd)
-        failing_polls_webhooks_and_preflight(fake, bots)
-        responses = api_writes_with_tokens(bots)
-    errors = "\n".join(Turn.objects.values_list("error", flat=True))
-    assert errors.count("sendMessage") == 4  # every failure was recorded, with its reason
-    assert "Unauthorized" in output.getvalue()
-    for secret in secrets_of(bots):
-        assert secret not in output.getvalue()
-        assert secret not in errors
-        assert secret not in responses
+class TokenSecrecyTests(RedisTransactionTestCase):
+    """A fake Bot API server for each test (a short timeout), with the offline LLM provider."""
+
+    fake: FakeTelegram
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.fake = self.enterContext(FakeTelegram())
+        self.enterContext(
+            override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=0.5, LLM_PROVIDER="offline")
+        )
+
+    def test_failing_telegram_calls_never_put_a_token_in_logs_turns_or_responses(self) -> None:
+        fake = self.fake
+        crowd = one_bot_chats(fake, 4)
+        bots = [bot for _, bot in crowd]
+        with console_output() as output:
+            failing_sends(fake, crowd)
+            failing_polls_webhooks_and_preflight(fake, bots)
+            responses = api_writes_with_tokens(bots)
+        errors = "\n".join(Turn.objects.values_list("error", flat=True))
+        assert errors.count("sendMessage") == 4  # every failure was recorded, with its reason
+        assert "Unauthorized" in output.getvalue()
+        for secret in secrets_of(bots):
+            assert secret not in output.getvalue()
+            assert secret not in errors
+            assert secret not in responses
