@@ -6,28 +6,14 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 from unittest.mock import patch
 
-import pytest
+from django.test import SimpleTestCase
 
 from bench import fakes
 from bench.fakes import Control, WatchedTelegram, bench_token, serve_control
 from config.testing.fake_llm import FakeLlmServer
-
-
-@pytest.fixture
-def control() -> Iterator[tuple[str, WatchedTelegram, FakeLlmServer]]:
-    telegram, llm = WatchedTelegram(), FakeLlmServer(reply="ok")
-    telegram.start()
-    llm.start()
-    telegram.add_bot(username="bench0_bot", token=bench_token(0))
-    server = serve_control(Control(telegram, llm))
-    yield f"http://127.0.0.1:{server.server_address[1]}", telegram, llm
-    server.shutdown()
-    telegram.stop()
-    llm.stop()
 
 
 def call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
@@ -45,51 +31,72 @@ def send(telegram: WatchedTelegram, text: str = "merhaba") -> int:
     return call(f"{telegram.base_url}{bench_token(0)}/sendMessage", {"chat_id": -100, "text": text})[0]
 
 
-def test_a_telegram_fault_lasts_its_seconds(control: tuple[str, WatchedTelegram, FakeLlmServer]) -> None:
-    url, telegram, _ = control
-    assert call(f"{url}/telegram/fault", {"kind": "server_error", "status": 502, "seconds": 0.3})[0] == 200
-    assert send(telegram) == 502
-    time.sleep(0.4)
-    assert send(telegram) == 200
-    assert call(f"{url}/stats")[1]["answers"] == {"sendMessage:502": 1, "sendMessage:200": 1}
+class ControlTestCase(SimpleTestCase):
+    """A watched fake Telegram with the bench's bot 0, a fake LLM, and the control server over both."""
+
+    url: str
+    telegram: WatchedTelegram
+    llm: FakeLlmServer
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.telegram, self.llm = WatchedTelegram(), FakeLlmServer(reply="ok")
+        self.enterContext(self.telegram)
+        self.enterContext(self.llm)
+        self.telegram.add_bot(username="bench0_bot", token=bench_token(0))
+        server = serve_control(Control(self.telegram, self.llm))
+        self.addCleanup(server.shutdown)
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def test_requests_before_retry_after_are_counted(control: tuple[str, WatchedTelegram, FakeLlmServer]) -> None:
-    url, telegram, _ = control
-    call(f"{url}/telegram/fault", {"kind": "rate_limit", "retry_after": 5, "seconds": 60})
-    with patch.object(fakes, "EARLY_GRACE_S", 0.0):
-        assert send(telegram) == 429
-        assert send(telegram) == 429  # 5 s had not passed
-    stats = call(f"{url}/stats")[1]
-    assert stats["early_requests"] == 1
-    assert stats["early_examples"][0]["method"] == "sendMessage"
+class TelegramFaultTests(ControlTestCase):
+    def test_a_telegram_fault_lasts_its_seconds(self) -> None:
+        url, telegram = self.url, self.telegram
+        assert call(f"{url}/telegram/fault", {"kind": "server_error", "status": 502, "seconds": 0.3})[0] == 200
+        assert send(telegram) == 502
+        time.sleep(0.4)
+        assert send(telegram) == 200
+        assert call(f"{url}/stats")[1]["answers"] == {"sendMessage:502": 1, "sendMessage:200": 1}
+
+    def test_requests_before_retry_after_are_counted(self) -> None:
+        url, telegram = self.url, self.telegram
+        call(f"{url}/telegram/fault", {"kind": "rate_limit", "retry_after": 5, "seconds": 60})
+        with patch.object(fakes, "EARLY_GRACE_S", 0.0):
+            assert send(telegram) == 429
+            assert send(telegram) == 429  # 5 s had not passed
+        stats = call(f"{url}/stats")[1]
+        assert stats["early_requests"] == 1
+        assert stats["early_examples"][0]["method"] == "sendMessage"
 
 
-def test_duplicate_sends_and_first_send_after(control: tuple[str, WatchedTelegram, FakeLlmServer]) -> None:
-    url, telegram, _ = control
-    before = time.time()
-    send(telegram, "bir")
-    send(telegram, "bir")
-    send(telegram, "iki")
-    stats = call(f"{url}/stats?since={before}")[1]
-    assert (stats["sent"], stats["duplicates"]) == (3, 1)
-    assert before < stats["first_sent_after"] <= time.time()
-    assert call(f"{url}/stats?since={time.time()}")[1]["first_sent_after"] is None
+class SendStatsTests(ControlTestCase):
+    def test_duplicate_sends_and_first_send_after(self) -> None:
+        url, telegram = self.url, self.telegram
+        before = time.time()
+        send(telegram, "bir")
+        send(telegram, "bir")
+        send(telegram, "iki")
+        stats = call(f"{url}/stats?since={before}")[1]
+        assert (stats["sent"], stats["duplicates"]) == (3, 1)
+        assert before < stats["first_sent_after"] <= time.time()
+        assert call(f"{url}/stats?since={time.time()}")[1]["first_sent_after"] is None
 
 
-def test_llm_faults_last_until_cleared(control: tuple[str, WatchedTelegram, FakeLlmServer]) -> None:
-    url, _, llm = control
-    completion = f"{llm.url}/openai/v1/chat/completions"
-    body = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
-    assert call(f"{url}/llm/fault", {"kind": "server_error", "status": 503, "seconds": 60})[0] == 200
-    assert call(completion, body)[0] == 503
-    assert call(completion, body)[0] == 503
-    assert call(f"{url}/clear", {})[0] == 200
-    assert call(completion, body)[0] == 200
+class LlmFaultTests(ControlTestCase):
+    def test_llm_faults_last_until_cleared(self) -> None:
+        url, llm = self.url, self.llm
+        completion = f"{llm.url}/openai/v1/chat/completions"
+        body = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+        assert call(f"{url}/llm/fault", {"kind": "server_error", "status": 503, "seconds": 60})[0] == 200
+        assert call(completion, body)[0] == 503
+        assert call(completion, body)[0] == 503
+        assert call(f"{url}/clear", {})[0] == 200
+        assert call(completion, body)[0] == 200
 
 
-def test_bad_control_requests_are_refused(control: tuple[str, WatchedTelegram, FakeLlmServer]) -> None:
-    url, _, _ = control
-    assert call(f"{url}/telegram/fault", {"kind": "meteor", "seconds": 1})[0] == 400
-    assert call(f"{url}/llm/fault", {"kind": "server_error"})[0] == 400  # no seconds
-    assert call(f"{url}/nope")[0] == 404
+class ControlRequestTests(ControlTestCase):
+    def test_bad_control_requests_are_refused(self) -> None:
+        url = self.url
+        assert call(f"{url}/telegram/fault", {"kind": "meteor", "seconds": 1})[0] == 400
+        assert call(f"{url}/llm/fault", {"kind": "server_error"})[0] == 400  # no seconds
+        assert call(f"{url}/nope")[0] == 404

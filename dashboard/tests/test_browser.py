@@ -8,27 +8,26 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
-import pytest
 from django.conf import settings
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
-from pytest_django.live_server_helper import LiveServer
 
 from accounts.roles import Role
 from accounts.services import api_user_create
 from bots.models import Bot
 from chats.models import Chat, Message
+from config.testing.cases import RedisTransactionTestCase
 from engine import jobs
 from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services import settings_update
 from engine.tests.pipeline import FAST_SPEED, drain
-
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis_conn")]
 
 CHROMIUM = os.environ.get("PIYASA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -36,28 +35,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
 SCREENSHOTS = Path(settings.BASE_DIR) / "build" / "browser"
 PASSWORD = "tarayıcı-testi-parolası"
 WAIT_MS = 20_000
-
-
-@pytest.fixture
-def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, list[str]]]:
-    """A chromium page and the console errors and uncaught exceptions it reports."""
-    if not Path(CHROMIUM).exists():
-        message = f"no chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI must run the browser tests, never skip them
-        pytest.skip(message)
-    # Playwright's sync API runs an event loop in this thread; the ORM calls below are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(WAIT_MS)
-        problems: list[str] = []
-        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        yield page, problems
-        browser.close()
 
 
 def shot(page: Any, name: str) -> None:
@@ -99,81 +76,102 @@ def bot_messages_shown(page: Any, count: int) -> None:
     page.locator("#messages .msg-bot").nth(count - 1).wait_for()
 
 
-def test_an_operator_runs_watches_and_talks_to_the_crowd(
-    browser_page: tuple[Any, list[str]], live_server: LiveServer
-) -> None:
-    (page, problems), base = browser_page, live_server.url
-    chat = demo_crowd()
-    log_in(page, base)
-    page.wait_for_selector("#summary-age:has-text('updated')")
-    assert page.inner_text("#simulation-state") == "stopped"
-    assert page.inner_text("[data-health='database'] .detail") == "ok"
-    shot(page, "02-overview-stopped")
+class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
+    """A chromium page and the console errors and uncaught exceptions it reports."""
 
-    page.click("#start-button")
-    page.wait_for_selector("#simulation-state:has-text('running')")
-    assert settings_all()["simulation_active"] is True
+    page: Any
+    problems: list[str]
 
-    page.goto(f"{base}/chats/")
-    shot(page, "03-chat-list")
-    page.click(f"a[href='/chats/{chat.pk}/']")
-    page.wait_for_selector("#messages", state="attached")
-    navigations: list[str] = []
-    page.on("framenavigated", lambda frame: navigations.append(frame.url) if frame == page.main_frame else None)
-    run_engine(lambda: Message.objects.filter(bot__isnull=False).count() >= 3)
-    bot_messages_shown(page, 3)
-    assert navigations == [], "the live view must update without reloading"
-    shot(page, "04-chat-live")
+    def setUp(self) -> None:
+        super().setUp()
+        if not Path(CHROMIUM).exists():
+            message = f"no chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
+            if os.environ.get("CI"):
+                self.fail(message)  # CI must run the browser tests, never skip them
+            self.skipTest(message)
+        # Playwright's sync API runs an event loop in this thread; the ORM calls below are still synchronous.
+        self.enterContext(patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}))
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        playwright = self.enterContext(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.addCleanup(browser.close)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(WAIT_MS)
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        self.page, self.problems = page, problems
 
-    settings_update(values={"simulation_active": False})  # only the reply from here on
-    page.click(".mention-button >> nth=0")
-    addressed = Bot.objects.get(username=page.get_attribute(".mention-button >> nth=0", "data-username"))
-    page.fill("#id_text", page.input_value("#id_text") + "dolar bugün nereye gider sizce?")
-    page.click("#post-form button[type=submit]")
-    page.wait_for_selector("#post-status:has-text('a bot is answering')")
-    run_engine(lambda: Turn.objects.filter(kind=Turn.Kind.PRIORITY_REPLY, status=Turn.Status.SENT).exists())
-    reply = Turn.objects.get(kind=Turn.Kind.PRIORITY_REPLY)
-    assert reply.bot == addressed
-    threaded = "#messages .msg-bot:has(.quote:has-text('dolar bugün nereye gider'))"
-    page.wait_for_selector(f"{threaded} .speaker:has-text('{addressed.name}')")
-    shot(page, "05-chat-threaded-reply")
+    def test_an_operator_runs_watches_and_talks_to_the_crowd(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        chat = demo_crowd()
+        log_in(page, base)
+        page.wait_for_selector("#summary-age:has-text('updated')")
+        assert page.inner_text("#simulation-state") == "stopped"
+        assert page.inner_text("[data-health='database'] .detail") == "ok"
+        shot(page, "02-overview-stopped")
 
-    page.goto(f"{base}/")
-    page.wait_for_selector("#summary-age:has-text('updated')")
-    expect(page.locator("[data-field='turns.sent']")).not_to_have_text("–")
-    shot(page, "06-overview-after")
-    assert problems == []
+        page.click("#start-button")
+        page.wait_for_selector("#simulation-state:has-text('running')")
+        assert settings_all()["simulation_active"] is True
 
+        page.goto(f"{base}/chats/")
+        shot(page, "03-chat-list")
+        page.click(f"a[href='/chats/{chat.pk}/']")
+        page.wait_for_selector("#messages", state="attached")
+        navigations: list[str] = []
+        page.on("framenavigated", lambda frame: navigations.append(frame.url) if frame == page.main_frame else None)
+        run_engine(lambda: Message.objects.filter(bot__isnull=False).count() >= 3)
+        bot_messages_shown(page, 3)
+        assert navigations == [], "the live view must update without reloading"
+        shot(page, "04-chat-live")
 
-def test_an_invalid_stance_shows_an_inline_error_and_the_editors_render(
-    browser_page: tuple[Any, list[str]], live_server: LiveServer
-) -> None:
-    (page, problems), base = browser_page, live_server.url
-    chat = demo_crowd()
-    bot = Bot.objects.order_by("name").first()
-    assert bot is not None
-    stances = bot.stances.count()
-    log_in(page, base)
-    page.goto(f"{base}/bots/")
-    shot(page, "07-bot-list")
-    page.click(f"a[href='/bots/{bot.pk}/']")
-    page.wait_for_selector("form#stance-form")
-    shot(page, "08-bot-page")
-    page.fill("#stance-form [name='stance-topic']", "BIST:THYAO")
-    page.fill("#stance-form [name='stance-confidence']", "1.5")
-    page.click("#stance-form button[type=submit]")
-    error = page.locator("#id_stance-confidence-errors")
-    expect(error).to_contain_text("less than or equal to 1")
-    expect(page.locator("#stance-form .field-errors").first).to_be_visible()
-    assert bot.stances.count() == stances, "an invalid stance is not stored"
-    shot(page, "09-bot-invalid-stance")
-    for path, name in (
-        (f"/chats/{chat.pk}/edit/", "10-chat-edit"),
-        ("/turns/", "11-turns"),
-        ("/settings/", "12-settings"),
-    ):
-        page.goto(base + path)
-        page.wait_for_selector("main.page h1")
-        shot(page, name)
-    # The invalid form came back as a 400 page, which chromium reports as a failed resource load.
-    assert [problem for problem in problems if "status of 400" not in problem] == []
+        settings_update(values={"simulation_active": False})  # only the reply from here on
+        page.click(".mention-button >> nth=0")
+        addressed = Bot.objects.get(username=page.get_attribute(".mention-button >> nth=0", "data-username"))
+        page.fill("#id_text", page.input_value("#id_text") + "dolar bugün nereye gider sizce?")
+        page.click("#post-form button[type=submit]")
+        page.wait_for_selector("#post-status:has-text('a bot is answering')")
+        run_engine(lambda: Turn.objects.filter(kind=Turn.Kind.PRIORITY_REPLY, status=Turn.Status.SENT).exists())
+        reply = Turn.objects.get(kind=Turn.Kind.PRIORITY_REPLY)
+        assert reply.bot == addressed
+        threaded = "#messages .msg-bot:has(.quote:has-text('dolar bugün nereye gider'))"
+        page.wait_for_selector(f"{threaded} .speaker:has-text('{addressed.name}')")
+        shot(page, "05-chat-threaded-reply")
+
+        page.goto(f"{base}/")
+        page.wait_for_selector("#summary-age:has-text('updated')")
+        expect(page.locator("[data-field='turns.sent']")).not_to_have_text("–")
+        shot(page, "06-overview-after")
+        assert problems == []
+
+    def test_an_invalid_stance_shows_an_inline_error_and_the_editors_render(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        chat = demo_crowd()
+        bot = Bot.objects.order_by("name").first()
+        assert bot is not None
+        stances = bot.stances.count()
+        log_in(page, base)
+        page.goto(f"{base}/bots/")
+        shot(page, "07-bot-list")
+        page.click(f"a[href='/bots/{bot.pk}/']")
+        page.wait_for_selector("form#stance-form")
+        shot(page, "08-bot-page")
+        page.fill("#stance-form [name='stance-topic']", "BIST:THYAO")
+        page.fill("#stance-form [name='stance-confidence']", "1.5")
+        page.click("#stance-form button[type=submit]")
+        error = page.locator("#id_stance-confidence-errors")
+        expect(error).to_contain_text("less than or equal to 1")
+        expect(page.locator("#stance-form .field-errors").first).to_be_visible()
+        assert bot.stances.count() == stances, "an invalid stance is not stored"
+        shot(page, "09-bot-invalid-stance")
+        for path, name in (
+            (f"/chats/{chat.pk}/edit/", "10-chat-edit"),
+            ("/turns/", "11-turns"),
+            ("/settings/", "12-settings"),
+        ):
+            page.goto(base + path)
+            page.wait_for_selector("main.page h1")
+            shot(page, name)
+        # The invalid form came back as a 400 page, which chromium reports as a failed resource load.
+        assert [problem for problem in problems if "status of 400" not in problem] == []
