@@ -9,7 +9,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import format_datetime
@@ -17,7 +16,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 import feedparser
-import pytest
 from django.contrib.auth import get_user_model
 from django.test import TestCase
 from django.urls import reverse
@@ -166,16 +164,6 @@ class FeedServer:
         self.requests = []
 
 
-@pytest.fixture(scope="module")
-def feed_server() -> Iterator[FeedServer]:
-    """The feed server, started once for this module."""
-    server = FeedServer()
-    server.thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
-
-
 def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -198,10 +186,17 @@ class FeedServerTestCase(TestCase):
 
     server: FeedServer
 
-    @pytest.fixture(autouse=True)
-    def _serve_feeds(self, feed_server: FeedServer) -> None:
-        feed_server.reset()
-        self.server = feed_server
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.server = FeedServer()  # started once for the class
+        cls.server.thread.start()
+        cls.addClassCleanup(cls.server.httpd.server_close)
+        cls.addClassCleanup(cls.server.httpd.shutdown)
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.server.reset()
 
     def fetch(self, *paths: str, timeout_s: float = 5.0) -> news.FetchResult:
         return news.news_fetch(urls=[self.server.url(path) for path in paths], timeout_s=timeout_s)

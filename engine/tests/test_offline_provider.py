@@ -9,7 +9,7 @@ from dataclasses import replace
 from decimal import Decimal
 from itertools import product
 
-import pytest
+from django.test import SimpleTestCase
 
 from bots.schemas import EmotionTone, PersonaTone
 from engine.clients.llm import (
@@ -54,7 +54,7 @@ def has_emoji(text: str) -> bool:
     return any(unicodedata.category(char) == "So" for char in text)
 
 
-class TestDeterminism:
+class DeterminismTests(SimpleTestCase):
     def test_the_same_seed_gives_the_same_text(self) -> None:
         assert [write(BASE, 42) for _ in range(3)] == [write(BASE, 42)] * 3
 
@@ -74,7 +74,7 @@ class TestDeterminism:
         assert random.random() == expected
 
 
-class TestLanguage:
+class LanguageTests(SimpleTestCase):
     def test_english_and_turkish_differ(self) -> None:
         english = texts(replace(BASE, language="en"))
         turkish = texts(BASE)
@@ -89,17 +89,15 @@ class TestLanguage:
             assert set(phrases.EMOTIONS[lang]) == set(EmotionTone)
 
 
-class TestStance:
-    @pytest.mark.parametrize(("polarity", "opposite"), [("bullish", "bearish"), ("bearish", "bullish")])
-    @pytest.mark.parametrize("language", ["tr", "en"])
-    def test_the_stance_polarity_shows_and_never_its_opposite(
-        self, polarity: str, opposite: str, language: str
-    ) -> None:
-        hints = replace(BASE, language=language, stances=[StanceHint("BIST:AKBNK", polarity, "x")])  # type: ignore[arg-type]
-        for text in texts(hints):
-            lowered = text.casefold()
-            assert any(marker in lowered for marker in phrases.POLARITY_MARKERS[polarity]), text
-            assert not any(marker in lowered for marker in phrases.POLARITY_MARKERS[opposite]), text
+class StanceTests(SimpleTestCase):
+    def test_the_stance_polarity_shows_and_never_its_opposite(self) -> None:
+        for language, (polarity, opposite) in product(("tr", "en"), (("bullish", "bearish"), ("bearish", "bullish"))):
+            with self.subTest(language=language, polarity=polarity):
+                hints = replace(BASE, language=language, stances=[StanceHint("BIST:AKBNK", polarity, "x")])  # type: ignore[arg-type]
+                for text in texts(hints):
+                    lowered = text.casefold()
+                    assert any(marker in lowered for marker in phrases.POLARITY_MARKERS[polarity]), text
+                    assert not any(marker in lowered for marker in phrases.POLARITY_MARKERS[opposite]), text
 
     def test_a_neutral_stance_takes_no_side(self) -> None:
         hints = replace(BASE, stances=[StanceHint("AKBNK", "neutral", "x")], length="long")
@@ -115,7 +113,7 @@ class TestStance:
         assert all("BIST:" not in text for text in texts(BASE))
 
 
-class TestPersona:
+class PersonaTests(SimpleTestCase):
     def test_the_tone_changes_the_vocabulary(self) -> None:
         street = " ".join(texts(replace(BASE, persona_tone="street")))
         academic = " ".join(texts(replace(BASE, persona_tone="academic")))
@@ -134,7 +132,7 @@ class TestPersona:
         assert not any(has_emoji(text) for text in texts(hints))
 
 
-class TestHoldingsAndLength:
+class HoldingsAndLengthTests(SimpleTestCase):
     def test_holdings_are_mentioned_sometimes(self) -> None:
         hints = replace(BASE, holdings=[HoldingHint("XAUUSD", Decimal("1500"), Decimal("2450.5"))])
         mentions = [text for text in texts(hints) if "XAUUSD" in text]
@@ -157,7 +155,7 @@ class TestHoldingsAndLength:
         assert lengths["short"] < lengths["medium"] < lengths["long"]
 
 
-class TestReplies:
+class ReplyTests(SimpleTestCase):
     def test_replies_address_the_member(self) -> None:
         hints = replace(BASE, mode="reply", reply_to_name="Ayşe", reply_to_text="Bankalar bence zayıf")
         assert all("Ayşe" in text for text in texts(hints))
@@ -173,7 +171,7 @@ class TestReplies:
         assert all(any(text.startswith(line) for line in agreements) for text in texts(hints))
 
 
-class TestCompliance:
+class ComplianceTests(SimpleTestCase):
     def test_no_profit_promises_or_buy_sell_instructions(self) -> None:
         tones, emotions = list(PersonaTone), list(EmotionTone)
         for lang, polarity, length in product(("tr", "en"), ("bullish", "bearish", "neutral"), ("short", "long")):
@@ -206,7 +204,7 @@ class TestCompliance:
                     assert not FORBIDDEN.search(line), line
 
 
-class TestAccounting:
+class AccountingTests(SimpleTestCase):
     def test_tokens_latency_and_names(self) -> None:
         response = run(OfflineProvider().complete(LlmRequest(messages=MESSAGES, seed=3, hints=BASE)))
         assert (response.provider, response.model) == ("offline", "offline")

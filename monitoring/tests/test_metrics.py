@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from unittest import TestCase, mock
+from unittest import mock
 
-import pytest
-from django.test import override_settings
+from django.test import SimpleTestCase, override_settings
 from django.utils import timezone
 from prometheus_client import REGISTRY, Counter, Histogram
 
 from chats.models import Chat
-from config.testing.fake_telegram import FakeTelegram, serve_fake_telegram
+from config.testing.cases import RedisSimpleTestCase, RedisTransactionTestCase
+from config.testing.fake_telegram import FakeTelegram
 from engine import jobs
 from engine.clients.llm import (
     CircuitBreaker,
@@ -42,7 +41,7 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-class DefinitionTests(TestCase):
+class DefinitionTests(SimpleTestCase):
     def test_every_metric_is_prefixed_and_in_base_units(self) -> None:
         defined = [m for m in vars(metrics).values() if isinstance(m, Counter | Histogram | metrics.GaugeSpec)]
         self.assertGreaterEqual(len(defined), 20)
@@ -66,7 +65,7 @@ class DefinitionTests(TestCase):
         self.assertIsNotNone(REGISTRY.get_sample_value("piyasa_schedule_lateness_seconds_count", {"job": "generate"}))
 
 
-class HelperTests(TestCase):
+class HelperTests(SimpleTestCase):
     def test_label_values_outside_the_known_sets_become_other(self) -> None:
         before = sample("piyasa_turns_total", kind="other", outcome="other")
         metrics.record_turn_outcome("chat -100123", "exploded")
@@ -108,7 +107,7 @@ class _Provider:
         return LlmResponse("AKBNK güçlü.", "llama-served", "groq", tokens_in=120, tokens_out=30, latency_ms=5)
 
 
-class LlmInstrumentationTests(TestCase):
+class LlmInstrumentationTests(SimpleTestCase):
     def llm(self, error: Exception | None = None, breaker: CircuitBreaker | None = None) -> LlmClient:
         return LlmClient(_Provider(error), breaker)
 
@@ -160,13 +159,6 @@ class LlmInstrumentationTests(TestCase):
 # --- The instrumentation test: real turns through the fake Telegram Bot API ---
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    for server in serve_fake_telegram():
-        with override_settings(TELEGRAM_API_BASE_URL=server.base_url, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline"):
-            yield server
-
-
 def _simulate(chat: Chat, *, until_sent: int, seconds: float = 30.0) -> None:
     settings_update(
         values={"simulation_active": True, "scale_factor": 10.0, "max_msgs_per_min": 600, "typing_enabled": True}
@@ -179,68 +171,74 @@ def _simulate(chat: Chat, *, until_sent: int, seconds: float = 30.0) -> None:
     settings_update(values={"simulation_active": False})
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("redis_conn")
-def test_a_turn_run_end_to_end_moves_the_counters_on_metrics(fake: FakeTelegram) -> None:
-    chat, _ = telegram_crowd(fake)
-    before = scrape()
-    _simulate(chat, until_sent=2)
-    after = scrape()
+class TurnInstrumentationTests(RedisTransactionTestCase):
+    """Turns through the fake Bot API at self.fake, with the offline LLM; their writes commit as in the engine."""
 
-    def moved(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - value(before, name, **labels)
+    fake: FakeTelegram
 
-    sent = Turn.objects.filter(status=Turn.Status.SENT).count()
-    assert moved("piyasa_turns_total", outcome="sent") == sent >= 2
-    assert moved("piyasa_turn_latency_seconds_count") == sent
-    assert moved("piyasa_schedule_lateness_seconds_count", job="send") >= sent
-    assert moved("piyasa_telegram_requests_total", method="sendMessage", outcome="ok") == len(
-        fake.requests("sendMessage")
-    )
-    assert moved("piyasa_telegram_requests_total", method="sendChatAction", outcome="ok") >= 1
-    assert moved("piyasa_llm_requests_total", provider="offline", outcome="ok") >= 1
-    assert moved("piyasa_llm_tokens_total", kind="completion") > 0
-    assert moved("piyasa_telegram_requests_total", outcome="error") == 0
+    def setUp(self) -> None:
+        super().setUp()
+        self.fake = self.enterContext(FakeTelegram())
+        self.enterContext(
+            override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
+        )
+
+    def test_a_turn_run_end_to_end_moves_the_counters_on_metrics(self) -> None:
+        chat, _ = telegram_crowd(self.fake)
+        before = scrape()
+        _simulate(chat, until_sent=2)
+        after = scrape()
+
+        def moved(name: str, **labels: str) -> float:
+            return value(after, name, **labels) - value(before, name, **labels)
+
+        sent = Turn.objects.filter(status=Turn.Status.SENT).count()
+        assert moved("piyasa_turns_total", outcome="sent") == sent >= 2
+        assert moved("piyasa_turn_latency_seconds_count") == sent
+        assert moved("piyasa_schedule_lateness_seconds_count", job="send") >= sent
+        assert moved("piyasa_telegram_requests_total", method="sendMessage", outcome="ok") == len(
+            self.fake.requests("sendMessage")
+        )
+        assert moved("piyasa_telegram_requests_total", method="sendChatAction", outcome="ok") >= 1
+        assert moved("piyasa_llm_requests_total", provider="offline", outcome="ok") >= 1
+        assert moved("piyasa_llm_tokens_total", kind="completion") > 0
+        assert moved("piyasa_telegram_requests_total", outcome="error") == 0
+
+    def test_failed_and_rate_limited_sends_are_counted(self) -> None:
+        chat, bots = telegram_crowd(self.fake)
+        now = timezone.now()
+        first = Turn.objects.create(chat=chat, bot=bots[0], status=Turn.Status.READY, text="AKBNK?", due_at=now)
+        second = Turn.objects.create(chat=chat, bot=bots[1], status=Turn.Status.READY, text="THYAO?", due_at=now)
+        rate_limited = sample("piyasa_telegram_requests_total", method="sendMessage", outcome="rate_limited")
+        failed = sample("piyasa_turns_total", kind="proactive", outcome="failed")
+        errors = sample("piyasa_telegram_requests_total", method="sendMessage", outcome="error")
+        self.fake.rate_limit("sendMessage", retry_after=1)
+        assert delivery.send_turn(turn_id=first.pk) == "rate_limited"
+        redis_connection().delete(f"{limits.PREFIX}tg:chat:{chat.pk}:sec")  # a second send in the chat within 1 s
+        self.fake.bot_kicked("sendMessage")
+        assert delivery.send_turn(turn_id=second.pk) == "failed"
+        assert (
+            sample("piyasa_telegram_requests_total", method="sendMessage", outcome="rate_limited") == rate_limited + 1
+        )
+        assert sample("piyasa_telegram_requests_total", method="sendMessage", outcome="error") == errors + 1
+        assert sample("piyasa_turns_total", kind="proactive", outcome="failed") == failed + 1
+
+    def test_the_recovery_sweep_counts_expired_and_unconfirmed_turns(self) -> None:
+        chat, bots = telegram_crowd(self.fake)
+        old = timezone.now() - recovery.EXPIRY - timedelta(minutes=1)
+        expired = Turn.objects.create(chat=chat, bot=bots[0], kind=Turn.Kind.REPLY, due_at=old)
+        lost = Turn.objects.create(chat=chat, bot=bots[1], status=Turn.Status.SENDING, text="x", due_at=old)
+        Turn.objects.filter(pk__in=[expired.pk, lost.pk]).update(created_at=old, sending_at=old)
+        skipped = sample("piyasa_turns_total", kind="reply", outcome="skipped")
+        unconfirmed = sample("piyasa_turns_total", kind="proactive", outcome="unconfirmed")
+        assert recovery.recover_turns()["expired"] == 1
+        assert sample("piyasa_turns_total", kind="reply", outcome="skipped") == skipped + 1
+        assert sample("piyasa_turns_total", kind="proactive", outcome="unconfirmed") == unconfirmed + 1
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("redis_conn")
-def test_failed_and_rate_limited_sends_are_counted(fake: FakeTelegram) -> None:
-    chat, bots = telegram_crowd(fake)
-    now = timezone.now()
-    first = Turn.objects.create(chat=chat, bot=bots[0], status=Turn.Status.READY, text="AKBNK?", due_at=now)
-    second = Turn.objects.create(chat=chat, bot=bots[1], status=Turn.Status.READY, text="THYAO?", due_at=now)
-    rate_limited = sample("piyasa_telegram_requests_total", method="sendMessage", outcome="rate_limited")
-    failed = sample("piyasa_turns_total", kind="proactive", outcome="failed")
-    errors = sample("piyasa_telegram_requests_total", method="sendMessage", outcome="error")
-    fake.rate_limit("sendMessage", retry_after=1)
-    assert delivery.send_turn(turn_id=first.pk) == "rate_limited"
-    redis_connection().delete(f"{limits.PREFIX}tg:chat:{chat.pk}:sec")  # a second send in the chat within 1 s
-    fake.bot_kicked("sendMessage")
-    assert delivery.send_turn(turn_id=second.pk) == "failed"
-    assert sample("piyasa_telegram_requests_total", method="sendMessage", outcome="rate_limited") == rate_limited + 1
-    assert sample("piyasa_telegram_requests_total", method="sendMessage", outcome="error") == errors + 1
-    assert sample("piyasa_turns_total", kind="proactive", outcome="failed") == failed + 1
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("redis_conn")
-def test_the_recovery_sweep_counts_expired_and_unconfirmed_turns(fake: FakeTelegram) -> None:
-    chat, bots = telegram_crowd(fake)
-    old = timezone.now() - recovery.EXPIRY - timedelta(minutes=1)
-    expired = Turn.objects.create(chat=chat, bot=bots[0], kind=Turn.Kind.REPLY, due_at=old)
-    lost = Turn.objects.create(chat=chat, bot=bots[1], status=Turn.Status.SENDING, text="x", due_at=old)
-    Turn.objects.filter(pk__in=[expired.pk, lost.pk]).update(created_at=old, sending_at=old)
-    skipped = sample("piyasa_turns_total", kind="reply", outcome="skipped")
-    unconfirmed = sample("piyasa_turns_total", kind="proactive", outcome="unconfirmed")
-    assert recovery.recover_turns()["expired"] == 1
-    assert sample("piyasa_turns_total", kind="reply", outcome="skipped") == skipped + 1
-    assert sample("piyasa_turns_total", kind="proactive", outcome="unconfirmed") == unconfirmed + 1
-
-
-@pytest.mark.usefixtures("redis_conn")
-def test_the_budget_governor_counts_the_calls_it_makes_wait() -> None:
-    before = sample("piyasa_llm_budget_deferrals_total")
-    assert budget.reserve({"rpm": 1, "tpm": 10_000, "daily_tokens": 100_000}, 100) == 0
-    assert budget.reserve({"rpm": 1, "tpm": 10_000, "daily_tokens": 100_000}, 100) > 0
-    assert sample("piyasa_llm_budget_deferrals_total") == before + 1
+class BudgetInstrumentationTests(RedisSimpleTestCase):
+    def test_the_budget_governor_counts_the_calls_it_makes_wait(self) -> None:
+        before = sample("piyasa_llm_budget_deferrals_total")
+        assert budget.reserve({"rpm": 1, "tpm": 10_000, "daily_tokens": 100_000}, 100) == 0
+        assert budget.reserve({"rpm": 1, "tpm": 10_000, "daily_tokens": 100_000}, 100) > 0
+        assert sample("piyasa_llm_budget_deferrals_total") == before + 1
