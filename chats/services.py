@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bots.models import Bot
 from chats.models import Chat, Membership
-from config.sql import add_to_counts
+from config.queries import add_to_counts
 
 
 def chat_create(*, title: str, **fields: Any) -> Chat:
@@ -59,11 +59,7 @@ def membership_update(*, membership: Membership, **fields: Any) -> Membership:
 
 
 def memberships_count_sent(*, sent: Mapping[int, int], full_persona: list[int]) -> None:
-    """Count sent messages (membership id → how many) towards each persona refresh; a full persona resets it.
-
-    Called for every batch of sends: the increment's SQL is built once per number of memberships (the ORM
-    compiled it afresh each time).
-    """
+    """Count sent messages (membership id → how many) towards each persona refresh; a full persona resets it."""
     if full_persona:
         Membership.objects.filter(pk__in=full_persona).update(
             messages_since_refresh=0, persona_refreshed_at=timezone.now()

@@ -2,9 +2,9 @@
 
 Sync workers, 2 × cores + 1 processes (WEB_CONCURRENCY): every request is short (the slow calls to Telegram
 and the LLM happen in RQ workers, never in web), and a sync worker serves one request per connection, so an
-idle client never holds a process. Threaded workers with keep-alive measured ~1 s tail latencies under 100
-polling clients (docs/benchmarks.md, "API under load"). The docker entrypoint and the benchmarks use this
-file; every value can be overridden on the command line or by the environment variables below.
+idle client never holds a process (docs/decisions/003-gunicorn-sync-workers.md). The docker entrypoint and
+the benchmarks use this file; every value can be overridden on the command line or by the environment
+variables below.
 """
 
 from __future__ import annotations
@@ -18,6 +18,5 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 20
 # No max_requests recycling: every new worker process leaves its prometheus_client files in METRICS_DIR for
-# good (a dead worker's counters must keep counting), and each one makes /metrics and the dashboard's summary
-# slower to merge. Memory stays flat without it (docs/reliability.md, soak).
+# good (a dead worker's counters must keep counting), and each one makes /metrics slower to merge.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None

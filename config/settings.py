@@ -16,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.embedded_redis import EmbeddedRedis
 from config.secrets import local_secret_key, local_token_keys
+from engine.providers import PROVIDERS
+from engine.queues import TIMEOUTS_S
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -148,14 +150,10 @@ def _embedded_redis_dir() -> Path:
 
 REDIS_URL = env.str("REDIS_URL", default="") or EmbeddedRedis(_embedded_redis_dir()).start().url
 
-RQ_QUEUES = {
-    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
-    for name, timeout in (("high", 60), ("default", 120), ("low", 300))
-}
+RQ_QUEUES = {str(name): {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout} for name, timeout in TIMEOUTS_S.items()}
 RQ_SHOW_ADMIN_LINK = True
-# Non-forking workers: a forked work horse re-imports the SDKs and reconnects for every job
-# (~0.4 s each); in-process jobs take milliseconds, reuse connection pools and keep metrics in
-# the worker's memory. Scale with more worker processes (docs/architecture.md).
+# Non-forking workers: a forked work horse re-imports the SDKs and reconnects for every job; in-process jobs
+# reuse connection pools (docs/decisions/001-non-forking-workers.md). Scale with more worker processes.
 # EngineWorker (engine/worker.py) is SimpleWorker plus crash safety: scheduler take-over within seconds when
 # the worker holding RQ's scheduler lock dies, a liveness mark for the recovery sweep, fresh DB connections.
 RQ = {"WORKER_CLASS": "engine.worker.EngineWorker"}
@@ -263,11 +261,11 @@ TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.te
 TELEGRAM_TIMEOUT_S = env.float("TELEGRAM_TIMEOUT_S", default=10.0)
 WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")
 
-LLM_PROVIDERS = ("offline", "groq", "openai_compat")
-if LLM_PROVIDER not in LLM_PROVIDERS:
-    raise ImproperlyConfigured(f"LLM_PROVIDER must be one of {', '.join(LLM_PROVIDERS)}, not {LLM_PROVIDER!r}")
-if LLM_PROVIDER == "groq" and not GROQ_API_KEY:
-    raise ImproperlyConfigured("LLM_PROVIDER=groq needs GROQ_API_KEY (or GROQ_API_KEY_FILE)")
+if LLM_PROVIDER not in PROVIDERS:
+    raise ImproperlyConfigured(f"LLM_PROVIDER must be one of {', '.join(PROVIDERS)}, not {LLM_PROVIDER!r}")
+for _name in PROVIDERS[LLM_PROVIDER].required_settings:
+    if not globals()[_name]:
+        raise ImproperlyConfigured(f"LLM_PROVIDER={LLM_PROVIDER} needs {_name} (or {_name}_FILE)")
 
 # --- Logging: plain key=value lines on stderr; secrets redacted by a filter on every handler ---
 # The DEBUG 500 page and the admins' error emails are redacted too (config.logging).

@@ -1,4 +1,8 @@
-"""RQ jobs: thin wrappers that take ids, call one service and decide retries."""
+"""RQ jobs: thin wrappers that take ids, call one service and decide retries.
+
+The services enqueue these jobs by reference (`dispatch.enqueue(jobs.send_typing, …)`), so each job imports its
+service when it runs: importing them here would make every service import itself through this module.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ from typing import Any
 from engine import heartbeat as heartbeat_service
 from engine import liveness
 from engine.selectors import settings_all
-from engine.services import delivery, dispatch, generation, news, planning, recovery
+from engine.services.turns import Outcome
 
 
 def tick() -> dict[str, Any]:
     """The periodic tick: record the heartbeat, then plan the turns of every due chat."""
+    from engine.services import planning
+
     heartbeat_service.heartbeat_record()
     config = settings_all()
-    if not config["simulation_active"]:
+    if not config.simulation_active:
         return {"simulation_active": False}
     with planning.tick_lock() as acquired:
         if not acquired:
@@ -23,38 +29,50 @@ def tick() -> dict[str, Any]:
     return {"planned": result.planned, "deferred": result.deferred}
 
 
-def generate_turn(turn_id: int) -> str:
+def generate_turn(turn_id: int) -> Outcome:
     """Generate one turn's text and schedule its delivery."""
+    from engine.services import generation
+
     # A worker dying before the claim, or a job crashing after it, is then recovered at once (engine.liveness).
     with liveness.working_on(turn_id):
         return generation.generate_turn(turn_id=turn_id)
 
 
-def generate_turns(turn_ids: list[int]) -> dict[str, str]:
+def generate_turns(turn_ids: list[int]) -> dict[int, Outcome]:
     """Generate a tick's turns concurrently (their LLM calls overlap) and schedule their delivery."""
+    from engine.services import generation
+
     with liveness.working_on(*turn_ids):
         return generation.generate_turns(turn_ids=turn_ids)
 
 
-def generate_priority(turn_id: int) -> dict[str, str]:
+def generate_priority(turn_id: int) -> dict[int, Outcome]:
     """Generate a member's priority reply, with other pending ones concurrently (up to batch_size)."""
+    from engine.services import generation
+
     with liveness.working_on(turn_id):
         return generation.generate_priority_batch(turn_id=turn_id)
 
 
 def send_typing(turn_id: int) -> bool:
     """Show the typing indicator for a turn about to be sent."""
+    from engine.services import delivery
+
     return delivery.send_typing(turn_id=turn_id)
 
 
-def send_turn(turn_id: int) -> str:
+def send_turn(turn_id: int) -> Outcome:
     """Send one ready turn (deferred when a limit is reached) and record the message."""
+    from engine.services import delivery
+
     with liveness.working_on(turn_id):
         return delivery.send_turn(turn_id=turn_id)
 
 
-def send_due(slot: int) -> dict[str, str]:
+def send_due(slot: int) -> dict[int, Outcome]:
     """Send the turns due by now (a slot's, and any others due), their Bot API calls overlapping."""
+    from engine.services import delivery, dispatch
+
     turn_ids = dispatch.take_sends(slot)
     with liveness.working_on(*turn_ids):
         return delivery.send_turns(turn_ids=turn_ids)
@@ -62,15 +80,19 @@ def send_due(slot: int) -> dict[str, str]:
 
 def recover_turns() -> dict[str, int]:
     """Finish or re-enqueue turns whose job was lost (worker crash, Redis restart)."""
+    from engine.services import recovery
+
     return recovery.recover_turns()
 
 
 def fetch_news() -> dict[str, Any]:
     """Fetch the configured news feeds into the headline cache and drop old headlines."""
+    from engine.services import news
+
     config = settings_all()
-    if not config["news_trigger_enabled"]:
+    if not config.news_trigger_enabled:
         return {"news_trigger_enabled": False}
-    result = news.news_fetch(urls=list(config["news_feed_urls"]))
+    result = news.news_fetch(urls=[str(url) for url in config.news_feed_urls])
     pruned = news.news_prune()
     return {"fetched": result.fetched, "stored": result.stored, "failed": len(result.failed), "pruned": pruned}
 

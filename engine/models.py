@@ -9,17 +9,14 @@ from django.db import models
 
 from bots.models import Bot
 from chats.models import Chat, Message
+from engine.kinds import TurnKind
 from engine.runtime_settings import KEY_CHOICES, parse_setting
 
 
 class Turn(models.Model):
     """One planned bot message, from decision to delivery; every status change is an atomic claim."""
 
-    class Kind(models.TextChoices):
-        PROACTIVE = "proactive"
-        REPLY = "reply"
-        REACTION = "reaction"
-        PRIORITY_REPLY = "priority_reply"
+    Kind = TurnKind  # what differs between kinds: engine.kinds.KINDS
 
     class Status(models.TextChoices):
         PLANNED = "planned"

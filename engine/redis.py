@@ -12,7 +12,7 @@ from redis import Redis
 def redis_connection() -> Redis:
     """The process's client for the engine's own keys and for enqueueing.
 
-    `django_rq.get_connection()` builds a new client and connection pool on every call: a new TCP
-    connection, a handshake and (redis-py 8) a package-metadata lookup, ~1.5 ms of CPU each time.
+    `django_rq.get_connection()` builds a new client and connection pool on every call
+    (docs/decisions/004-redis-client-per-process.md).
     """
     return django_rq.get_connection("high")

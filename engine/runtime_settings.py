@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
-from pydantic import Field, HttpUrl, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, model_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic.fields import FieldInfo
 
 from bots.schemas import Schema, TimeRange, Unit, format_errors
 
-PositiveFloat = Annotated[float, Field(gt=0, le=100)]
+logger = logging.getLogger(__name__)
 
 
-class HourlyLimit(Schema):
+class HourlyLimit(Schema, frozen=True):
     """Per-bot messages per hour: a random cap in [min, max] for each bot-hour."""
 
     min: int = Field(ge=0, le=1000)
@@ -28,7 +32,7 @@ class HourlyLimit(Schema):
         return self
 
 
-class LengthProfile(Schema):
+class LengthProfile(Schema, frozen=True):
     """Mix of message lengths; the shares must add up to 1."""
 
     short: Unit
@@ -43,7 +47,7 @@ class LengthProfile(Schema):
         return self
 
 
-class LlmBudget(Schema):
+class LlmBudget(Schema, frozen=True):
     """LLM limits the engine plans within (defaults: Groq's free tier for llama-3.3-70b-versatile)."""
 
     rpm: int = Field(ge=1, le=100_000)
@@ -51,9 +55,82 @@ class LlmBudget(Schema):
     daily_tokens: int = Field(ge=1, le=10_000_000_000)
 
 
+class RuntimeConfig(BaseModel):
+    """Every runtime setting, typed and frozen: the stored values over the defaults (`settings_all()`).
+
+    Each field is one setting: its type, its default and its meaning. `SPECS` is derived from these fields, so the
+    admin, the API, the dashboard's form and the engine read one definition.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    simulation_active: bool = Field(False, description="Master switch of the simulation.")
+    scale_factor: float = Field(1.0, gt=0, le=50, description="Multiplies activity, divides delays.")
+    max_msgs_per_min: int = Field(6, ge=0, le=10_000, description="Global cap on bot messages/min.")
+    bot_hourly_msg_limit: HourlyLimit = Field(HourlyLimit(min=6, max=12), description="Per-bot cap per hour.")
+    reply_probability: Unit = Field(0.65, description="Chance a proactive turn replies to an earlier message.")
+    reply_to_bots_probability: Unit = Field(0.5, description="Same, when the latest message is a bot's.")
+    mention_probability: Unit = Field(0.35, description="Chance of @-mentioning the bot being replied to.")
+    short_reaction_probability: Unit = Field(0.12, description="Chance a turn is a reaction instead of text.")
+    message_length_profile: LengthProfile = Field(
+        LengthProfile(short=0.55, medium=0.35, long=0.10), description="Length mix."
+    )
+    typing_enabled: bool = Field(True, description="Send 'typing…' before messages.")
+    prime_hours_boost: bool = Field(True, description="Busier during market hours.")
+    prime_hours: list[TimeRange] = Field(
+        ["09:30-12:00", "14:00-18:00"], max_length=12, description="Market hours in the chat's timezone."
+    )
+    persona_refresh_interval: int = Field(8, ge=1, le=1000, description="Re-state the persona every N messages.")
+    persona_refresh_minutes: int = Field(30, ge=1, le=1440, description="…or every M minutes.")
+    news_trigger_enabled: bool = Field(True, description="Inject a recent headline into a turn.")
+    news_trigger_probability: Unit = Field(0.5, description="Chance of using a headline.")
+    news_feed_urls: list[HttpUrl] = Field(
+        [
+            HttpUrl("https://www.aa.com.tr/tr/rss/default?cat=ekonomi"),
+            HttpUrl("https://www.bloomberght.com/rss"),
+            HttpUrl("https://feeds.bbci.co.uk/news/business/rss.xml"),
+            HttpUrl("https://www.coindesk.com/arc/outboundfeeds/rss/"),
+        ],
+        max_length=50,
+        description="RSS/Atom feeds for headlines.",
+    )
+    consistency_guard_enabled: bool = Field(True, description="Keep messages consistent with stances.")
+    dedup_enabled: bool = Field(True, description="No bot repeats itself or another bot.")
+    dedup_window_hours: int = Field(12, ge=1, le=720, description="Look-back window of dedup.")
+    batch_processing_enabled: bool = Field(True, description="Generate several priority replies concurrently.")
+    batch_size: int = Field(5, ge=1, le=50, description="Priority replies per batch.")
+    llm_budget: LlmBudget = Field(
+        LlmBudget(rpm=30, tpm=12_000, daily_tokens=100_000), description="LLM rate limits to plan within."
+    )
+    compliance_guard_enabled: bool = Field(True, description="Block profit guarantees and buy/sell orders to members.")
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> RuntimeConfig:
+        """The config of these stored values (key → JSON value) over the defaults.
+
+        Values are validated when they are stored; one that no longer fits its setting (a setting's type changed
+        since) is logged and its default used, so one bad row never stops the engine.
+        """
+        known = {key: value for key, value in stored.items() if key in SPEC_BY_KEY}
+        try:
+            return cls.model_validate(known)
+        except PydanticValidationError as error:
+            bad = {str(item["loc"][0]) for item in error.errors()}
+            logger.warning("runtime settings %s are invalid, their defaults apply: %s", sorted(bad), error)
+            return cls.model_validate({key: value for key, value in known.items() if key not in bad})
+
+    def replace(self, **values: Any) -> RuntimeConfig:
+        """A copy with some settings changed, validated like stored values."""
+        return RuntimeConfig.model_validate({**self.model_dump(), **values})
+
+    def values(self) -> dict[str, Any]:
+        """Every setting's value as JSON (key → value), as the API, the admin and the dashboard show them."""
+        return self.model_dump(mode="json")
+
+
 @dataclass(frozen=True)
 class SettingSpec:
-    """One runtime setting: its type, default and meaning."""
+    """One runtime setting: its type, default and meaning (a field of `RuntimeConfig`)."""
 
     key: str
     type: Any
@@ -62,7 +139,7 @@ class SettingSpec:
 
     def parse(self, value: Any) -> Any:
         """Validated, normalised value (JSON-ready); ValidationError names the key."""
-        adapter: TypeAdapter[Any] = TypeAdapter(self.type)
+        adapter = _adapter(self.type)
         try:
             # Strict JSON validation: "true" never becomes True, "6" never becomes 6, 1.5 never becomes 1.
             parsed = adapter.validate_json(json.dumps(value), strict=True)
@@ -73,51 +150,18 @@ class SettingSpec:
         return adapter.dump_python(parsed, mode="json")
 
 
-SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("simulation_active", bool, False, "Master switch of the simulation."),
-    SettingSpec("scale_factor", Annotated[float, Field(gt=0, le=50)], 1.0, "Multiplies activity, divides delays."),
-    SettingSpec("max_msgs_per_min", Annotated[int, Field(ge=0, le=10_000)], 6, "Global cap on bot messages/min."),
-    SettingSpec("bot_hourly_msg_limit", HourlyLimit, {"min": 6, "max": 12}, "Per-bot cap per hour."),
-    SettingSpec("reply_probability", Unit, 0.65, "Chance a proactive turn replies to an earlier message."),
-    SettingSpec("reply_to_bots_probability", Unit, 0.5, "Same, when the latest message is a bot's."),
-    SettingSpec("mention_probability", Unit, 0.35, "Chance of @-mentioning the bot being replied to."),
-    SettingSpec("short_reaction_probability", Unit, 0.12, "Chance a turn is a reaction instead of text."),
-    SettingSpec("message_length_profile", LengthProfile, {"short": 0.55, "medium": 0.35, "long": 0.10}, "Length mix."),
-    SettingSpec("typing_enabled", bool, True, "Send 'typing…' before messages."),
-    SettingSpec("prime_hours_boost", bool, True, "Busier during market hours."),
-    SettingSpec(
-        "prime_hours",
-        Annotated[list[TimeRange], Field(max_length=12)],
-        ["09:30-12:00", "14:00-18:00"],
-        "Market hours in the chat's timezone.",
-    ),
-    SettingSpec(
-        "persona_refresh_interval", Annotated[int, Field(ge=1, le=1000)], 8, "Re-state the persona every N messages."
-    ),
-    SettingSpec("persona_refresh_minutes", Annotated[int, Field(ge=1, le=1440)], 30, "…or every M minutes."),
-    SettingSpec("news_trigger_enabled", bool, True, "Inject a recent headline into a turn."),
-    SettingSpec("news_trigger_probability", Unit, 0.5, "Chance of using a headline."),
-    SettingSpec(
-        "news_feed_urls",
-        Annotated[list[HttpUrl], Field(max_length=50)],
-        [
-            "https://www.aa.com.tr/tr/rss/default?cat=ekonomi",
-            "https://www.bloomberght.com/rss",
-            "https://feeds.bbci.co.uk/news/business/rss.xml",
-            "https://www.coindesk.com/arc/outboundfeeds/rss/",
-        ],
-        "RSS/Atom feeds for headlines.",
-    ),
-    SettingSpec("consistency_guard_enabled", bool, True, "Keep messages consistent with stances."),
-    SettingSpec("dedup_enabled", bool, True, "No bot repeats itself or another bot."),
-    SettingSpec("dedup_window_hours", Annotated[int, Field(ge=1, le=720)], 12, "Look-back window of dedup."),
-    SettingSpec("batch_processing_enabled", bool, True, "Generate several priority replies concurrently."),
-    SettingSpec("batch_size", Annotated[int, Field(ge=1, le=50)], 5, "Priority replies per batch."),
-    SettingSpec(
-        "llm_budget", LlmBudget, {"rpm": 30, "tpm": 12_000, "daily_tokens": 100_000}, "LLM rate limits to plan within."
-    ),
-    SettingSpec("compliance_guard_enabled", bool, True, "Block profit guarantees and buy/sell orders to members."),
-)
+def _spec(key: str, field: FieldInfo) -> SettingSpec:
+    """A field of RuntimeConfig as a setting: its type with the field's constraints, its default as JSON."""
+    kind: Any = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    return SettingSpec(key, kind, _adapter(kind).dump_python(field.default, mode="json"), field.description or "")
+
+
+@cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+SPECS: tuple[SettingSpec, ...] = tuple(_spec(key, field) for key, field in RuntimeConfig.model_fields.items())
 SPEC_BY_KEY = {spec.key: spec for spec in SPECS}
 KEY_CHOICES = [(spec.key, spec.key) for spec in SPECS]
 

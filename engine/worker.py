@@ -17,16 +17,14 @@ from engine.liveness import liveness_start
 # RQ moves due `enqueue_at` jobs (every typing action and send) from the worker holding the scheduler lock.
 # When that worker dies, its lock expires after 61 s, but the others only try to take over in their
 # maintenance — every 10 minutes by default — and an idle worker blocks on BLPOP for worker_ttl - 15 s
-# between checks: deliveries would stop for up to 10 minutes after one crash.
+# between checks: deliveries would stop for minutes after one crash (docs/decisions/026-liveness-recovery.md).
 MAINTENANCE_INTERVAL_S = 15
 DEQUEUE_TIMEOUT_S = 15
 # A live scheduler refreshes its lock (TTL interval + 60 s) every interval (1 s); a lock not refreshed for
 # this long belongs to a dead scheduler and is released, so a peer takes over in seconds instead of 61 s.
 SCHEDULER_STALE_S = 15
-# Garbage collection tuned for a long-lived worker (measured in bench.engine: 0.45 → 0.07 ms of CPU per turn).
-# A batch's objects live through its LLM wait, survive the default 700-allocation young collections and are
-# promoted, so full collections, each walking every object Django and the engine loaded (~150 ms), came
-# every few hundred turns. A larger young generation lets them die young.
+# A batch's objects live through its LLM wait and outlive the default young generation; a larger one lets them
+# die young instead of feeding full collections (docs/decisions/017-gc-tuning.md).
 GC_YOUNG_THRESHOLD = 10_000
 _RELEASE_STALE_LOCK = """
 local ttl = redis.call('TTL', KEYS[1])

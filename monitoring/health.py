@@ -9,9 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django_rq import get_connection
 
+from config.queries import database_ping
 from engine.heartbeat import heartbeat_age_s
 
 # The cron tick records the heartbeat every 2 s, also while the simulation is stopped.
@@ -21,8 +21,7 @@ OK = "ok"
 
 def check_database() -> str:
     """The database answers a query."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    database_ping()
     return OK
 
 

@@ -18,11 +18,15 @@ from django.conf import settings
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
-TURN_KINDS = ("proactive", "reply", "reaction", "priority_reply")
+from engine.kinds import KINDS
+from engine.providers import PROVIDERS
+from engine.queues import QueueName
+
+TURN_KINDS = tuple(KINDS)
 TURN_OUTCOMES = ("sent", "skipped", "failed", "unconfirmed")
 SCHEDULED_JOBS = ("generate", "send")
 LLM_OUTCOMES = ("ok", "rate_limited", "error", "circuit_open")
-LLM_PROVIDERS = ("offline", "groq", "openai_compat")
+LLM_PROVIDERS = tuple(PROVIDERS)
 TOKEN_KINDS = ("prompt", "completion")
 TELEGRAM_METHODS = (
     "sendMessage",
@@ -82,8 +86,8 @@ class GaugeSpec:
         return GaugeMetricFamily(self.name, self.documentation, labels=list(self.labels))
 
 
-QUEUES = ("high", "default", "low")
-BREAKER_DEPENDENCIES = ("groq", "openai_compat")  # the offline provider has no breaker
+QUEUES = tuple(str(name) for name in QueueName)
+BREAKER_DEPENDENCIES = tuple(name for name, spec in PROVIDERS.items() if spec.breaker)
 BREAKER_STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 PENDING_STATUSES = ("planned", "generating", "ready", "sending")
 
@@ -207,8 +211,8 @@ def initialise_labels(provider: str, model: str) -> None:
 
 def configured_llm_model() -> str:
     """The configured provider's default model (what requests without a bot-specific model use)."""
-    defaults = {"groq": settings.GROQ_MODEL, "openai_compat": settings.OPENAI_COMPAT_MODEL}
-    return str(defaults.get(settings.LLM_PROVIDER, "offline"))
+    spec = PROVIDERS[settings.LLM_PROVIDER]
+    return str(getattr(settings, spec.model_setting)) if spec.model_setting else spec.name
 
 
 def _initialise_llm_labels(provider: str, model: str) -> None:

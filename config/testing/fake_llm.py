@@ -288,8 +288,8 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: SDK clients reuse connections
-    # Headers and body go out in two writes: without TCP_NODELAY each answer on a kept-alive connection
-    # waits ~40 ms for the client's delayed ACK.
+    # Headers and body go out in two writes: without TCP_NODELAY each answer on a kept-alive connection waits
+    # for the client's delayed ACK (docs/decisions/029-fakes-like-real-servers.md).
     disable_nagle_algorithm = True
 
     @property

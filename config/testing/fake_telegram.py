@@ -9,7 +9,8 @@ Usage::
         ...
         assert fake.requests("sendMessage")[0].params["text"] == "..."
 
-As a pytest fixture: ``yield from serve_fake_telegram()`` inside a ``@pytest.fixture`` function.
+In a test case: ``self.fake = fake_telegram_for(self, LLM_PROVIDER="offline")`` (a started server, stopped
+afterwards, with the Bot API address pointed at it and the other settings given overridden).
 """
 
 from __future__ import annotations
@@ -24,14 +25,17 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from django.test import override_settings
 from telegram.constants import ChatAction, ReactionEmoji
+
+if TYPE_CHECKING:
+    from unittest import TestCase
 
 JSONDict = dict[str, Any]
 
@@ -698,8 +702,8 @@ class FakeTelegramHandler(BaseHTTPRequestHandler):
 
     fake: FakeTelegram
     protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; without TCP_NODELAY a kept-alive connection waits ~40 ms
-    # for the client's delayed ACK on every response.
+    # Headers and body go out in two writes; without TCP_NODELAY a kept-alive connection waits for the client's
+    # delayed ACK on every response (docs/decisions/029-fakes-like-real-servers.md).
     disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
@@ -742,12 +746,6 @@ class FakeTelegramHandler(BaseHTTPRequestHandler):
         """Stay quiet: request lines carry bot tokens."""
 
 
-def serve_fake_telegram() -> Iterator[FakeTelegram]:
-    """Generator for a pytest fixture: a started fake server, stopped afterwards."""
-    with FakeTelegram() as fake:
-        yield fake
-
-
 def reply_to_message_id(params: JSONDict) -> int | None:
     """The replied-to message id from `reply_parameters` (PTB 22) or the legacy `reply_to_message_id`."""
     reply = params.get("reply_parameters")
@@ -777,3 +775,10 @@ def _valid_reaction(item: Any) -> bool:
 
 def _allowed(update: JSONDict, allowed: list[str]) -> bool:
     return not allowed or any(kind in update for kind in allowed)
+
+
+def fake_telegram_for(test: TestCase, **settings: Any) -> FakeTelegram:
+    """A fake Bot API server for the test's duration, TELEGRAM_API_BASE_URL pointed at it and `settings` overridden."""
+    fake = test.enterContext(FakeTelegram())
+    test.enterContext(override_settings(TELEGRAM_API_BASE_URL=fake.base_url, **settings))
+    return fake

@@ -113,7 +113,7 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
 
         page.click("#start-button")
         page.wait_for_selector("#simulation-state:has-text('running')")
-        assert settings_all()["simulation_active"] is True
+        assert settings_all().simulation_active is True
 
         page.goto(f"{base}/chats/")
         shot(page, "03-chat-list")

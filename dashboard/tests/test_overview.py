@@ -26,21 +26,21 @@ class OverviewTests(DashboardTestCase):
         self.login_as(Role.VIEWER)
         self.assertNotContains(self.client.get("/"), 'name="action"')
         self.assertEqual(self.client.post("/", {"action": "start"}).status_code, 403)
-        self.assertFalse(settings_all()["simulation_active"])
+        self.assertFalse(settings_all().simulation_active)
 
     def test_operators_start_and_stop_the_simulation(self) -> None:
         self.login_as(Role.OPERATOR)
         response = self.client.post("/", {"action": "start"}, follow=True)
-        self.assertTrue(settings_all()["simulation_active"])
+        self.assertTrue(settings_all().simulation_active)
         self.assertContains(response, "Simulation started.")
         self.assertContains(response, 'id="stop-button"')
         self.client.post("/", {"action": "stop"})
-        self.assertFalse(settings_all()["simulation_active"])
+        self.assertFalse(settings_all().simulation_active)
 
     def test_operators_set_the_scale(self) -> None:
         self.login_as(Role.OPERATOR)
         self.client.post("/", {"action": "scale", "scale_factor": "2.5"})
-        self.assertEqual(settings_all()["scale_factor"], 2.5)
+        self.assertEqual(settings_all().scale_factor, 2.5)
 
     def test_an_invalid_scale_is_shown_next_to_the_field_and_not_stored(self) -> None:
         settings_update(values={"scale_factor": 3.0})
@@ -51,4 +51,4 @@ class OverviewTests(DashboardTestCase):
                 self.assertEqual(response.status_code, 400)
                 self.assertContains(response, 'class="field-errors" id="id_scale_factor-errors"', status_code=400)
                 self.assertContains(response, message, status_code=400)
-        self.assertEqual(settings_all()["scale_factor"], 3.0)
+        self.assertEqual(settings_all().scale_factor, 3.0)

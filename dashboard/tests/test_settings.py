@@ -19,7 +19,7 @@ def settings_data(**changes: Any) -> dict[str, Any]:
     with changes (raw strings; None unticks a checkbox) applied."""
     data: dict[str, Any] = {}
     for spec in SPECS:
-        value = settings_all()[spec.key]
+        value = settings_all().values()[spec.key]
         kind = json_type(spec)
         data[f"initial-{spec.key}"] = json.dumps(value) if kind in ("array", "object") else str(value)
         if kind == "boolean":
@@ -56,7 +56,7 @@ class SettingsPageTests(EditPageTestCase):
     def test_admins_save_only_the_changed_settings(self) -> None:
         data = settings_data(scale_factor="2.5", typing_enabled=None, bot_hourly_msg_limit='{"min": 2, "max": 4}')
         self.post(self.url, data, Role.ADMIN)
-        values = settings_all()
+        values = settings_all().values()
         self.assertEqual(values["scale_factor"], 2.5)
         self.assertFalse(values["typing_enabled"])
         self.assertEqual(values["bot_hourly_msg_limit"], {"min": 2, "max": 4})
@@ -83,8 +83,8 @@ class SettingsPageTests(EditPageTestCase):
         data = settings_data(scale_factor="3")  # the page showed the simulation stopped
         settings_update(values={"simulation_active": True})  # started from the overview meanwhile
         self.post(self.url, data, Role.ADMIN)
-        self.assertEqual(settings_all()["scale_factor"], 3.0)
-        self.assertTrue(settings_all()["simulation_active"])
+        self.assertEqual(settings_all().scale_factor, 3.0)
+        self.assertTrue(settings_all().simulation_active)
 
     def test_saving_without_changes_stores_nothing(self) -> None:
         self.post(self.url, settings_data(), Role.ADMIN)

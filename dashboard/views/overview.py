@@ -32,11 +32,11 @@ class OverviewView(RoleRequiredMixin, TemplateView):
     permission_required = "engine.view_turn"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        values = settings_all()
+        config = settings_all()
         context = super().get_context_data(**kwargs)
-        context.setdefault("scale_form", ScaleForm(initial={"scale_factor": values["scale_factor"]}))
-        context["simulation_active"] = values["simulation_active"]
-        context["scale_factor"] = values["scale_factor"]
+        context.setdefault("scale_form", ScaleForm(initial={"scale_factor": config.scale_factor}))
+        context["simulation_active"] = config.simulation_active
+        context["scale_factor"] = config.scale_factor
         context["can_control"] = self.user_may(CONTROL_SIMULATION)
         context["health_parts"] = HEALTH_PARTS
         context["nav"] = "overview"

@@ -29,7 +29,7 @@ class SettingsView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         can_change = self.user_may(CHANGE_SETTING)
-        form = context.get("form") or SettingsForm(values=settings_all())
+        form = context.get("form") or SettingsForm(values=settings_all().values())
         if not can_change:
             make_read_only(form)
         context["form"] = form
@@ -43,7 +43,7 @@ class SettingsView(RoleRequiredMixin, TemplateView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not self.user_may(CHANGE_SETTING):
             return self.handle_no_permission()
-        form = SettingsForm(request.POST, values=settings_all())
+        form = SettingsForm(request.POST, values=settings_all().values())
         if form.is_valid():
             try:
                 changed = form.save_through_service()

@@ -28,13 +28,13 @@ from engine.services import setting_set, settings_update
 
 
 def _settings_rows() -> list[dict[str, Any]]:
-    values = settings_all()
+    values = settings_all().values()
     return [setting_row(spec, values[spec.key]) for spec in SPECS]
 
 
 def _simulation_state() -> dict[str, Any]:
-    values = settings_all()
-    return {"simulation_active": values["simulation_active"], "scale_factor": values["scale_factor"]}
+    config = settings_all()
+    return {"simulation_active": config.simulation_active, "scale_factor": config.scale_factor}
 
 
 class SettingsView(APIView):

@@ -26,7 +26,7 @@ def thread_loop() -> asyncio.AbstractEventLoop:
     """This thread's event loop (an RQ worker runs its jobs on one thread, so they share it).
 
     A loop per call (`asyncio.run`) would also mean an HTTP client and a new TCP (TLS in production)
-    connection per call, several milliseconds of CPU each.
+    connection per call (docs/decisions/012-event-loop-per-thread.md).
     """
     loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
     if loop is None or loop.is_closed():
@@ -64,7 +64,7 @@ def loop_resource(key: Hashable, build: Callable[[], R], close: Callable[[R], Aw
 
 def run_together(calls: Sequence[Awaitable[T]], returned: Callable[[int, T | BaseException], None]) -> None:
     """Await several calls concurrently on this thread's loop; `returned(index, result or exception)` as each
-    returns. One loop for a batch's calls costs less CPU than a thread and a loop run for each."""
+    returns. One loop for a batch's calls, not a thread and a loop run for each."""
 
     async def one(index: int, call: Awaitable[T]) -> None:
         try:
@@ -82,12 +82,23 @@ def run_together(calls: Sequence[Awaitable[T]], returned: Callable[[int, T | Bas
 def as_returned(items: Sequence[X], call: Callable[[X], Awaitable[T]]) -> Iterator[list[tuple[X, T | BaseException]]]:
     """`call` on every item, awaited together on a network thread's loop: the (item, result) pairs in groups,
     each group every call that has returned when the caller looks, so the caller works on early results
-    while later calls are in flight. A single call runs on this thread's loop."""
-    results: queue.SimpleQueue[tuple[int, T | BaseException] | None] = queue.SimpleQueue()
+    while later calls are in flight. Calls that return in the same turn of the loop come in one group. A single
+    call runs on this thread's loop."""
+    results: queue.SimpleQueue[list[tuple[int, T | BaseException]] | None] = queue.SimpleQueue()
+    pending: list[tuple[int, T | BaseException]] = []
+
+    def flush() -> None:
+        results.put(pending[:])
+        pending.clear()
+
+    def returned(index: int, got: T | BaseException) -> None:
+        if not pending:  # the first of this turn of the loop: the others that return in it join
+            asyncio.get_running_loop().call_soon(flush)
+        pending.append((index, got))
 
     def run_all() -> None:
         try:
-            run_together([call(item) for item in items], lambda index, got: results.put((index, got)))
+            run_together([call(item) for item in items], returned)
         finally:
             results.put(None)  # the end, even if the loop itself crashed
 
@@ -96,13 +107,13 @@ def as_returned(items: Sequence[X], call: Callable[[X], Awaitable[T]]) -> Iterat
         run_all()
     ended = False
     while not ended:
-        got = [results.get()]  # the first to return, then every other that has by now
+        got = [results.get()]  # the first group to return, then every other that has by now
         while not results.empty():
             got.append(results.get())
         ended = None in got
-        returned = [(items[index], result) for index, result in (pair for pair in got if pair is not None)]
-        if returned:
-            yield returned
+        returned_now = [(items[index], result) for group in got if group is not None for index, result in group]
+        if returned_now:
+            yield returned_now
     if background is not None:
         background.result()
 

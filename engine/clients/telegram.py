@@ -1,4 +1,5 @@
-"""The one boundary to the Telegram Bot API: sync calls over python-telegram-bot, errors that say if a retry helps."""
+"""The one boundary to the Telegram Bot API: python-telegram-bot on our aiohttp request, errors that say if a retry
+helps. Calls are async (`TelegramClient.call`, awaited together by the engine) or sync for commands (`run`)."""
 
 from __future__ import annotations
 
@@ -169,8 +170,8 @@ class TelegramSession:
         data: dict[str, Any] = {"chat_id": chat_id, "text": text}
         if reply_to_message_id is not None:
             data["reply_parameters"] = ReplyParameters(reply_to_message_id)
-        # `Bot.send_message` parses Telegram's answer into a `Message`, the one replied to included: 0.13 ms of
-        # CPU a send, for the two fields kept here. The private `_post` (as `get_updates` uses) gives the JSON.
+        # `Bot.send_message` parses Telegram's answer into a `Message` (the one replied to included) for the two
+        # fields kept here; the private `_post`, as `get_updates` uses, gives the JSON (decision record 015).
         message = await self._call("sendMessage", self._bot._post("sendMessage", data))
         try:
             return SentMessage(
@@ -236,7 +237,8 @@ class TelegramSession:
 
 
 class TelegramClient:
-    """Sync Telegram Bot API client for one bot token; each call runs its own event loop and `Bot`."""
+    """Telegram Bot API client for one bot token: `call` inside the caller's event loop, the sync methods on this
+    thread's loop (engine.clients.loops), over the loop's kept-alive HTTP session."""
 
     def __init__(self, token: str, base_url: str | None = None, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         self._token = token
@@ -301,8 +303,8 @@ class TelegramClient:
 class AiohttpRequest(BaseRequest):
     """PTB's HTTP layer on one aiohttp session: JSON bodies, our timeouts, no retries.
 
-    PTB's own `HTTPXRequest` spends about twice the CPU per call in httpx (a sendMessage 0.70 → 0.39 ms, a
-    sendChatAction 0.50 → 0.22 ms, measured against the fake Bot API); PTB documents `BaseRequest` for this.
+    PTB's own `HTTPXRequest` spends more CPU per call in httpx than the call's own work
+    (docs/decisions/015-telegram-aiohttp-request.md); PTB documents `BaseRequest` for replacing it.
     """
 
     def __init__(self, timeout: float, pool_size: int = CONNECTION_POOL_SIZE) -> None:

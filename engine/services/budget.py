@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from engine.clients.llm.base import RateLimitInfo
+from engine.runtime_settings import LlmBudget
 from engine.services import limits
 from monitoring import metrics
 
@@ -21,7 +21,7 @@ def blocked_for() -> float:
     return max(0.0, limits.backoff_until(BACKOFF_KEY) - time.time())
 
 
-def reserve(budget: dict[str, Any], estimate: int) -> float:
+def reserve(budget: LlmBudget, estimate: int) -> float:
     """Reserve one request of `estimate` tokens; returns 0, or seconds to wait (nothing reserved)."""
     wait = _reserve(budget, estimate)
     if wait > 0:
@@ -29,22 +29,22 @@ def reserve(budget: dict[str, Any], estimate: int) -> float:
     return wait
 
 
-def reserve_together(budget: dict[str, Any], estimates: list[int]) -> bool:
+def reserve_together(budget: LlmBudget, estimates: list[int]) -> bool:
     """Reserve a batch's requests in one round trip; False (nothing reserved) unless all fit, each then its own."""
     return bool(estimates) and _reserve(budget, sum(estimates), events=len(estimates)) == 0
 
 
-def _reserve(budget: dict[str, Any], estimate: int, *, events: int = 1) -> float:
+def _reserve(budget: LlmBudget, estimate: int, *, events: int = 1) -> float:
     # One round trip: the shared backoff, the requests window and both token tallies, checked and taken at once.
     now = datetime.now(UTC)
     minute_ends = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     day_ends = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     minute, day = _token_keys(now)
     tallies = [
-        limits.Tally(minute, estimate, budget["tpm"], TOKENS_KEEP_S, max(1.0, (minute_ends - now).total_seconds())),
-        limits.Tally(day, estimate, budget["daily_tokens"], TOKENS_KEEP_S, max(1.0, (day_ends - now).total_seconds())),
+        limits.Tally(minute, estimate, budget.tpm, TOKENS_KEEP_S, max(1.0, (minute_ends - now).total_seconds())),
+        limits.Tally(day, estimate, budget.daily_tokens, TOKENS_KEEP_S, max(1.0, (day_ends - now).total_seconds())),
     ]
-    windows = [limits.Window("llm:rpm", budget["rpm"], 60.0)]
+    windows = [limits.Window("llm:rpm", budget.rpm, 60.0)]
     return limits.reserve(windows, backoff=BACKOFF_KEY, tallies=tallies, events=events)
 
 

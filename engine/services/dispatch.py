@@ -12,22 +12,22 @@ import django_rq
 from django.db import transaction
 from rq import Queue
 
-from engine import liveness
+from engine import jobs, liveness
 from engine.liveness import CLAIM_PREFIX, CLAIM_TTL_S
+from engine.queues import QueueName
 from engine.redis import redis_connection
 
-HIGH, DEFAULT = "high", "default"
 # A pipeline job's outcome lives on its Turn row, never in RQ: a finished job is deleted at once
 # instead of storing its result, adding it to the finished registry and expiring it later.
 RESULT_TTL = 0
 # Turns of one tick per generate job: their LLM calls overlap on the process's network threads, so a few
-# workers carry many chats instead of one process per in-flight LLM call (engine.services.generation).
+# workers carry many chats (docs/decisions/006-generate-batches.md).
 GENERATE_BATCH = 16
 # Sends are batched too: a ready turn joins a sorted set of due sends, and one `send_due` job per second
-# sends the turns due within it, up to SEND_BATCH (a job with more due starts another at once). At 1,000
-# chats that is a few jobs a second instead of ~50, and RQ's own work is ~3 ms of CPU per job. RQ schedules
-# to the whole second (it drops the fraction), so a send job always ran up to a second before its turn was
-# due; a slot's job keeps that timing: it starts at the slot's second and takes the turns due within it.
+# sends the turns due within it, up to SEND_BATCH (a job with more due starts another at once): RQ's own work
+# per job is most of a send's cost (docs/decisions/008-send-slots.md). RQ schedules to the whole second (it
+# drops the fraction), so a send job always ran up to a second before its turn was due; a slot's job keeps
+# that timing: it starts at the slot's second and takes the turns due within it.
 SENDS_KEY = "piyasa:sends"  # turn id → when it is due (epoch seconds)
 SEND_BATCH = 16
 SLOT_PREFIX = "piyasa:sends:slot:"  # present while a slot's job has not started: later turns of the slot join it
@@ -44,7 +44,7 @@ return {due, redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. ARGV[1])}
 """
 
 
-def _queue(name: str) -> Queue:
+def _queue(name: QueueName) -> Queue:
     # "auto": this module already defers to on_commit itself, for scheduled jobs too.
     return django_rq.get_queue(name, commit_mode="auto", connection=redis_connection())
 
@@ -53,35 +53,32 @@ def _after_commit(action: Callable[[], Any]) -> None:
     transaction.on_commit(action)
 
 
-def enqueue_generation(turn_ids: list[int], *, queue: str = DEFAULT) -> None:
+def enqueue_generation(turn_ids: list[int]) -> None:
     """Enqueue generate jobs for new turns, GENERATE_BATCH to a job, in one Redis round trip, after commit."""
     if not turn_ids:
         return
     batches = [turn_ids[start : start + GENERATE_BATCH] for start in range(0, len(turn_ids), GENERATE_BATCH)]
 
     def enqueue() -> None:
-        target = _queue(queue)
+        target = _queue(QueueName.DEFAULT)
         target.enqueue_many(
-            [
-                Queue.prepare_data("engine.jobs.generate_turns", args=(batch,), result_ttl=RESULT_TTL)
-                for batch in batches
-            ]
+            [Queue.prepare_data(jobs.generate_turns, args=(batch,), result_ttl=RESULT_TTL) for batch in batches]
         )
 
     _after_commit(enqueue)
 
 
-def schedule(func: str, *args: Any, at: datetime | None, queue: str = HIGH) -> None:
-    """Run a job now (at=None) or at a time, after commit."""
+def enqueue(job: Callable[..., Any], *args: Any, queue: QueueName, at: datetime | None = None) -> None:
+    """After commit, run a job of `engine.jobs` now (at=None) or at a time."""
 
-    def enqueue() -> None:
+    def put() -> None:
         target = _queue(queue)
         if at is None:
-            target.enqueue(func, *args, result_ttl=RESULT_TTL)
+            target.enqueue(job, *args, result_ttl=RESULT_TTL)
         else:
-            target.enqueue_at(at, func, *args, result_ttl=RESULT_TTL)
+            target.enqueue_at(at, job, *args, result_ttl=RESULT_TTL)
 
-    _after_commit(enqueue)
+    _after_commit(put)
 
 
 def schedule_send(turn_id: int, *, at: datetime | None) -> None:
@@ -115,11 +112,11 @@ def schedule_sends(due: dict[int, datetime | None]) -> None:
 
 def enqueue_send_due(slot: int) -> None:
     """Enqueue the job of a second's sends: at that second, or now if it has begun."""
-    target = _queue(HIGH)
+    target = _queue(QueueName.HIGH)
     if slot <= time.time():
-        target.enqueue("engine.jobs.send_due", slot, result_ttl=RESULT_TTL)
+        target.enqueue(jobs.send_due, slot, result_ttl=RESULT_TTL)
     else:
-        target.enqueue_at(datetime.fromtimestamp(slot, UTC), "engine.jobs.send_due", slot, result_ttl=RESULT_TTL)
+        target.enqueue_at(datetime.fromtimestamp(slot, UTC), jobs.send_due, slot, result_ttl=RESULT_TTL)
 
 
 def take_sends(slot: int) -> list[int]:

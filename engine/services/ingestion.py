@@ -13,12 +13,14 @@ from django.utils import timezone
 
 from bots.models import Bot
 from chats.models import Chat, Message
+from engine import jobs
 from engine.clients.telegram_types import GROUP_TYPES, TgChat, TgMessage, TgUpdate, TgUser, mention_entities
+from engine.kinds import kind_spec
 from engine.models import Turn
 from engine.selectors import settings_all
-from engine.services.delivery import sandbox_message_id
-from engine.services.dispatch import schedule
+from engine.services.dispatch import enqueue
 from engine.services.planning import reading_delay
+from engine.services.transports import sandbox_message_id
 from monitoring import metrics
 
 logger = logging.getLogger(__name__)
@@ -139,7 +141,7 @@ def addressed_bot(chat: Chat, incoming: TgMessage, reply_to: Message | None) -> 
 def priority_reply_create(*, chat: Chat, bot: Bot, message: Message) -> int | None:
     """A priority-reply turn for the message (at most one per message), generated on the high queue."""
     config, now = settings_all(), timezone.now()
-    delay = reading_delay(bot.speed, kind=Turn.Kind.PRIORITY_REPLY, scale=config["scale_factor"], rng=random.Random())
+    delay = reading_delay(bot.speed, kind=Turn.Kind.PRIORITY_REPLY, scale=config.scale_factor, rng=random.Random())
     try:
         with transaction.atomic():
             turn = Turn.objects.create(
@@ -152,5 +154,5 @@ def priority_reply_create(*, chat: Chat, bot: Bot, message: Message) -> int | No
             )
     except IntegrityError:
         return None  # another bot's copy of this update got there first
-    schedule("engine.jobs.generate_priority", turn.pk, at=None, queue="high")
+    enqueue(jobs.generate_priority, turn.pk, queue=kind_spec(Turn.Kind.PRIORITY_REPLY).queue)
     return turn.pk

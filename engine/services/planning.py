@@ -18,8 +18,10 @@ from django.utils import timezone
 from bots.models import Stance
 from bots.symbols import symbols_match
 from chats.models import Chat, Membership, Message
+from engine.kinds import kind_spec
 from engine.models import Turn
 from engine.redis import redis_connection
+from engine.runtime_settings import RuntimeConfig
 from engine.services import budget, limits
 from engine.services.activity import activity_level, is_active
 from engine.services.dispatch import enqueue_generation
@@ -90,7 +92,7 @@ def tick_lock() -> Iterator[bool]:
             redis.eval(RELEASE_SCRIPT, 1, TICK_LOCK_KEY, token)
 
 
-def plan_tick(*, config: dict[str, Any], now: datetime | None = None, rng: random.Random | None = None) -> TickResult:
+def plan_tick(*, config: RuntimeConfig, now: datetime | None = None, rng: random.Random | None = None) -> TickResult:
     """Plan a proactive turn for every due chat, within every limit; deferred chats are retried next tick."""
     now, rng, result = now or timezone.now(), rng or random.Random(), TickResult()
     if budget.blocked_for() > 0:
@@ -109,7 +111,7 @@ def plan_tick(*, config: dict[str, Any], now: datetime | None = None, rng: rando
     return result
 
 
-def _load_due_chats(now: datetime, config: dict[str, Any]) -> list[DueChat]:
+def _load_due_chats(now: datetime, config: RuntimeConfig) -> list[DueChat]:
     rows = list(Chat.objects.filter(is_enabled=True).values_list("id", "timezone", "cadence", "topics"))
     next_at = redis_connection().hmget(NEXT_AT_KEY, [row[0] for row in rows]) if rows else []
     stamp = now.timestamp()
@@ -165,19 +167,19 @@ def _attach_speakers(due: dict[int, DueChat]) -> None:
 def _plan_chat(
     chat: DueChat,
     *,
-    config: dict[str, Any],
+    config: RuntimeConfig,
     now: datetime,
     rng: random.Random,
     counts: dict[int, int],
     hour: str,
     result: TickResult,
 ) -> Turn | None:
-    limit = config["bot_hourly_msg_limit"]
+    limit = config.bot_hourly_msg_limit
     eligible = [
         s
         for s in chat.speakers
         if is_active(now, chat.timezone, s.active_hours)
-        and counts.get(s.bot_id, 0) < limits.hourly_cap(bot_id=s.bot_id, hour=hour, low=limit["min"], high=limit["max"])
+        and counts.get(s.bot_id, 0) < limits.hourly_cap(bot_id=s.bot_id, hour=hour, low=limit.min, high=limit.max)
     ]
     if not eligible:
         result.defer("no_eligible_bot")
@@ -190,17 +192,17 @@ def _plan_chat(
         bot_id=speaker.bot_id,
         kind=kind,
         reply_to_id=reply_to,
-        due_at=now + timedelta(seconds=reading_delay(speaker.speed, kind=kind, scale=config["scale_factor"], rng=rng)),
+        due_at=now + timedelta(seconds=reading_delay(speaker.speed, kind=kind, scale=config.scale_factor, rng=rng)),
         next_run_at=now,
     )
 
 
-def _within_global_cap(turns: list[Turn], *, config: dict[str, Any], now: datetime, result: TickResult) -> list[Turn]:
+def _within_global_cap(turns: list[Turn], *, config: RuntimeConfig, now: datetime, result: TickResult) -> list[Turn]:
     """The turns the global cap on bot messages per minute admits, the most overdue chats' first; one round trip.
 
     The rest wait for a later tick (their chats stay due, so they come first then).
     """
-    window = limits.Reservation([limits.global_window(config["max_msgs_per_min"])])
+    window = limits.Reservation([limits.global_window(config.max_msgs_per_min)])
     waits = limits.reserve_each([window] * len(turns), now=now.timestamp())
     admitted = [turn for turn, wait in itertools.takewhile(lambda pair: pair[1] == 0, zip(turns, waits, strict=True))]
     if len(admitted) < len(turns):
@@ -233,21 +235,22 @@ def choose_speaker(
 
 
 def choose_kind(
-    chat: DueChat, *, speaker: Speaker, config: dict[str, Any], rng: random.Random
+    chat: DueChat, *, speaker: Speaker, config: RuntimeConfig, rng: random.Random
 ) -> tuple[str, int | None]:
     """Reaction, reply or a new message; a reaction targets the latest message of someone else."""
     others_last = chat.last_message_id is not None and chat.last_bot_id != speaker.bot_id
-    if others_last and rng.random() < config["short_reaction_probability"]:
+    if others_last and rng.random() < config.short_reaction_probability:
         return Turn.Kind.REACTION, chat.last_message_id
-    chance = config["reply_to_bots_probability"] if chat.last_bot_id else config["reply_probability"]
+    chance = config.reply_to_bots_probability if chat.last_bot_id else config.reply_probability
     if chat.last_message_id is not None and rng.random() < chance:
         return Turn.Kind.REPLY, None  # the target is scored when the context is built
     return Turn.Kind.PROACTIVE, None
 
 
 def reading_delay(speed: dict[str, Any], *, kind: str, scale: float, rng: random.Random) -> float:
-    """Seconds before the bot starts typing: its base delay, jitter and bounds; scale shortens it."""
-    if kind == Turn.Kind.PROACTIVE:
+    """Seconds before the bot starts typing: its base delay, jitter and bounds (only its minimum delay when it has
+    nothing to read first); scale shortens it."""
+    if not kind_spec(kind).reads_first:
         return float(speed["min_delay_s"]) / scale
     low, high = speed["jitter_s"]
     delay = speed["base_delay_s"] * speed["delay_multiplier"] + rng.uniform(low, high)
@@ -264,17 +267,15 @@ def next_gap_s(cadence: float, *, scale: float, activity: float, rng: random.Ran
     return max(MIN_GAP_S, rng.gammavariate(GAP_SHAPE, mean_s / GAP_SHAPE))
 
 
-def _save(
-    turns: list[Turn], *, chats: list[DueChat], config: dict[str, Any], now: datetime, rng: random.Random
-) -> None:
+def _save(turns: list[Turn], *, chats: list[DueChat], config: RuntimeConfig, now: datetime, rng: random.Random) -> None:
     planned = {turn.chat_id for turn in turns}
     mapping: dict[Any, Any] = {}  # chat id -> next due timestamp
     for chat in chats:
         if chat.chat_id in planned:
             level = activity_level(
-                now, chat.timezone, prime_hours=config["prime_hours"], prime_boost=config["prime_hours_boost"]
+                now, chat.timezone, prime_hours=config.prime_hours, prime_boost=config.prime_hours_boost
             )
-            gap = next_gap_s(chat.cadence, scale=config["scale_factor"], activity=level, rng=rng)
+            gap = next_gap_s(chat.cadence, scale=config.scale_factor, activity=level, rng=rng)
             mapping[chat.chat_id] = now.timestamp() + gap
     with transaction.atomic():
         created = Turn.objects.bulk_create(turns)

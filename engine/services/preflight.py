@@ -16,12 +16,15 @@ from rq import Worker
 
 from bots.models import Bot
 from config.logging import redact
+from config.queries import database_ping
 from engine.clients import loops
 from engine.clients.llm import LlmError, LlmRequest, client_from_settings
 from engine.clients.telegram import BotIdentity, TelegramClient, TelegramClientError, TelegramSession
 from engine.heartbeat import heartbeat_age_s
+from engine.providers import ProviderSpec, provider_spec
+from engine.queues import QueueName
 
-QUEUES = ("high", "default", "low")
+QUEUES = tuple(str(name) for name in QueueName)
 # The cron tick records the heartbeat every 2 s, also while the simulation is stopped.
 HEARTBEAT_MAX_AGE_S = 60.0
 TELEGRAM_CONCURRENCY = 8
@@ -86,8 +89,7 @@ def _guarded(name: str, check: Callable[[], Check]) -> Check:
 
 def check_database() -> Check:
     """The database answers SELECT 1."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    database_ping()
     return Check("database", Status.OK, f"{connection.vendor}: SELECT 1 answered")
 
 
@@ -140,24 +142,24 @@ _CHECKS: tuple[tuple[str, Callable[[], Check]], ...] = (
 
 def check_llm(*, call: bool = False) -> Check:
     """The configured provider has what it needs; with `call`, one tiny real completion."""
-    provider = settings.LLM_PROVIDER
-    if provider == "groq" and not settings.GROQ_API_KEY:
-        return Check("llm", Status.FAIL, "groq: GROQ_API_KEY is not set")
+    spec = provider_spec(settings.LLM_PROVIDER)
+    for name in spec.required_settings:
+        if not getattr(settings, name):
+            return Check("llm", Status.FAIL, f"{spec.name}: {name} is not set")
     if not call:
-        return Check("llm", Status.OK, _llm_config())
+        return Check("llm", Status.OK, _llm_config(spec))
     return _llm_call()
 
 
-def _llm_config() -> str:
-    provider = settings.LLM_PROVIDER
-    if provider == "offline":
-        return "offline provider (no key needed)"
-    if provider == "groq":
-        return f"groq: key set, model {settings.GROQ_MODEL} (not called; --llm-call makes one request)"
-    return (
-        f"openai_compat: {settings.OPENAI_COMPAT_BASE_URL}, model {settings.OPENAI_COMPAT_MODEL}"
-        " (not called; --llm-call makes one request)"
-    )
+def _llm_config(spec: ProviderSpec) -> str:
+    """What the provider is configured with, from its spec: its server, key and model."""
+    endpoint = getattr(settings, spec.endpoint_setting) if spec.endpoint_setting else None
+    if not (endpoint or spec.required_settings or spec.model_setting):
+        return f"{spec.name} provider (no key needed)"
+    parts = [str(endpoint)] if endpoint else []
+    parts += ["key set"] if spec.required_settings else []
+    parts += [f"model {getattr(settings, spec.model_setting)}"] if spec.model_setting else []
+    return f"{spec.name}: {', '.join(parts)} (not called; --llm-call makes one request)"
 
 
 def _llm_call() -> Check:

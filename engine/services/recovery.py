@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
-from engine import liveness
+from engine import jobs, liveness
 from engine.models import Turn
-from engine.services.dispatch import schedule
+from engine.queues import QueueName
+from engine.services.dispatch import enqueue
 from engine.services.turns import turn_transition
 
 # A send claimed this long ago without a result: the worker died between the API call and the DB
@@ -20,6 +23,7 @@ EXPIRY = timedelta(minutes=30)  # a turn this old is no longer worth sending
 LOST_SEND = "send result unknown (worker lost during the send); not resent"
 DEAD_SEND = "send result unknown (its worker or job died during the send); not resent"
 CLAIMED = frozenset({Turn.Status.GENERATING, Turn.Status.SENDING})
+Job = Callable[[int], Any]  # a job of engine.jobs that takes one turn id
 
 
 def recover_turns() -> dict[str, int]:
@@ -34,8 +38,8 @@ def recover_turns() -> dict[str, int]:
         counts["unconfirmed"] += _end(turn_id, Turn.Status.SENDING, Turn.Status.UNCONFIRMED, DEAD_SEND)
     counts["regenerate"] += sum(_regenerate(turn_id, now) for turn_id in dead[Turn.Status.GENERATING])
     # Their job died with the worker before claiming the turn: run it again (a duplicate cannot claim twice).
-    _reschedule(dead[Turn.Status.PLANNED], "engine.jobs.generate_turn", "default", now)
-    _reschedule(dead[Turn.Status.READY], "engine.jobs.send_turn", "high", now)
+    _reschedule(dead[Turn.Status.PLANNED], jobs.generate_turn, QueueName.DEFAULT, now)
+    _reschedule(dead[Turn.Status.READY], jobs.send_turn, QueueName.HIGH, now)
     counts["requeued"] += len(dead[Turn.Status.PLANNED]) + len(dead[Turn.Status.READY])
     liveness.claims_forget([turn_id for turn_ids in dead.values() for turn_id in turn_ids])
     counts["expired"] += _expire(now)
@@ -73,7 +77,7 @@ def _regenerate(turn_id: int, now: datetime) -> bool:
         turn_id=turn_id, from_status=Turn.Status.GENERATING, to_status=Turn.Status.PLANNED, next_run_at=now
     ):
         return False
-    schedule("engine.jobs.generate_turn", turn_id, at=None, queue="default")
+    enqueue(jobs.generate_turn, turn_id, queue=QueueName.DEFAULT)
     return True
 
 
@@ -91,14 +95,14 @@ def _requeue_generation(now: datetime) -> int:
     stale = Turn.objects.filter(status=Turn.Status.GENERATING, generating_at__lt=now - GENERATING_TIMEOUT)
     for turn_id in stale.values_list("pk", flat=True):
         count += _regenerate(turn_id, now)
-    return count + _requeue(Turn.Status.PLANNED, "engine.jobs.generate_turn", "default", now)
+    return count + _requeue(Turn.Status.PLANNED, jobs.generate_turn, QueueName.DEFAULT, now)
 
 
 def _requeue_sends(now: datetime) -> int:
-    return _requeue(Turn.Status.READY, "engine.jobs.send_turn", "high", now)
+    return _requeue(Turn.Status.READY, jobs.send_turn, QueueName.HIGH, now)
 
 
-def _requeue(status: str, job: str, queue: str, now: datetime) -> int:
+def _requeue(status: str, job: Job, queue: QueueName, now: datetime) -> int:
     # A job that should have run a while ago was lost; a duplicate is harmless, since only one
     # job can claim the turn. Stale-generation turns reset above are picked up here too.
     lost = Turn.objects.filter(status=status, next_run_at__lt=now - LOST_JOB_GRACE)
@@ -107,11 +111,11 @@ def _requeue(status: str, job: str, queue: str, now: datetime) -> int:
     return len(turn_ids)
 
 
-def _reschedule(turn_ids: list[int], job: str, queue: str, now: datetime, *, status: str | None = None) -> None:
+def _reschedule(turn_ids: list[int], job: Job, queue: QueueName, now: datetime, *, status: str | None = None) -> None:
     """Enqueue the turns' job again now; next_run_at moves to now, so the grace period starts over."""
     if not turn_ids:
         return
     rows = Turn.objects.filter(pk__in=turn_ids)
     (rows if status is None else rows.filter(status=status)).update(next_run_at=now)
     for turn_id in turn_ids:
-        schedule(job, turn_id, at=None, queue=queue)
+        enqueue(job, turn_id, queue=queue)

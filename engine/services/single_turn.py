@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from chats.models import Chat, Message
 from engine.clients.llm import LlmClient, client_from_settings
+from engine.kinds import Target, kind_spec
 from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services import delivery, generation, planning
-from engine.services.turns import turn_transition
+from engine.services.turns import Outcome, turn_transition
 
 # Delivery outcomes after which the turn is READY again and may be sent a little later.
-WAIT_OUTCOMES = frozenset({"deferred", "rate_limited", "retry"})
+WAIT_OUTCOMES = frozenset({Outcome.DEFERRED, Outcome.RATE_LIMITED, Outcome.RETRY})
 NO_SEND_REASON = "not sent: run_turn --no-send"
 NOT_SENT = "not_sent"
 
@@ -36,7 +37,7 @@ class SingleTurnResult:
     @property
     def ok(self) -> bool:
         """Generated, and sent unless sending was not asked for."""
-        if self.generation != "ready":
+        if self.generation != Outcome.READY:
             return False
         return self.delivery == NOT_SENT or self.turn.status == Turn.Status.SENT
 
@@ -55,9 +56,9 @@ def turn_run_once(
     turn = turn_plan_one(chat_id=chat_id, bot_id=bot_id, kind=kind, rng=rng or random.Random())
     outcome = generation.generate_turn(turn_id=turn.pk, llm=llm or client_from_settings())
     sent: str | None = None
-    if outcome == "retry":
+    if outcome is Outcome.RETRY:
         _give_up(turn.pk)
-    if outcome == "ready":
+    if outcome is Outcome.READY:
         sent = _deliver(turn.pk, max_wait_s=max_wait_s) if send else _keep_unsent(turn.pk)
     turn.refresh_from_db()
     return SingleTurnResult(turn=turn, generation=outcome, delivery=sent)
@@ -96,7 +97,7 @@ def _kind(
 ) -> tuple[str, int | None]:
     if kind is None:
         return planning.choose_kind(due, speaker=speaker, config=settings_all(), rng=rng)
-    if kind != Turn.Kind.REACTION:
+    if kind_spec(kind).target is not Target.PLANNED:
         return kind, None  # a reply's target is chosen when the context is built
     target = (
         Message.objects.filter(chat_id=due.chat_id, telegram_message_id__isnull=False)
@@ -114,11 +115,11 @@ def _deliver(turn_id: int, *, max_wait_s: float) -> str:
     """Send now (one typing action first); wait out Telegram's pacing, up to max_wait_s."""
     delivery.send_typing(turn_id=turn_id)
     deadline = time.monotonic() + max_wait_s
-    outcome = delivery.send_turn(turn_id=turn_id)
+    outcome: str = delivery.send_turn(turn_id=turn_id)
     while outcome in WAIT_OUTCOMES and time.monotonic() < deadline:
         time.sleep(max(0.05, min(_seconds_until_next_run(turn_id), deadline - time.monotonic())))
         outcome = delivery.send_turn(turn_id=turn_id)
-    if outcome in ("not_ready", "not_claimed"):
+    if outcome in (Outcome.NOT_READY, Outcome.NOT_CLAIMED):
         # A worker ran the turn's scheduled send first: wait for its verdict instead.
         outcome = _await_terminal(turn_id, deadline)
     return outcome

@@ -35,7 +35,7 @@ class SettingsApiTest(TestCase):
     def test_it_updates_several_settings(self) -> None:
         response = self.api.patch("/api/settings/", {"max_msgs_per_min": 12, "typing_enabled": False}, format="json")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual((settings_all()["max_msgs_per_min"], settings_all()["typing_enabled"]), (12, False))
+        self.assertEqual((settings_all().max_msgs_per_min, settings_all().typing_enabled), (12, False))
 
     def test_an_unknown_key_is_a_400_naming_it_and_nothing_is_stored(self) -> None:
         response = self.api.patch("/api/settings/", {"max_msgs_per_min": 12, "max_msgs": 3}, format="json")

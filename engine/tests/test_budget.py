@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from config.testing.cases import RedisSimpleTestCase
 from engine.clients.llm.base import RateLimitInfo
+from engine.runtime_settings import LlmBudget
 from engine.services import budget
 
-LIMITS = {"rpm": 3, "tpm": 1_000, "daily_tokens": 100_000}
+LIMITS = LlmBudget(rpm=3, tpm=1_000, daily_tokens=100_000)
 
 
 class BudgetLimitTests(RedisSimpleTestCase):
@@ -24,7 +25,7 @@ class BudgetLimitTests(RedisSimpleTestCase):
         assert budget.reserve(LIMITS, 100) == 0.0
 
     def test_the_daily_tokens_hold_requests_until_the_day_ends(self) -> None:
-        daily = LIMITS | {"rpm": 100, "tpm": 10**9, "daily_tokens": 500}
+        daily = LlmBudget(rpm=100, tpm=100_000_000, daily_tokens=500)
         assert budget.reserve(daily, 400) == 0.0
         assert budget.reserve(daily, 200) > 60.0
 

@@ -20,9 +20,9 @@ def run(*args: str) -> str:
 class SimulationCommandTests(TestCase):
     def test_simulation_start_stop_and_scale(self) -> None:
         assert "running (scale 2)" in run("simulation", "start", "--scale", "2")
-        assert settings_all()["simulation_active"] is True
+        assert settings_all().simulation_active is True
         assert "stopped" in run("simulation", "stop")
-        assert settings_all()["simulation_active"] is False
+        assert settings_all().simulation_active is False
         assert "stopped (scale 2)" in run("simulation", "status")
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -13,75 +14,55 @@ from django.utils import timezone
 from bots.models import Bot, Memory
 from bots.schemas import Persona
 from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceFactory
-from chats.models import Chat, Membership, Message
-from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
+from chats.models import Membership
+from chats.tests.factories import ChatFactory, MembershipFactory
 from engine.models import Turn
+from engine.runtime_settings import RuntimeConfig
 from engine.selectors import settings_all
 from engine.services.context import (
-    add_histories,
-    add_own_statements,
+    TurnContext,
     build_context,
-    latest_messages,
     own_statements_of,
     persona_refresh_due,
     rank_memories,
     score_target,
+    with_own_statements,
 )
-from engine.tests.factories import TurnFactory
+from engine.services.loading import LoadedTurn, load_batch
+from engine.tests.factories import TurnFactory, crowd, say
 
 
-def _config(**overrides: Any) -> dict[str, Any]:
-    return {**settings_all(), **overrides}
+def _config(**overrides: Any) -> RuntimeConfig:
+    return settings_all().replace(**overrides)
 
 
-def _say(chat: Chat, text: str, *, bot: Bot | None = None, minutes_ago: float = 0.0, **fields: Any) -> Message:
-    """A message at a given age (auto_now_add is overridden so the order is explicit)."""
-    if bot is not None:
-        fields.setdefault("sender_name", "")
-    message = MessageFactory.create(chat=chat, bot=bot, text=text, **fields)
-    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
-    message.refresh_from_db()
-    return message
+def _loaded(turn: Turn, config: RuntimeConfig | None = None) -> LoadedTurn:
+    """The turn as a batch of one loads it."""
+    (loaded,) = load_batch([turn.pk], config=config or _config())
+    return loaded
 
 
-def _crowd(size: int) -> tuple[Chat, list[Bot]]:
-    chat = ChatFactory.create()
-    bots = [BotFactory.create() for _ in range(size)]
-    for bot in bots:
-        MembershipFactory.create(chat=chat, bot=bot)
-    return chat, bots
+def _context(turn: Turn, *, config: RuntimeConfig, rng: random.Random) -> TurnContext:
+    """The turn's whole context, its past statements included, as generation builds it for a batch of one."""
+    return with_own_statements([build_context(_loaded(turn, config), config=config, rng=rng)])[0]
 
 
 # --- history ----------------------------------------------------------------------------------------
 
 
 class HistoryTests(TestCase):
-    def test_latest_messages_are_the_newest_n_oldest_first(self) -> None:
-        chat = ChatFactory.create()
-        _say(ChatFactory.create(), "another chat", minutes_ago=0)
-        for n in range(30):
-            _say(chat, f"message {n}", minutes_ago=30 - n)
-        assert [m.text for m in latest_messages(chat.pk)] == [f"message {n}" for n in range(10, 30)]
-        assert [m.text for m in latest_messages(chat.pk, limit=3)] == ["message 27", "message 28", "message 29"]
-
-    def test_latest_messages_break_timestamp_ties_by_id(self) -> None:
-        chat = ChatFactory.create()
-        messages = [MessageFactory.create(chat=chat, text=f"m{n}") for n in range(5)]
-        Message.objects.filter(chat=chat).update(created_at=timezone.now())
-        assert [m.pk for m in latest_messages(chat.pk, limit=3)] == [m.pk for m in messages[2:]]
-
     def test_history_labels_bots_by_name_members_by_telegram_name_and_marks_itself(self) -> None:
-        chat, (me, other) = _crowd(2)
+        chat, (me, other) = crowd(2)
         chat.title = "Borsa Kulübü"
         chat.save()
         me.name, other.name = "Ayşe", "Kemal"
         me.save()
         other.save()
-        _say(chat, "Dolar ne olur?", sender_name="Mehmet Yılmaz", minutes_ago=3)
-        _say(chat, "Bence yükselir.", bot=other, minutes_ago=2)
-        _say(chat, "Katılmıyorum.", bot=me, minutes_ago=1)
-        _say(chat, "Sen ne diyorsun?", sender_name="", sender_username="zeynep_k", minutes_ago=0)
-        context = build_context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(1))
+        say(chat, "Dolar ne olur?", sender_name="Mehmet Yılmaz", minutes_ago=3)
+        say(chat, "Bence yükselir.", bot=other, minutes_ago=2)
+        say(chat, "Katılmıyorum.", bot=me, minutes_ago=1)
+        say(chat, "Sen ne diyorsun?", sender_name="", sender_username="zeynep_k", minutes_ago=0)
+        context = _context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(1))
         assert [(line.speaker, line.is_bot, line.is_self) for line in context.history] == [
             ("Mehmet Yılmaz", False, False),
             ("Kemal", True, False),
@@ -96,59 +77,60 @@ class HistoryTests(TestCase):
 
 class ReplyTargetTests(TestCase):
     def test_a_members_question_mentioning_the_bot_outscores_bot_chatter(self) -> None:
-        chat, (me, other) = _crowd(2)
+        chat, (me, other) = crowd(2)
         persona = Persona()
-        question = _say(chat, f"@{me.username} THYAO için ne dersin?", sender_name="Mehmet", minutes_ago=5)
-        chatter = _say(chat, "Piyasa sakin bugün.", bot=other, minutes_ago=1)
+        question = say(chat, f"@{me.username} THYAO için ne dersin?", sender_name="Mehmet", minutes_ago=5)
+        chatter = say(chat, "Piyasa sakin bugün.", bot=other, minutes_ago=1)
         asked = score_target(question, bot=me, persona=persona, topic="BIST", age_rank=5)
         assert asked > score_target(chatter, bot=me, persona=persona, topic="BIST", age_rank=0)
-        plain = _say(chat, "THYAO için ne dersiniz?", sender_name="Mehmet")
+        plain = say(chat, "THYAO için ne dersiniz?", sender_name="Mehmet")
         assert asked > score_target(plain, bot=me, persona=persona, topic="BIST", age_rank=5)
 
     def test_watchlist_and_topic_overlap_raise_the_score(self) -> None:
-        chat, (me,) = _crowd(1)
-        message = _say(chat, "BIST tarafında THYAO hareketli", sender_name="Mehmet")
+        chat, (me,) = crowd(1)
+        message = say(chat, "BIST tarafında THYAO hareketli", sender_name="Mehmet")
         watching = Persona(watchlist=["BIST:THYAO"])
         base = score_target(message, bot=me, persona=Persona(), topic="FX", age_rank=0)
         assert score_target(message, bot=me, persona=watching, topic="FX", age_rank=0) > base
         assert score_target(message, bot=me, persona=Persona(), topic="BIST", age_rank=0) > base
 
     def test_a_reply_turn_usually_answers_the_member_who_asked_the_bot(self) -> None:
-        chat, (me, other) = _crowd(2)
-        question = _say(chat, f"@{me.username} dolar ne olur sence?", sender_name="Mehmet", minutes_ago=10)
+        chat, (me, other) = crowd(2)
+        question = say(chat, f"@{me.username} dolar ne olur sence?", sender_name="Mehmet", minutes_ago=10)
         for n in range(5):
-            _say(chat, f"Piyasa yorumu {n}", bot=other, minutes_ago=9 - n)
+            say(chat, f"Piyasa yorumu {n}", bot=other, minutes_ago=9 - n)
         turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY)
         targets = Counter(
-            getattr(build_context(turn, config=_config(), rng=random.Random(seed)).target, "pk", None) == question.pk
+            getattr(_context(turn, config=_config(), rng=random.Random(seed)).target, "pk", None) == question.pk
             for seed in range(60)
         )
         assert targets[True] > 40
 
     def test_a_reply_turn_never_targets_the_bots_own_message(self) -> None:
-        chat, (me, _other) = _crowd(2)
-        _say(chat, "Kendi mesajım", bot=me, minutes_ago=1)
-        _say(chat, "Bir soru?", sender_name="Mehmet", minutes_ago=2)
+        chat, (me, _other) = crowd(2)
+        say(chat, "Kendi mesajım", bot=me, minutes_ago=1)
+        say(chat, "Bir soru?", sender_name="Mehmet", minutes_ago=2)
         turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY)
         for seed in range(20):
-            target = build_context(turn, config=_config(), rng=random.Random(seed)).target
+            target = _context(turn, config=_config(), rng=random.Random(seed)).target
             assert target is not None
             assert target.bot_id != me.pk
 
     def test_a_planned_reply_target_outside_the_window_is_still_used(self) -> None:
-        chat, (me,) = _crowd(1)
-        old = _say(chat, "Eski soru: faiz ne olur?", sender_name="Mehmet", minutes_ago=120)
+        chat, (me,) = crowd(1)
+        old = say(chat, "Eski soru: faiz ne olur?", sender_name="Mehmet", minutes_ago=120)
         for n in range(25):
-            _say(chat, f"sohbet {n}", sender_name="Ali", minutes_ago=60 - n)
+            say(chat, f"sohbet {n}", sender_name="Ali", minutes_ago=60 - n)
         turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.PRIORITY_REPLY, reply_to=old)
-        context = build_context(turn, config=_config(), rng=random.Random(0))
-        assert context.target == old
+        context = _context(turn, config=_config(), rng=random.Random(0))
+        assert context.target is not None
+        assert (context.target.pk, context.target.text) == (old.pk, old.text)
         assert context.topic == "Makro"
 
     def test_a_proactive_turn_has_no_target(self) -> None:
-        chat, (me,) = _crowd(1)
-        _say(chat, "Soru?", sender_name="Mehmet")
-        context = build_context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(0))
+        chat, (me,) = crowd(1)
+        say(chat, "Soru?", sender_name="Mehmet")
+        context = _context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(0))
         assert context.target is None
         assert context.mention is None
 
@@ -158,18 +140,18 @@ class ReplyTargetTests(TestCase):
 
 class TopicAndStanceTests(TestCase):
     def test_the_topic_comes_from_recent_talk(self) -> None:
-        chat, (me,) = _crowd(1)
-        _say(chat, "Dolar yine yükseldi", sender_name="Ali", minutes_ago=3)
-        _say(chat, "Bitcoin de coştu, kripto tarafı hareketli", sender_name="Veli", minutes_ago=1)
-        context = build_context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(0))
+        chat, (me,) = crowd(1)
+        say(chat, "Dolar yine yükseldi", sender_name="Ali", minutes_ago=3)
+        say(chat, "Bitcoin de coştu, kripto tarafı hareketli", sender_name="Veli", minutes_ago=1)
+        context = _context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(0))
         assert context.topic == "Kripto"
 
     def test_stances_on_the_topic_come_first(self) -> None:
-        chat, (me,) = _crowd(1)
+        chat, (me,) = crowd(1)
         StanceFactory.create(bot=me, topic="FX", confidence=0.9)
         on_topic = StanceFactory.create(bot=me, topic="Kripto", confidence=0.2)
-        _say(chat, "Bitcoin coştu", sender_name="Ali")
-        context = build_context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(0))
+        say(chat, "Bitcoin coştu", sender_name="Ali")
+        context = _context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(0))
         assert context.stances[0] == on_topic
 
 
@@ -188,8 +170,8 @@ class MemoryRankingTests(TestCase):
         chat = ChatFactory.create()
         bot = BotFactory.create()
         memories = _memories(bot, "Kızı üniversitede ekonomi okuyor", "Emekli öğretmen, Kadıköy'de oturuyor")
-        school = _say(chat, "Çocuklar üniversitede ne okuyor?", sender_name="Ali")
-        home = _say(chat, "Kadıköy'de kira ne kadar?", sender_name="Ali")
+        school = say(chat, "Çocuklar üniversitede ne okuyor?", sender_name="Ali")
+        home = say(chat, "Kadıköy'de kira ne kadar?", sender_name="Ali")
         assert rank_memories(memories, "Makro", school)[0] == memories[0]
         assert rank_memories(memories, "Makro", home)[0] == memories[1]
 
@@ -216,33 +198,31 @@ class MemoryRankingTests(TestCase):
 
 class OwnStatementTests(TestCase):
     def test_own_statements_are_this_bots_messages_on_the_topic_newest_first(self) -> None:
-        chat, (me, other) = _crowd(2)
-        _say(chat, "eski BIST yorumu", bot=me, minutes_ago=5, metadata={"topic": "BIST"})
-        _say(chat, "yeni BIST yorumu", bot=me, minutes_ago=1, metadata={"topic": "BIST"})
-        _say(chat, "FX yorumu", bot=me, metadata={"topic": "FX"})
-        _say(chat, "başkasının BIST yorumu", bot=other, metadata={"topic": "BIST"})
-        _say(chat, "üye BIST yorumu", sender_name="Ali", metadata={"topic": "BIST"})
+        chat, (me, other) = crowd(2)
+        say(chat, "eski BIST yorumu", bot=me, minutes_ago=5, metadata={"topic": "BIST"})
+        say(chat, "yeni BIST yorumu", bot=me, minutes_ago=1, metadata={"topic": "BIST"})
+        say(chat, "FX yorumu", bot=me, metadata={"topic": "FX"})
+        say(chat, "başkasının BIST yorumu", bot=other, metadata={"topic": "BIST"})
+        say(chat, "üye BIST yorumu", sender_name="Ali", metadata={"topic": "BIST"})
         found = own_statements_of({(me.pk, "BIST"), (me.pk, "Kripto")})
         assert found.get((me.pk, "BIST"), []) == ["yeni BIST yorumu", "eski BIST yorumu"]
         assert found.get((me.pk, "Kripto"), []) == []
 
     def test_a_batchs_own_statements_are_read_in_one_query_each_bot_on_its_own_topic(self) -> None:
-        chat, (me, other) = _crowd(2)
+        chat, (me, other) = crowd(2)
         for minutes_ago in range(5):
-            _say(chat, f"BIST yorumu {minutes_ago}", bot=me, minutes_ago=minutes_ago, metadata={"topic": "BIST"})
-        _say(chat, "FX yorumu", bot=me, metadata={"topic": "FX"})
-        _say(chat, "başkasının FX yorumu", bot=other, metadata={"topic": "FX"})
-        _say(chat, "başkasının BIST yorumu", bot=other, metadata={"topic": "BIST"})
-        contexts = [
-            build_context(
-                TurnFactory.create(chat=chat, bot=bot), config=_config(), rng=random.Random(0), statements=False
-            )
+            say(chat, f"BIST yorumu {minutes_ago}", bot=me, minutes_ago=minutes_ago, metadata={"topic": "BIST"})
+        say(chat, "FX yorumu", bot=me, metadata={"topic": "FX"})
+        say(chat, "başkasının FX yorumu", bot=other, metadata={"topic": "FX"})
+        say(chat, "başkasının BIST yorumu", bot=other, metadata={"topic": "BIST"})
+        built = [
+            build_context(_loaded(TurnFactory.create(chat=chat, bot=bot)), config=_config(), rng=random.Random(0))
             for bot in (me, other)
         ]
-        contexts[0].topic, contexts[1].topic = "BIST", "FX"
+        contexts = [replace(built[0], topic="BIST"), replace(built[1], topic="FX")]
 
         with CaptureQueriesContext(connection) as queries:
-            add_own_statements(contexts)
+            contexts = with_own_statements(contexts)
 
         assert len(queries) == 1
         assert contexts[0].own_statements == ["BIST yorumu 0", "BIST yorumu 1", "BIST yorumu 2"]  # the latest three
@@ -258,13 +238,15 @@ def _membership(**fields: Any) -> Membership:
 
 def _refresh_due(membership: Membership, kind: str = Turn.Kind.PROACTIVE) -> bool:
     turn = TurnFactory.create(chat=membership.chat, bot=membership.bot, kind=kind)
-    return persona_refresh_due(turn, _config(persona_refresh_interval=8, persona_refresh_minutes=30))
+    config = _config(persona_refresh_interval=8, persona_refresh_minutes=30)
+    return persona_refresh_due(turn.kind, _loaded(turn).refresh, config)
 
 
 class PersonaRefreshTests(TestCase):
     def test_persona_refresh_is_due_without_state(self) -> None:
         assert _refresh_due(_membership())
-        assert persona_refresh_due(TurnFactory.create(), _config())  # no membership at all
+        turn = TurnFactory.create()
+        assert persona_refresh_due(turn.kind, _loaded(turn).refresh, _config())  # no membership at all
 
     def test_persona_refresh_is_due_after_n_messages_or_m_minutes(self) -> None:
         now = timezone.now()
@@ -279,7 +261,7 @@ class PersonaRefreshTests(TestCase):
     def test_priority_replies_always_get_the_full_persona(self) -> None:
         membership = _membership(messages_since_refresh=0, persona_refreshed_at=timezone.now())
         assert _refresh_due(membership, Turn.Kind.PRIORITY_REPLY)
-        context = build_context(
+        context = _context(
             TurnFactory.create(chat=membership.chat, bot=membership.bot, kind=Turn.Kind.PRIORITY_REPLY),
             config=_config(),
             rng=random.Random(0),
@@ -291,30 +273,29 @@ class PersonaRefreshTests(TestCase):
 
 
 def _context_queries(size: int) -> int:
-    chat, bots = _crowd(size)
+    chat, bots = crowd(size)
     me = bots[0]
     for bot in bots:
         StanceFactory.create(bot=bot)
         HoldingFactory.create(bot=bot)
         _memories(bot, "Kadıköy'de oturuyor", "Kripto sever")
     for n, bot in enumerate(bots):
-        _say(chat, f"Dolar {n} yorumu", bot=bot, minutes_ago=size - n, metadata={"topic": "FX"})
-        _say(chat, f"@{me.username} ne dersin {n}?", sender_name=f"Üye {n}", minutes_ago=size - n)
-    turn_id = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY).pk
-    turn = Turn.objects.get(pk=turn_id)
+        say(chat, f"Dolar {n} yorumu", bot=bot, minutes_ago=size - n, metadata={"topic": "FX"})
+        say(chat, f"@{me.username} ne dersin {n}?", sender_name=f"Üye {n}", minutes_ago=size - n)
+    turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY)
     with CaptureQueriesContext(connection) as queries:
-        build_context(turn, config=_config(mention_probability=1.0), rng=random.Random(3))
+        _context(turn, config=_config(mention_probability=1.0), rng=random.Random(3))
     return len(queries)
 
 
 class BuildContextTests(TestCase):
     def test_build_context_gathers_stances_holdings_and_a_mention(self) -> None:
-        chat, (me, other) = _crowd(2)
+        chat, (me, other) = crowd(2)
         StanceFactory.create(bot=me, topic="BIST:THYAO")
         HoldingFactory.create(bot=me, symbol="BIST:AKBNK")
-        _say(chat, "THYAO borsada öne çıkıyor", bot=other)
+        say(chat, "THYAO borsada öne çıkıyor", bot=other)
         turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY)
-        context = build_context(turn, config=_config(mention_probability=1.0), rng=random.Random(0))
+        context = _context(turn, config=_config(mention_probability=1.0), rng=random.Random(0))
         assert [s.topic for s in context.stances] == ["BIST:THYAO"]
         assert [h.symbol for h in context.holdings] == ["BIST:AKBNK"]
         assert context.mention == other.username
@@ -331,8 +312,8 @@ class HeadlineTests(TestCase):
     def test_a_fresh_headline_on_the_topic_is_used_once_per_chat(self) -> None:
         from engine.models import NewsItem
 
-        chat, (me, other) = _crowd(2)
-        _say(chat, "Merkez bankası faiz kararı ne olur?", sender_name="Ayşe")
+        chat, (me, other) = crowd(2)
+        say(chat, "Merkez bankası faiz kararı ne olur?", sender_name="Ayşe")
         for index, title in enumerate(["Merkez Bankası faizi sabit tuttu", "TCMB enflasyon raporu yayımlandı"]):
             NewsItem.objects.create(
                 source="https://example.org/rss",
@@ -344,67 +325,16 @@ class HeadlineTests(TestCase):
             )
         config = _config(news_trigger_enabled=True, news_trigger_probability=1.0)
         first_turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.PROACTIVE)
-        first = build_context(first_turn, config=config, rng=random.Random(1))
+        first = _context(first_turn, config=config, rng=random.Random(1))
         assert first.topic == "Makro"
         assert first.headline in {"Merkez Bankası faizi sabit tuttu", "TCMB enflasyon raporu yayımlandı"}
         Turn.objects.filter(pk=first_turn.pk).update(inputs={"news_id": first.headline_id})
-        second = build_context(TurnFactory.create(chat=chat, bot=other), config=config, rng=random.Random(1))
+        second = _context(TurnFactory.create(chat=chat, bot=other), config=config, rng=random.Random(1))
         assert second.headline is not None
         assert second.headline_id != first.headline_id
 
     def test_no_headline_when_news_is_off(self) -> None:
-        chat, (me, _) = _crowd(2)
+        chat, (me, _) = crowd(2)
         turn = TurnFactory.create(chat=chat, bot=me)
-        context = build_context(turn, config=_config(news_trigger_enabled=False), rng=random.Random(1))
+        context = _context(turn, config=_config(news_trigger_enabled=False), rng=random.Random(1))
         assert (context.headline, context.headline_id) == (None, None)
-
-
-class BatchLoadingTests(TestCase):
-    def test_a_turn_loaded_with_its_context_gets_the_same_context_as_one_loaded_alone(self) -> None:
-        from engine.services.context import add_bot_facts, load_turns
-
-        chat, (me, other) = _crowd(2)
-        for n in range(25):
-            _say(chat, f"BIST {n} ne olur?", bot=other if n % 2 else None, sender_name="Ayşe", minutes_ago=30 - n)
-        Message.objects.filter(chat=chat, text__in=["BIST 23 ne olur?", "BIST 24 ne olur?"]).update(
-            created_at=timezone.now()
-        )
-        for n in range(8):
-            HoldingFactory.create(bot=me, symbol=f"SYM{n}")
-            MemoryFactory.create(bot=me, content=f"BIST hatırası {n}", relevance=n / 10)
-        StanceFactory.create(bot=me, topic="BIST")
-        turn_id = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY).pk
-        alone = build_context(Turn.objects.get(pk=turn_id), config=_config(), rng=random.Random(5))
-        with CaptureQueriesContext(connection) as queries:
-            (loaded,) = load_turns([turn_id])
-            add_histories([loaded])
-            add_bot_facts([loaded.bot])
-        assert len(queries) == 8  # turns, memberships; each chat's oldest kept time, histories; stances, holdings,
-        # memories (and memories again, ranked per bot: this bot has more than the bound of one query)
-        together = build_context(loaded, config=_config(), rng=random.Random(5))
-        assert together.history == alone.history
-        assert len(together.history) == 20
-        assert (together.target, together.topic) == (alone.target, alone.topic)
-        assert [s.pk for s in together.stances] == [s.pk for s in alone.stances]
-        assert [h.pk for h in together.holdings] == [h.pk for h in alone.holdings]
-        assert [m.pk for m in together.memories] == [m.pk for m in alone.memories]
-
-    def test_a_batchs_bots_get_their_own_first_holdings_and_most_relevant_memories(self) -> None:
-        from engine.services.context import HOLDINGS_LIMIT, add_bot_facts, bot_facts
-
-        rich, poor, other = BotFactory.create_batch(3)
-        for n in range(HOLDINGS_LIMIT + 3):  # more than its share, fewer than the whole batch's bound
-            HoldingFactory.create(bot=rich, symbol=f"SYM{n}")
-        HoldingFactory.create(bot=other, symbol="THYAO")
-        for relevance in (0.2, 0.9, 0.5):
-            MemoryFactory.create(bot=poor, relevance=relevance)
-
-        add_bot_facts([rich, poor, other])
-
-        with CaptureQueriesContext(connection) as queries:
-            facts = {bot: bot_facts(bot) for bot in (rich, poor, other)}
-        assert len(queries) == 0  # loaded by the batch's call
-        assert [h.symbol for h in facts[rich].holdings] == sorted(f"SYM{n}" for n in range(HOLDINGS_LIMIT + 3))[:5]
-        assert [h.symbol for h in facts[other].holdings] == ["THYAO"]
-        assert facts[poor].holdings == []
-        assert [m.relevance for m in facts[poor].memories] == [0.9, 0.5, 0.2]

@@ -6,7 +6,6 @@ from datetime import timedelta
 from unittest import mock
 
 from django.db import connection
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -14,11 +13,12 @@ from bots.services import bot_create
 from chats.models import Chat, Membership, Message
 from chats.services import chat_create, membership_add
 from config.testing.cases import RedisTransactionTestCase
-from config.testing.fake_telegram import FakeTelegram
+from config.testing.fake_telegram import FakeTelegram, fake_telegram_for
 from engine.clients.telegram import SentMessage
 from engine.models import Turn
 from engine.redis import redis_connection
-from engine.services import delivery, dispatch
+from engine.selectors import settings_all
+from engine.services import delivery, dispatch, transports
 from engine.services.postprocess import normalize
 from engine.services.recovery import SENDING_TIMEOUT, recover_turns
 from engine.tests.pipeline import drain, telegram_crowd
@@ -47,8 +47,7 @@ class FakeTelegramTestCase(RedisTransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.fake = self.enterContext(FakeTelegram())
-        self.enterContext(override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=1.0))
+        self.fake = fake_telegram_for(self, TELEGRAM_TIMEOUT_S=1.0)
 
 
 class SendTurnTests(FakeTelegramTestCase):
@@ -183,9 +182,8 @@ class TypingTests(FakeTelegramTestCase):
     def test_typing_is_shown_before_the_message(self) -> None:
         chat, bots = telegram_crowd(self.fake)
         turn = ready_turn(chat, text="Bugün piyasada hareket var ama acele etmiyorum, bilanço dönemini bekliyorum.")
-        delivery.schedule_delivery(
-            turn, config={"scale_factor": 1.0, "typing_enabled": True}, rng=__import__("random").Random(1)
-        )
+        config = settings_all().replace(scale_factor=1.0, typing_enabled=True)
+        delivery.schedule_delivery(turn, config=config, rng=__import__("random").Random(1))
         drain(5, until=lambda: Turn.objects.get(pk=turn.pk).status == Turn.Status.SENT)
         methods = [
             r.method for r in self.fake.requests(token=bots[0].token) if r.method in ("sendChatAction", "sendMessage")
@@ -199,7 +197,7 @@ class TypingTests(FakeTelegramTestCase):
 
         import django_rq
 
-        config = {"scale_factor": 1.0, "typing_enabled": True}
+        config = settings_all().replace(scale_factor=1.0, typing_enabled=True)
         chat, bots = telegram_crowd(self.fake)
         now_turn = ready_turn(chat, text="Altın tarafında sakin bir gün, acele yok.")
         delivery.schedule_delivery(now_turn, config=config, rng=random.Random(1))
@@ -376,7 +374,7 @@ def _sandbox_ready_turns(count: int) -> list[Turn]:
     for index in range(count):
         chat = chat_create(title=f"Sandbox {index}")
         membership_add(chat=chat, bot=bot_create(name=f"Sandbox bot {index}"))
-        redis_connection().set(f"{delivery.SANDBOX_ID_KEY}{chat.pk}", 0)  # a running chat's id counter
+        redis_connection().set(f"{transports.SANDBOX_ID_KEY}{chat.pk}", 0)  # a running chat's id counter
         turns.append(ready_turn(chat))
     return turns
 
@@ -402,8 +400,12 @@ class BatchRecordingTests(RedisTransactionTestCase):
         Membership.objects.update(messages_since_refresh=3)
         Turn.objects.update(status=Turn.Status.SENDING)
         Turn.objects.filter(pk=turns[2].pk).update(status=Turn.Status.UNCONFIRMED)  # the sweep gave up on it
-        loaded = list(Turn.objects.select_related("chat", "bot", "reply_to").order_by("pk"))
-        sent = [(turn, SentMessage(message_id=100 + index, date=timezone.now())) for index, turn in enumerate(loaded)]
+        memberships = {(m.chat_id, m.bot_id): m.pk for m in Membership.objects.all()}
+        loaded = [
+            delivery.LoadedSend(turn, turn.chat, turn.bot, memberships[(turn.chat_id, turn.bot_id)])
+            for turn in Turn.objects.select_related("chat", "bot", "reply_to").order_by("pk")
+        ]
+        sent = [(send, SentMessage(message_id=100 + index, date=timezone.now())) for index, send in enumerate(loaded)]
 
         messages = delivery.record_sent([*sent])
 

@@ -4,13 +4,12 @@ import itertools
 import time
 
 from django.core.management import call_command
-from django.test import override_settings
 
 from bots.models import Bot
 from bots.services import bot_set_token
 from chats.models import Chat, Message
 from config.testing.cases import RedisTransactionTestCase
-from config.testing.fake_telegram import FakeTelegram
+from config.testing.fake_telegram import FakeTelegram, fake_telegram_for
 from engine import jobs
 from engine.models import Turn
 from engine.services import settings_update
@@ -51,10 +50,7 @@ class DemoCrowdTelegramTests(RedisTransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.fake = self.enterContext(FakeTelegram())
-        self.enterContext(
-            override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
-        )
+        self.fake = fake_telegram_for(self, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
 
     def test_the_demo_crowd_talks_through_telegram_with_typing_before_each_message(self) -> None:
         fake = self.fake

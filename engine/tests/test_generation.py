@@ -17,6 +17,7 @@ from engine.clients.llm.base import LlmCircuitOpen, LlmRequest, LlmResponse
 from engine.clients.llm.offline import OfflineProvider
 from engine.models import Turn
 from engine.services.generation import MAX_GENERATION_ATTEMPTS, generate_turn, generate_turns
+from engine.services.loading import LoadedTurn
 from engine.tests.pipeline import FAST_SPEED
 
 
@@ -60,7 +61,7 @@ def _batch_queries(fake_llm: FakeLlmServer, size: int) -> tuple[int, int]:
         HoldingFactory.create(bot=turn.bot)
         MemoryFactory.create(bot=turn.bot)
         StanceFactory.create(bot=turn.bot)
-    config = settings_all() | {"news_trigger_enabled": False}  # a headline is drawn at random: two more queries
+    config = settings_all().replace(news_trigger_enabled=False)  # a headline is drawn at random: two more queries
     with CaptureQueriesContext(connection) as queries:
         outcomes = generate_turns(turn_ids=[turn.pk for turn in turns], llm=groq(fake_llm), config=config)
     assert set(outcomes.values()) == {"ready"}
@@ -228,7 +229,7 @@ class GenerationBatchTests(FakeLlmTestCase):
         from engine.selectors import settings_all
 
         turns = [planned_turn() for _ in range(3)]
-        config = settings_all() | {"llm_budget": {**settings_all()["llm_budget"], "rpm": 2}}
+        config = settings_all().replace(llm_budget={**settings_all().llm_budget.model_dump(), "rpm": 2})
 
         outcomes = generate_turns(turn_ids=[turn.pk for turn in turns], llm=groq(self.fake_llm), config=config)
 
@@ -251,7 +252,7 @@ class GenerationBatchTests(FakeLlmTestCase):
             outcomes = generate_turns(
                 turn_ids=[turn.pk for turn in turns], llm=BarrierLlm(groq(self.fake_llm), parties=4)
             )
-        assert outcomes == {str(turn.pk): "ready" for turn in turns}
+        assert outcomes == {turn.pk: "ready" for turn in turns}
         assert set(Turn.objects.values_list("status", flat=True)) == {Turn.Status.READY}
 
     def test_a_crash_in_one_turn_of_a_batch_fails_the_job_after_the_others_finish(self) -> None:
@@ -260,10 +261,10 @@ class GenerationBatchTests(FakeLlmTestCase):
         turns = [planned_turn() for _ in range(3)]
         real = generation.build_context
 
-        def crash_on_second(turn: Turn, **kwargs: object) -> object:
-            if turn.pk == turns[1].pk:
+        def crash_on_second(loaded: LoadedTurn, **kwargs: object) -> object:
+            if loaded.turn.pk == turns[1].pk:
                 raise RuntimeError("the database went away")
-            return real(turn, **kwargs)  # type: ignore[arg-type]
+            return real(loaded, **kwargs)  # type: ignore[arg-type]
 
         with patch.object(generation, "build_context", crash_on_second), self.assertRaises(RuntimeError):
             generate_turns(turn_ids=[turn.pk for turn in turns], llm=groq(self.fake_llm))

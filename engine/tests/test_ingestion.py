@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.test import override_settings
-
 from chats.models import Chat, Message
 from config.testing.cases import RedisTransactionTestCase
 from config.testing.fake_telegram import (
     FakeTelegram,
+    fake_telegram_for,
     make_chat,
     make_message,
     make_update,
@@ -54,10 +53,7 @@ class FakeTelegramTestCase(RedisTransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.fake = self.enterContext(FakeTelegram())
-        self.enterContext(
-            override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
-        )
+        self.fake = fake_telegram_for(self, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
 
 
 class AddressingTests(FakeTelegramTestCase):

@@ -16,7 +16,7 @@ from bots.services import bot_create
 from chats.models import Message
 from chats.services import chat_create, membership_add
 from config.testing.cases import RedisTransactionTestCase
-from config.testing.fake_telegram import FakeTelegram, RecordedRequest, make_user
+from config.testing.fake_telegram import FakeTelegram, RecordedRequest, fake_telegram_for, make_user
 from engine.models import Turn
 from engine.tests.pipeline import FAST_SPEED, drain, telegram_crowd
 
@@ -39,10 +39,7 @@ class FakeTelegramTestCase(RedisTransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.fake = self.enterContext(FakeTelegram())
-        self.enterContext(
-            override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=5.0, LLM_PROVIDER="offline")
-        )
+        self.fake = fake_telegram_for(self, TELEGRAM_TIMEOUT_S=5.0, LLM_PROVIDER="offline")
 
 
 class WebhookEndToEndTests(FakeTelegramTestCase, StaticLiveServerTestCase):

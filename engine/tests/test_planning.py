@@ -18,6 +18,7 @@ from chats.models import Chat, Message
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 from config.testing.cases import RedisTestCase
 from engine.models import Turn
+from engine.runtime_settings import RuntimeConfig
 from engine.selectors import settings_all
 from engine.services import limits
 from engine.services.planning import (
@@ -36,15 +37,14 @@ NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 GLOBAL_KEY = limits.PREFIX + limits.global_window(1).key
 
 
-def _config(**overrides: Any) -> dict[str, Any]:
+def _config(**overrides: Any) -> RuntimeConfig:
     """Simulation on, and no cap in the way unless a test asks for one."""
-    return {
-        **settings_all(),
+    uncapped = {
         "simulation_active": True,
         "max_msgs_per_min": 10_000,
         "bot_hourly_msg_limit": {"min": 1000, "max": 1000},
-        **overrides,
     }
+    return settings_all().replace(**{**uncapped, **overrides})
 
 
 def _chat(*bots: Bot, **fields: Any) -> Chat:
@@ -89,7 +89,7 @@ def _speaker(bot_id: int, talkativeness: float = 0.5, interests: list[str] | Non
     return Speaker(bot_id, f"Bot {bot_id}", "", talkativeness, [], {}, interests or [])
 
 
-def _kinds(chat: DueChat, speaker: Speaker, config: dict[str, Any], draws: int = 4000) -> Counter[str]:
+def _kinds(chat: DueChat, speaker: Speaker, config: RuntimeConfig, draws: int = 4000) -> Counter[str]:
     rng = random.Random(5)
     return Counter(choose_kind(chat, speaker=speaker, config=config, rng=rng)[0] for _ in range(draws))
 

@@ -8,12 +8,11 @@ from typing import Any
 from unittest import mock
 
 from django.core.management import CommandError, call_command
-from django.test import override_settings
 
 from bots.models import Bot
 from chats.models import Chat, Message
 from config.testing.cases import RedisTransactionTestCase
-from config.testing.fake_telegram import FakeTelegram, make_chat, make_message, make_user
+from config.testing.fake_telegram import FakeTelegram, fake_telegram_for, make_chat, make_message, make_user
 from engine.clients.telegram import TelegramClient
 from engine.models import TelegramInbox, Turn
 from engine.services import polling
@@ -46,10 +45,7 @@ class PollingTestCase(RedisTransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.fake = self.enterContext(FakeTelegram())
-        self.enterContext(
-            override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
-        )
+        self.fake = fake_telegram_for(self, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
         self.chat, self.bots = telegram_crowd(self.fake, size=2, chat_id=CHAT_ID)
 
 

@@ -13,7 +13,7 @@ from rq import Worker
 from bots.services import bot_create
 from config.testing.cases import RedisTestCase
 from config.testing.fake_llm import FakeLlmServer
-from config.testing.fake_telegram import FakeTelegram, make_token
+from config.testing.fake_telegram import FakeTelegram, fake_telegram_for, make_token
 from engine.heartbeat import HEARTBEAT_KEY, heartbeat_record
 from engine.services import preflight
 from engine.services.preflight import Check, Report, Status, preflight_run
@@ -39,10 +39,7 @@ class FakeTelegramTestCase(RedisTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.fake = self.enterContext(FakeTelegram())
-        self.enterContext(
-            override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
-        )
+        self.fake = fake_telegram_for(self, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
 
 
 class PreflightRunTests(FakeTelegramTestCase):

@@ -12,7 +12,7 @@ from chats.models import Chat, Message
 from chats.services import membership_add
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 from config.testing.cases import RedisTestCase
-from config.testing.fake_telegram import FakeTelegram
+from config.testing.fake_telegram import FakeTelegram, fake_telegram_for
 from engine.models import Turn
 from engine.services.single_turn import SingleTurnError, turn_run_once
 from engine.tests.pipeline import FAST_SPEED, telegram_crowd
@@ -115,8 +115,7 @@ class TelegramTurnTests(OfflineTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.fake = self.enterContext(FakeTelegram())
-        self.enterContext(override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=2.0))
+        self.fake = fake_telegram_for(self, TELEGRAM_TIMEOUT_S=2.0)
 
     def test_it_sends_through_telegram_after_one_typing_action(self) -> None:
         fake = self.fake

@@ -7,7 +7,7 @@ from io import StringIO
 
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -17,7 +17,7 @@ from bots.services import bot_create
 from chats.models import Chat
 from chats.services import chat_create, membership_add
 from config.testing.cases import RedisTransactionTestCase
-from config.testing.fake_telegram import FakeTelegram
+from config.testing.fake_telegram import FakeTelegram, fake_telegram_for
 from config.testing.logs import console_output
 from engine.clients.telegram import TelegramClientError
 from engine.models import Turn
@@ -91,10 +91,7 @@ class TokenSecrecyTests(RedisTransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.fake = self.enterContext(FakeTelegram())
-        self.enterContext(
-            override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=0.5, LLM_PROVIDER="offline")
-        )
+        self.fake = fake_telegram_for(self, TELEGRAM_TIMEOUT_S=0.5, LLM_PROVIDER="offline")
 
     def test_failing_telegram_calls_never_put_a_token_in_logs_turns_or_responses(self) -> None:
         fake = self.fake

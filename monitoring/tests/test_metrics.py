@@ -7,13 +7,13 @@ from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
 
-from django.test import SimpleTestCase, override_settings
+from django.test import SimpleTestCase
 from django.utils import timezone
 from prometheus_client import REGISTRY, Counter, Histogram
 
 from chats.models import Chat
 from config.testing.cases import RedisSimpleTestCase, RedisTransactionTestCase
-from config.testing.fake_telegram import FakeTelegram
+from config.testing.fake_telegram import FakeTelegram, fake_telegram_for
 from engine import jobs
 from engine.clients.llm import (
     CircuitBreaker,
@@ -28,6 +28,7 @@ from engine.clients.llm import (
 from engine.clients.loops import run
 from engine.models import Turn
 from engine.redis import redis_connection
+from engine.runtime_settings import LlmBudget
 from engine.services import budget, delivery, limits, planning, recovery, settings_update
 from engine.tests.pipeline import drain, telegram_crowd
 from monitoring import metrics
@@ -178,10 +179,7 @@ class TurnInstrumentationTests(RedisTransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.fake = self.enterContext(FakeTelegram())
-        self.enterContext(
-            override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
-        )
+        self.fake = fake_telegram_for(self, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
 
     def test_a_turn_run_end_to_end_moves_the_counters_on_metrics(self) -> None:
         chat, _ = telegram_crowd(self.fake)
@@ -239,6 +237,7 @@ class TurnInstrumentationTests(RedisTransactionTestCase):
 class BudgetInstrumentationTests(RedisSimpleTestCase):
     def test_the_budget_governor_counts_the_calls_it_makes_wait(self) -> None:
         before = sample("piyasa_llm_budget_deferrals_total")
-        assert budget.reserve({"rpm": 1, "tpm": 10_000, "daily_tokens": 100_000}, 100) == 0
-        assert budget.reserve({"rpm": 1, "tpm": 10_000, "daily_tokens": 100_000}, 100) > 0
+        limits = LlmBudget(rpm=1, tpm=10_000, daily_tokens=100_000)
+        assert budget.reserve(limits, 100) == 0
+        assert budget.reserve(limits, 100) > 0
         assert sample("piyasa_llm_budget_deferrals_total") == before + 1

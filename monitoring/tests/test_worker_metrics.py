@@ -17,12 +17,11 @@ from urllib.parse import quote
 import django_rq
 from django.conf import settings
 from django.db import connection
-from django.test import override_settings
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from config.testing.cases import RedisTransactionTestCase
-from config.testing.fake_telegram import FakeTelegram
+from config.testing.fake_telegram import FakeTelegram, fake_telegram_for
 from engine.models import Turn
 from engine.tests.pipeline import telegram_crowd
 from monitoring.tests.scrape import scrape, value
@@ -65,8 +64,7 @@ class WorkerMetricsTests(RedisTransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.fake = self.enterContext(FakeTelegram())
-        self.enterContext(override_settings(TELEGRAM_API_BASE_URL=self.fake.base_url, LLM_PROVIDER="offline"))
+        self.fake = fake_telegram_for(self, LLM_PROVIDER="offline")
 
     def test_a_job_run_by_a_worker_process_is_visible_on_metrics(self) -> None:
         chat, bots = telegram_crowd(self.fake)

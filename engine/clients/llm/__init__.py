@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from engine.clients.llm.base import (
-    PRICES_PER_MILLION,
     ChatMessage,
     GenerationHints,
     HoldingHint,
@@ -29,7 +28,6 @@ from engine.clients.llm.offline import OfflineProvider
 from engine.clients.llm.openai_compat import OpenAICompatProvider
 
 __all__ = [
-    "PRICES_PER_MILLION",
     "BreakerState",
     "ChatMessage",
     "CircuitBreaker",

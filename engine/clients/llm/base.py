@@ -1,4 +1,4 @@
-"""The LLM boundary: request/response types, typed errors, the provider protocol and the price table."""
+"""The LLM boundary: request/response types, typed errors, the provider protocol and the cost of a call."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, NamedTuple, Protocol, TypedDict
+
+from engine.providers import PRICES_PER_MILLION
 
 Polarity = Literal["bullish", "bearish", "neutral"]
 Mode = Literal["new", "reply"]
@@ -151,16 +153,11 @@ class LlmProvider(Protocol):
         ...
 
 
-# USD per million tokens (input, output).
-PRICES_PER_MILLION: dict[str, tuple[Decimal, Decimal]] = {
-    "llama-3.3-70b-versatile": (Decimal("0.59"), Decimal("0.79")),
-    "llama-3.1-8b-instant": (Decimal("0.05"), Decimal("0.08")),
-}
 COST_QUANTUM = Decimal("0.00000001")  # Turn.cost_usd has 8 decimal places
 
 
 def cost_usd(model: str, tokens_in: int, tokens_out: int) -> Decimal:
-    """Cost of a call in USD; unknown (local, offline) models cost 0."""
+    """Cost of a call in USD from the providers' price tables (engine.providers); unknown models cost 0."""
     price_in, price_out = PRICES_PER_MILLION.get(model, (Decimal(0), Decimal(0)))
     total = (price_in * tokens_in + price_out * tokens_out) / Decimal(1_000_000)
     return total.quantize(COST_QUANTUM)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from engine.clients.llm.base import (
     LlmCircuitOpen,
@@ -17,9 +18,7 @@ from engine.clients.llm.base import (
     LlmTransientError,
 )
 from engine.clients.llm.breaker import CircuitBreaker
-from engine.clients.llm.groq import GroqProvider
-from engine.clients.llm.offline import OfflineProvider
-from engine.clients.llm.openai_compat import OpenAICompatProvider
+from engine.providers import ProviderSpec, provider_spec
 from monitoring import metrics
 
 BREAKER_FAILURE_THRESHOLD = 5
@@ -32,6 +31,11 @@ class LlmClient:
     def __init__(self, provider: LlmProvider, breaker: CircuitBreaker | None = None) -> None:
         self.provider = provider
         self.breaker = breaker
+
+    @property
+    def spec(self) -> ProviderSpec:
+        """What the provider is (engine.providers): whether the budget governs it, its breaker, its prices."""
+        return provider_spec(self.provider.name)
 
     async def complete(self, request: LlmRequest) -> LlmResponse:
         """Complete the request; raises LlmCircuitOpen without calling the provider when open."""
@@ -81,12 +85,9 @@ def llm_outcome(error: LlmError) -> str:
 
 
 def provider_from_settings() -> LlmProvider:
-    """The provider named by settings.LLM_PROVIDER (offline | groq | openai_compat)."""
-    if settings.LLM_PROVIDER == "groq":
-        return GroqProvider.from_settings()
-    if settings.LLM_PROVIDER == "openai_compat":
-        return OpenAICompatProvider.from_settings()
-    return OfflineProvider()
+    """The provider named by settings.LLM_PROVIDER, built from its settings (engine.providers)."""
+    provider: LlmProvider = import_string(provider_spec(settings.LLM_PROVIDER).provider).from_settings()
+    return provider
 
 
 def breaker_for(provider_name: str) -> CircuitBreaker:
@@ -103,7 +104,7 @@ def breaker_for(provider_name: str) -> CircuitBreaker:
 
 
 def client_from_settings() -> LlmClient:
-    """An LlmClient for the configured provider; network providers get a circuit breaker."""
+    """An LlmClient for the configured provider, behind a circuit breaker when its spec says so."""
     provider = provider_from_settings()
-    breaker = None if provider.name == "offline" else breaker_for(provider.name)
+    breaker = breaker_for(provider.name) if provider_spec(provider.name).breaker else None
     return LlmClient(provider, breaker)

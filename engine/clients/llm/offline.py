@@ -27,6 +27,11 @@ class OfflineProvider:
 
     name = "offline"
 
+    @classmethod
+    def from_settings(cls) -> OfflineProvider:
+        """The provider (it needs no settings)."""
+        return cls()
+
     async def complete(self, request: LlmRequest) -> LlmResponse:
         """Write one message (no network, ~0 latency)."""
         started = time.perf_counter()

@@ -40,8 +40,8 @@ class SdkErrors(NamedTuple):
 def loop_client(options: dict[str, Any], build: Callable[[], Any]) -> Any:
     """The SDK's async client for `options` on this thread's event loop (its connections belong to the loop).
 
-    Providers build it over aiohttp (the SDKs' `DefaultAioHttpClient`, their `aiohttp` extra): half the CPU of
-    a call over httpx's own transport, and one loop for a batch's calls replaces a thread for each.
+    Providers build it over aiohttp (the SDKs' `DefaultAioHttpClient`, their `aiohttp` extra), and one loop for a
+    batch's calls replaces a thread for each (docs/decisions/013-llm-async-aiohttp.md).
     """
     return loops.loop_resource(tuple(sorted(options.items())), build, _close)
 
@@ -108,7 +108,7 @@ async def run_completion(
 
     The SDK's documented low-level `post(path, cast_to=httpx.Response)` keeps its HTTP client, auth, timeouts and
     error classes, but skips what `chat.completions.create` adds: a walk of the typed params and the response
-    models. That is about 0.9 of the 2.5 ms of CPU a call costs through `create`; we read three fields.
+    models, for the three fields read here (docs/decisions/014-llm-low-level-post.md).
     `client` is the SDK's async client (`loop_client`): a batch's calls are awaited together on one loop.
     """
     started = time.perf_counter()

@@ -23,5 +23,5 @@ class Command(BaseCommand):
         if options["action"] != "status":
             setting_set(key="simulation_active", value=options["action"] == "start")
         config = settings_all()
-        state = "running" if config["simulation_active"] else "stopped"
-        self.stdout.write(f"Simulation {state} (scale {config['scale_factor']:g}).")
+        state = "running" if config.simulation_active else "stopped"
+        self.stdout.write(f"Simulation {state} (scale {config.scale_factor:g}).")

@@ -1,0 +1,201 @@
+"""Loading a batch of claimed turns: everything their contexts are built from, in a fixed number of queries.
+
+The batch's size does not change the number of queries (docs/decisions/009-batch-loading.md): a turn's chat and bot
+come with it, the rest is read for the whole batch as plain rows and handed on as frozen values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from django.db.models import F, OuterRef, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from bots.models import Bot, Holding, Memory, Stance
+from chats.models import Chat, Membership, Message, speaker_label
+from engine import queries
+from engine.models import Turn
+from engine.runtime_settings import RuntimeConfig
+from engine.services import postprocess
+
+R = TypeVar("R", Stance, Holding, Memory)
+HISTORY_LIMIT = 20
+HOLDINGS_LIMIT = 5
+MEMORY_SCAN_LIMIT = 200
+DEDUP_SCAN_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class RecentMessage:
+    """A message of a chat's history, as a plain row (a Message instance for each line cost far more to build)."""
+
+    pk: int
+    bot_id: int | None
+    bot_username: str
+    speaker_label: str
+    sender_is_bot: bool
+    text: str
+    created_at: datetime
+    telegram_message_id: int | None
+
+
+@dataclass(frozen=True)
+class BotFacts:
+    """What a bot's prompt states about it: its stances, its first holdings, its most relevant memories."""
+
+    stances: list[Stance]
+    holdings: list[Holding]
+    memories: list[Memory]
+
+
+@dataclass(frozen=True)
+class RefreshState:
+    """Where the bot's persona refresh stands in a chat (kept on its membership)."""
+
+    messages_since_refresh: int
+    refreshed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LoadedTurn:
+    """A claimed turn with what its context is built from, as its batch read it."""
+
+    turn: Turn
+    chat: Chat
+    bot: Bot
+    history: list[RecentMessage]  # the chat's latest messages, oldest first
+    target: RecentMessage | None  # the message the turn was planned on (`reply_to`), if any
+    facts: BotFacts
+    refresh: RefreshState | None  # None when the bot is no longer a member of the chat
+    recent_texts: list[str]  # the chat's recent bot messages, normalised, for dedup (empty when dedup is off)
+
+
+def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn]:
+    """The turns (in the order given, those that exist) with everything their contexts need."""
+    turns = {turn.pk: turn for turn in Turn.objects.filter(pk__in=turn_ids).select_related("chat", "bot")}
+    ordered = [turns[turn_id] for turn_id in turn_ids if turn_id in turns]
+    chat_ids = {turn.chat_id for turn in ordered}
+    histories = latest_histories(chat_ids)
+    targets = _targets(ordered, histories)
+    facts = bot_facts({turn.bot_id: turn.bot for turn in ordered}.values())
+    refresh = _refresh_states(ordered)
+    texts = recent_bot_texts(chat_ids, config) if config.dedup_enabled else {}
+    return [
+        LoadedTurn(
+            turn=turn,
+            chat=turn.chat,
+            bot=turn.bot,
+            history=histories[turn.chat_id],
+            target=targets.get(turn.reply_to_id) if turn.reply_to_id is not None else None,
+            facts=facts[turn.bot_id],
+            refresh=refresh.get((turn.chat_id, turn.bot_id)),
+            recent_texts=texts.get(turn.chat_id, []),
+        )
+        for turn in ordered
+    ]
+
+
+def latest_messages(chat_id: int, limit: int = HISTORY_LIMIT) -> list[RecentMessage]:
+    """The latest `limit` messages of a chat, oldest first (the newest are never cut off)."""
+    return latest_histories({chat_id}, limit)[chat_id]
+
+
+def latest_histories(chat_ids: set[int], limit: int = HISTORY_LIMIT) -> dict[int, list[RecentMessage]]:
+    """Each chat's latest `limit` messages, oldest first; two index-bound queries.
+
+    The time of each chat's `limit`-th newest message is looked up first (one index probe per chat), then only
+    the messages since then are read: a window ranking each chat's messages would read all it ever had
+    (docs/decisions/010-history-bounds.md).
+    """
+    newest = Message.objects.filter(chat_id=OuterRef("pk")).order_by("-created_at", "-id")
+    oldest_kept = Subquery(newest.values("created_at")[limit - 1 : limit])
+    bounds = list(Chat.objects.filter(pk__in=chat_ids).annotate(since=oldest_kept).values_list("pk", "since"))
+    histories: dict[int, list[RecentMessage]] = {chat_id: [] for chat_id in chat_ids}
+    for row in queries.messages_since(bounds):
+        history = histories[row.chat_id]
+        if len(history) < limit:  # messages tied with the oldest kept one may come too
+            history.append(_recent(row))
+    for history in histories.values():
+        history.reverse()
+    return histories
+
+
+def _recent(row: queries.HistoryRow) -> RecentMessage:
+    label = speaker_label(row.bot_name, row.sender_name, row.sender_username)
+    return RecentMessage(
+        row.pk,
+        row.bot_id,
+        row.bot_username or "",
+        label,
+        row.sender_is_bot,
+        row.text,
+        row.created_at,
+        row.telegram_message_id,
+    )
+
+
+def _targets(turns: list[Turn], histories: dict[int, list[RecentMessage]]) -> dict[int, RecentMessage]:
+    """The messages the turns were planned on: from their chats' histories, the older ones in one query."""
+    found = {message.pk: message for turn in turns for message in histories[turn.chat_id]}
+    missing = {turn.reply_to_id for turn in turns if turn.reply_to_id is not None and turn.reply_to_id not in found}
+    if missing:
+        rows = Message.objects.filter(pk__in=missing).values_list(*queries.HISTORY_FIELDS)
+        found |= {row[1]: _recent(queries.HistoryRow(*row)) for row in rows}
+    return found
+
+
+def _refresh_states(turns: list[Turn]) -> dict[tuple[int, int], RefreshState]:
+    """Each (chat, bot) membership's refresh state, as plain rows (a subquery per field on the turns cost more)."""
+    rows = Membership.objects.filter(
+        chat_id__in={turn.chat_id for turn in turns}, bot_id__in={turn.bot_id for turn in turns}
+    ).values_list("chat_id", "bot_id", "messages_since_refresh", "persona_refreshed_at")
+    return {(chat_id, bot_id): RefreshState(count, at) for chat_id, bot_id, count, at in rows}
+
+
+def bot_facts(bots: Iterable[Bot]) -> dict[int, BotFacts]:
+    """Each bot's stances, first HOLDINGS_LIMIT holdings and MEMORY_SCAN_LIMIT most relevant memories: three
+    queries for any number of bots (docs/decisions/011-plain-rows.md)."""
+    ids = {bot.pk for bot in bots}
+    stances = _by_bot(Stance.objects.filter(bot_id__in=ids), ["topic"], len(ids), limit=None)
+    holdings = _by_bot(Holding.objects.filter(bot_id__in=ids), ["symbol"], len(ids), limit=HOLDINGS_LIMIT)
+    memories = _by_bot(
+        Memory.objects.filter(bot_id__in=ids), [F("relevance").desc(), "id"], len(ids), limit=MEMORY_SCAN_LIMIT
+    )
+    return {
+        bot_id: BotFacts(stances.get(bot_id, []), holdings.get(bot_id, []), memories.get(bot_id, [])) for bot_id in ids
+    }
+
+
+def _by_bot(rows: QuerySet[R], order: list[Any], bots: int, *, limit: int | None) -> dict[int, list[R]]:
+    """Each bot's rows in `order`, the first `limit` of each: one plain query bounded by limit × bots, ranked per
+    bot only when that bound is reached (a bot rarely has more rows than the limit)."""
+    found: list[R] = list(rows.order_by("bot_id", *order)[: None if limit is None else limit * bots])
+    if limit is not None and len(found) == limit * bots:  # some bot may have more: rank within each bot
+        ranked = rows.annotate(rank=Window(RowNumber(), partition_by=F("bot_id"), order_by=order))
+        found = list(ranked.filter(rank__lte=limit).order_by("bot_id", *order))
+    grouped: dict[int, list[R]] = {}
+    for row in found:  # under the bound one bot may still have more than `limit` (when another has fewer)
+        of_bot = grouped.setdefault(row.bot_id, [])
+        if limit is None or len(of_bot) < limit:
+            of_bot.append(row)
+    return grouped
+
+
+def recent_bot_texts(chat_ids: set[int], config: RuntimeConfig) -> dict[int, list[str]]:
+    """Each chat's bot messages inside the dedup window, newest first, at most DEDUP_SCAN_LIMIT, normalised.
+
+    Texts come in the form stored with them (docs/decisions/012-dedup.md); a message stored without it (not
+    recorded by the engine) is read and folded here, in a second query only when there is one.
+    """
+    since = timezone.now() - timedelta(hours=config.dedup_window_hours)
+    rows = queries.recent_bot_texts(chat_ids, since, DEDUP_SCAN_LIMIT)
+    unfolded = [pk for _, pk, normalized in rows if not normalized]
+    unread = dict(Message.objects.filter(pk__in=unfolded).values_list("pk", "text")) if unfolded else {}
+    texts: dict[int, list[str]] = {chat_id: [] for chat_id in chat_ids}
+    for chat_id, pk, normalized in rows:
+        texts[chat_id].append(normalized or postprocess.normalize(unread[pk]))
+    return texts
