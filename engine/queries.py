@@ -106,7 +106,7 @@ def own_statements(bot_ids: Iterable[int], topics: Iterable[str], limit: int) ->
         return []
     with connection.cursor() as cursor:
         cursor.execute(_own_statements_sql(len(bots), len(names)), [*bots, *names, limit])
-        return [(bot_id, topic, text) for bot_id, topic, text in cursor.fetchall()]
+        return cursor.fetchall()  # rows are tuples already
 
 
 def own_statements_orm(bot_ids: Iterable[int], topics: Iterable[str], limit: int) -> list[tuple[int, str, str]]:
@@ -142,7 +142,7 @@ def recent_bot_texts(chat_ids: Iterable[int], since: datetime, limit: int) -> li
         return []
     with connection.cursor() as cursor:
         cursor.execute(_recent_bot_texts_sql(len(ids)), [*ids, _moment(since), limit])
-        return [(chat_id, pk, normalized) for chat_id, pk, normalized in cursor.fetchall()]
+        return cursor.fetchall()  # rows are tuples already
 
 
 def recent_bot_texts_orm(chat_ids: Iterable[int], since: datetime, limit: int) -> list[tuple[int, int, str]]:

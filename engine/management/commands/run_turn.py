@@ -6,10 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from engine.models import Turn
+from engine.kinds import KINDS, Target
 from engine.services.single_turn import SingleTurnError, SingleTurnResult, turn_run_once
 
-KINDS = [Turn.Kind.PROACTIVE, Turn.Kind.REPLY, Turn.Kind.REACTION]
+# The kinds the planner chooses (a turn that answers a member is made by that member's message).
+PLANNED_KINDS = [kind for kind, spec in KINDS.items() if spec.target is not Target.ADDRESSED]
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("chat_id", type=int, help="Chat id (the database id, as in the admin).")
         parser.add_argument("--bot", type=int, dest="bot_id", help="Bot id to speak (must be an enabled member).")
-        parser.add_argument("--kind", choices=[str(kind) for kind in KINDS], help="Default: chosen as the tick does.")
+        parser.add_argument("--kind", choices=PLANNED_KINDS, help="Default: chosen as the tick does.")
         parser.add_argument("--send", action="store_true", default=True, help="Deliver the turn (default).")
         parser.add_argument("--no-send", action="store_false", dest="send", help="Generate only; do not deliver.")
         parser.add_argument("--max-wait", type=float, default=30.0, help="Seconds to wait out rate limits.")
