@@ -1,7 +1,7 @@
 """Statements shared by every app that the ORM cannot make cheaply, each with its plain-ORM reference.
 
 Why hand-built at all: the ORM compiles a statement afresh on every call, which costs more CPU than running it for
-the engine's per-batch statements (docs/decisions/007-prepared-statements.md). Each one here is SQL built once per
+the engine's per-batch statements (docs/decisions/018-prepared-turn-writes.md). Each one here is SQL built once per
 shape and bound to each call's values; its `*_orm` twin says what it means, and a test holds the two to the same
 rows on SQLite and on PostgreSQL. Apps keep their own such statements in their `queries.py`.
 """

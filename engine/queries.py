@@ -1,9 +1,10 @@
 """The engine's hand-built statements, each named, each with its plain-ORM reference (`*_orm`).
 
 Why hand-built: they run for every batch of turns, and the ORM compiles a statement afresh on every call, which
-costs more CPU than running it (docs/decisions/007-prepared-statements.md). Each is SQL built once per shape (the
-batch's size) and bound to the batch's values; its reference says what it means, and a test holds the two to the
-same rows on SQLite and on PostgreSQL (config.queries.SUPPORTED_VENDORS, checked at start-up).
+costs more CPU than running it (docs/decisions/018-prepared-turn-writes.md, docs/decisions/019-prepared-hot-reads.md).
+Each is SQL built once per shape (the batch's size) and bound to the batch's values; its reference says what it
+means, and a test holds the two to the same rows on SQLite and on PostgreSQL (config.queries.SUPPORTED_VENDORS,
+checked at start-up).
 """
 
 from __future__ import annotations

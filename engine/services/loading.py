@@ -1,7 +1,7 @@
 """Loading a batch of claimed turns: everything their contexts are built from, in a fixed number of queries.
 
-The batch's size does not change the number of queries (docs/decisions/009-batch-loading.md): a turn's chat and bot
-come with it, the rest is read for the whole batch as plain rows and handed on as frozen values.
+The batch's size does not change the number of queries (docs/decisions/007-batch-context-loads.md): a turn's chat
+and bot come with it, the rest is read for the whole batch as plain rows and handed on as frozen values.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def latest_histories(chat_ids: set[int], limit: int = HISTORY_LIMIT) -> dict[int
 
     The time of each chat's `limit`-th newest message is looked up first (one index probe per chat), then only
     the messages since then are read: a window ranking each chat's messages would read all it ever had
-    (docs/decisions/010-history-bounds.md).
+    (docs/decisions/020-index-bound-histories.md).
     """
     newest = Message.objects.filter(chat_id=OuterRef("pk")).order_by("-created_at", "-id")
     oldest_kept = Subquery(newest.values("created_at")[limit - 1 : limit])
@@ -158,7 +158,7 @@ def _refresh_states(turns: list[Turn]) -> dict[tuple[int, int], RefreshState]:
 
 def bot_facts(bots: Iterable[Bot]) -> dict[int, BotFacts]:
     """Each bot's stances, first HOLDINGS_LIMIT holdings and MEMORY_SCAN_LIMIT most relevant memories: three
-    queries for any number of bots (docs/decisions/011-plain-rows.md)."""
+    queries for any number of bots (docs/decisions/022-bot-facts-plain-queries.md)."""
     ids = {bot.pk for bot in bots}
     stances = _by_bot(Stance.objects.filter(bot_id__in=ids), ["topic"], len(ids), limit=None)
     holdings = _by_bot(Holding.objects.filter(bot_id__in=ids), ["symbol"], len(ids), limit=HOLDINGS_LIMIT)
@@ -188,8 +188,8 @@ def _by_bot(rows: QuerySet[R], order: list[Any], bots: int, *, limit: int | None
 def recent_bot_texts(chat_ids: set[int], config: RuntimeConfig) -> dict[int, list[str]]:
     """Each chat's bot messages inside the dedup window, newest first, at most DEDUP_SCAN_LIMIT, normalised.
 
-    Texts come in the form stored with them (docs/decisions/012-dedup.md); a message stored without it (not
-    recorded by the engine) is read and folded here, in a second query only when there is one.
+    Texts come in the form stored with them (docs/decisions/023-dedup-normalised-rapidfuzz.md); a message stored
+    without it (not recorded by the engine) is read and folded here, in a second query only when there is one.
     """
     since = timezone.now() - timedelta(hours=config.dedup_window_hours)
     rows = queries.recent_bot_texts(chat_ids, since, DEDUP_SCAN_LIMIT)
