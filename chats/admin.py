@@ -31,13 +31,16 @@ class ChatAdmin(admin.ModelAdmin):
     list_display = ("title", "transport", "telegram_chat_id", "language", "is_enabled", "cadence", "member_count")
     list_filter = ("transport", "language", "is_enabled")
     search_fields = ("title",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("migrated_from_chat_id", "migrated_at", "created_at", "updated_at")
     inlines = (ChatMembershipInline,)
     actions = ("enable_chats", "disable_chats")
     fieldsets = (
         (None, {"fields": ("title", "transport", "telegram_chat_id", "is_enabled")}),
         ("Conversation", {"fields": ("language", "timezone", "cadence", "topics")}),
-        ("Timestamps", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+        (
+            "Timestamps",
+            {"fields": ("migrated_from_chat_id", "migrated_at", "created_at", "updated_at"), "classes": ("collapse",)},
+        ),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Chat]:

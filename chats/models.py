@@ -8,6 +8,7 @@ from typing import Any
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from bots.models import UNIT_INTERVAL, Bot
 from bots.schemas import SchemaValidator
@@ -42,6 +43,10 @@ class Chat(models.Model):
         help_text="Target bot messages per minute at normal activity.",
     )
     bots = models.ManyToManyField(Bot, through="Membership", related_name="chats")
+    migrated_from_chat_id = models.BigIntegerField(
+        null=True, blank=True, editable=False, help_text="The group's id before Telegram upgraded it to a supergroup."
+    )
+    migrated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -72,6 +77,14 @@ class Chat(models.Model):
     @property
     def is_sandbox(self) -> bool:
         return self.transport == self.Transport.SANDBOX
+
+    @property
+    def migration_note(self) -> str:
+        """How the chat's history reads its upgrade, or "" when it was never moved."""
+        if self.migrated_at is None:
+            return ""
+        moment = timezone.localtime(self.migrated_at).strftime("%Y-%m-%d %H:%M")
+        return f"upgraded to supergroup on {moment} (was {self.migrated_from_chat_id})"
 
 
 class Membership(models.Model):

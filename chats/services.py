@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from bots.models import Bot
@@ -18,6 +19,22 @@ def chat_create(*, title: str, **fields: Any) -> Chat:
     chat.full_clean(exclude=["telegram_chat_id"] if chat.is_sandbox else None)
     chat.save()
     return chat
+
+
+def chat_migrate(*, from_chat_id: int, to_chat_id: int) -> tuple[Chat | None, bool]:
+    """Move a Telegram group to its supergroup's id, keeping everything of it; (the chat, whether this call moved it).
+
+    Telegram tells it several ways (a service message in each chat, an error on the old id), to several bots at
+    once; the first to arrive moves the chat, in one transaction, and the others find it moved.
+    """
+    telegram = Chat.objects.filter(transport=Chat.Transport.TELEGRAM)
+    with transaction.atomic():
+        chat = telegram.select_for_update().filter(telegram_chat_id=from_chat_id).first()
+        if chat is None or telegram.filter(telegram_chat_id=to_chat_id).exists():
+            return telegram.filter(telegram_chat_id=to_chat_id).first(), False
+        chat.telegram_chat_id, chat.migrated_from_chat_id, chat.migrated_at = to_chat_id, from_chat_id, timezone.now()
+        chat.save(update_fields=["telegram_chat_id", "migrated_from_chat_id", "migrated_at", "updated_at"])
+    return chat, True
 
 
 def membership_add(*, chat: Chat, bot: Bot, **fields: Any) -> Membership:

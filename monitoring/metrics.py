@@ -41,6 +41,7 @@ TELEGRAM_METHODS = (
 TELEGRAM_OUTCOMES = ("ok", "rate_limited", "error")
 TRANSPORTS = ("telegram", "sandbox")
 PLANNER_DEFERRAL_REASONS = ("global_cap", "no_eligible_bot", "llm_budget")
+MIGRATION_SOURCES = ("update", "send_error")  # a service message in either chat; a send refused at the old id
 OTHER = "other"  # the label value for anything outside a bounded set
 MAX_MODEL_LABELS = 20  # distinct model label values per process; more become "other"
 
@@ -71,6 +72,7 @@ LLM_BUDGET_DEFERRALS = Counter(
 )
 TELEGRAM_REQUESTS = Counter("piyasa_telegram_requests", "Telegram Bot API requests.", ["method", "outcome"])
 INCOMING_MESSAGES = Counter("piyasa_incoming_messages", "Member messages stored.", ["transport"])
+CHAT_MIGRATIONS = Counter("piyasa_chat_migrations", "Groups moved to their supergroup's id.", ["source"])
 PLANNER_DEFERRALS = Counter("piyasa_planner_deferrals", "Chats the planner left for a later tick.", ["reason"])
 
 
@@ -186,6 +188,11 @@ def record_incoming(transport: str) -> None:
     INCOMING_MESSAGES.labels(_bounded(transport, TRANSPORTS)).inc()
 
 
+def record_chat_migration(source: str) -> None:
+    """Count a group moved to its supergroup's id, by what told us (a service message or a refused send)."""
+    CHAT_MIGRATIONS.labels(_bounded(source, MIGRATION_SOURCES)).inc()
+
+
 def record_planner_deferral(reason: str) -> None:
     """Count a chat the planner deferred; reasons are string constants in engine/services/planning.py."""
     PLANNER_DEFERRALS.labels(reason[:32]).inc()
@@ -206,6 +213,8 @@ def initialise_labels(provider: str, model: str) -> None:
         INCOMING_MESSAGES.labels(transport)
     for reason in PLANNER_DEFERRAL_REASONS:
         PLANNER_DEFERRALS.labels(reason)
+    for source in MIGRATION_SOURCES:
+        CHAT_MIGRATIONS.labels(source)
     _initialise_llm_labels(_bounded(provider, LLM_PROVIDERS), _model_label(provider, model))
 
 

@@ -60,6 +60,9 @@ UPDATE_ID_START = 100_000_000
 CHAT_NOT_FOUND = "Bad Request: chat not found"
 BOT_KICKED = "Forbidden: bot was kicked from the group chat"
 BOT_BLOCKED = "Forbidden: bot was blocked by the user"
+CHAT_UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"  # with parameters.migrate_to_chat_id
+SUPERGROUP_ID_BASE = -1_000_000_000_000  # supergroup ids are -100… (-10^12 - n)
+CHAT_METHODS = frozenset({"sendmessage", "sendchataction", "setmessagereaction"})
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
@@ -185,9 +188,12 @@ def make_user(user_id: int, first_name: str, username: str | None = None, *, is_
 
 
 def make_chat(chat_id: int, title: str | None = None) -> JSONDict:
-    """A Telegram Chat object: negative ids are supergroups, positive ones private chats."""
-    if chat_id < 0:
+    """A Telegram Chat object: ids from -10^12 down are supergroups, other negative ones basic groups, positive ones
+    private chats (as Telegram numbers them)."""
+    if chat_id <= SUPERGROUP_ID_BASE:
         return {"id": chat_id, "type": "supergroup", "title": title or f"Group {chat_id}"}
+    if chat_id < 0:
+        return {"id": chat_id, "type": "group", "title": title or f"Group {chat_id}"}
     return {"id": chat_id, "type": "private", "first_name": title or f"User {chat_id}"}
 
 
@@ -302,6 +308,7 @@ class FakeTelegram:
         self._next_update_id: dict[str, int] = {}
         self._poll_generation: dict[str, int] = {}
         self._webhooks: dict[str, WebhookState] = {}
+        self._migrated: dict[int, int] = {}  # a basic group's id → its supergroup's
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -495,6 +502,36 @@ class FakeTelegram:
                 self._queue_locked(token, {"message": message})
             return message
 
+    def upgrade_to_supergroup(
+        self, chat_id: int, *, new_chat_id: int | None = None, by: JSONDict | None = None, notify: bool = True
+    ) -> int:
+        """Telegram upgrades a basic group: the old id answers every chat request with CHAT_UPGRADED and the new id,
+        and (notify) each bot gets the two service messages, `migrate_to_chat_id` in the old chat and
+        `migrate_from_chat_id` in the new one. Returns the supergroup's id."""
+        new_id = new_chat_id if new_chat_id is not None else SUPERGROUP_ID_BASE - abs(chat_id)
+        sender = by or make_user(1, "Admin")
+        with self._lock:
+            self._migrated[chat_id] = new_id
+            if notify:
+                to = {
+                    "message_id": self._take_message_id(chat_id),
+                    "from": sender,
+                    "chat": make_chat(chat_id),
+                    "date": int(time.time()),
+                    "migrate_to_chat_id": new_id,
+                }
+                from_ = {
+                    "message_id": self._take_message_id(new_id),
+                    "from": sender,
+                    "chat": make_chat(new_id),
+                    "date": int(time.time()),
+                    "migrate_from_chat_id": chat_id,
+                }
+                for token in self._bots:
+                    self._queue_locked(token, {"message": to})
+                    self._queue_locked(token, {"message": from_})
+        return new_id
+
     def queue_update(self, token: str, payload: JSONDict) -> JSONDict:
         """Queue an update for getUpdates; `payload` is the update without `update_id`, which is assigned."""
         with self._lock:
@@ -531,6 +568,7 @@ class FakeTelegram:
             if fault is not None:
                 self._apply_fault(fault)
             bot = self._authenticate(token)
+            self._refuse_upgraded(method, params)
             return HTTPStatus.OK, self._dispatch(bot, method, params)
         except FakeTelegramError as error:
             return error.status, error.body()
@@ -548,6 +586,14 @@ class FakeTelegram:
             self._stopping.wait(fault.latency)
         if fault.status:
             raise FakeTelegramError(fault.status, fault.description, fault.parameters)
+
+    def _refuse_upgraded(self, method: str, params: JSONDict) -> None:
+        if method.lower() not in CHAT_METHODS:
+            return
+        with self._lock:
+            new_id = self._migrated.get(params.get("chat_id"))  # type: ignore[arg-type]
+        if new_id is not None:
+            raise FakeTelegramError(400, CHAT_UPGRADED, {"migrate_to_chat_id": new_id})
 
     def _authenticate(self, token: str) -> FakeBot:
         if not TOKEN_SHAPE.match(token):

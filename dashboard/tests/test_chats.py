@@ -3,6 +3,7 @@ from __future__ import annotations
 from accounts.roles import Role
 from bots.tests.factories import BotFactory
 from chats.models import Chat
+from chats.services import chat_migrate
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 from dashboard.tests.helpers import DashboardTestCase
 from dashboard.views.chats import LIVE_INITIAL_MESSAGES
@@ -39,6 +40,14 @@ class ChatLiveTests(DashboardTestCase):
         self.assertLess(content.index("Dolar ne olur?"), content.index("Bence yükselir."))
         self.assertContains(response, "↪ Ayşe: Dolar ne olur?")
         self.assertContains(response, f'data-poll-url="/api/messages/?chat={self.chat.pk}"')
+
+    def test_an_upgraded_group_says_when_it_became_a_supergroup(self) -> None:
+        chat = ChatFactory.create(transport=Chat.Transport.TELEGRAM, telegram_chat_id=-4518810793)
+        self.login_as(Role.VIEWER)
+        self.assertNotContains(self.client.get(f"/chats/{chat.pk}/"), 'id="chat-migration"')
+        chat_migrate(from_chat_id=-4518810793, to_chat_id=-1002471352452)
+        self.assertContains(self.client.get(f"/chats/{chat.pk}/"), "upgraded to supergroup on ")
+        self.assertContains(self.client.get(f"/chats/{chat.pk}/"), "(was -4518810793)")
 
     def test_it_renders_only_the_newest_messages(self) -> None:
         for number in range(LIVE_INITIAL_MESSAGES + 5):

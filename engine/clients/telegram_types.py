@@ -60,6 +60,17 @@ class TgMessage(TgModel):
     entities: list[TgEntity] = Field(default_factory=list)
     caption_entities: list[TgEntity] = Field(default_factory=list)
     reply_to_message: TgMessage | None = None
+    migrate_to_chat_id: int | None = None  # service message in a group upgraded to a supergroup: its new id
+    migrate_from_chat_id: int | None = None  # service message in the new supergroup: the group's old id
+
+    @property
+    def migration(self) -> tuple[int, int] | None:
+        """(old chat id, new chat id) when this is a service message of a supergroup upgrade."""
+        if self.migrate_to_chat_id is not None:
+            return self.chat.id, self.migrate_to_chat_id
+        if self.migrate_from_chat_id is not None:
+            return self.migrate_from_chat_id, self.chat.id
+        return None
 
     @property
     def body(self) -> str:

@@ -21,6 +21,7 @@ from engine import jobs, liveness
 from engine.clients import loops
 from engine.clients.telegram import (
     SentMessage,
+    TelegramChatMigrated,
     TelegramClientError,
     TelegramPermanentError,
     TelegramRetryAfter,
@@ -32,6 +33,7 @@ from engine.queues import QueueName
 from engine.runtime_settings import RuntimeConfig
 from engine.services import limits, postprocess
 from engine.services.dispatch import enqueue, schedule_send, schedule_sends
+from engine.services.ingestion import follow_migration
 from engine.services.topics import symbols_in
 from engine.services.transports import Transport, chat_ref, transport_call, transports_prepare
 from engine.services.turns import Outcome, turn_transition, turns_transition, turns_transition_each
@@ -421,10 +423,20 @@ def _back_to_ready(turn: Turn, *, delay: float, error: str) -> None:
 
 
 def _permanent(send: LoadedSend, error: TelegramPermanentError) -> Outcome:
+    if isinstance(error, TelegramChatMigrated) and send.turn.attempts < MAX_SEND_ATTEMPTS:
+        return _migrated(send, error)
     _end(send.turn, Turn.Status.FAILED, f"Telegram: {error}")
     if error.ends_membership and send.membership_id is not None:
         membership_disable(membership_id=send.membership_id, reason=f"Telegram: {error}")
     return Outcome.FAILED
+
+
+def _migrated(send: LoadedSend, error: TelegramChatMigrated) -> Outcome:
+    """The group became a supergroup: the chat moves to its new id and the turn is sent there, nothing disabled."""
+    assert send.chat.telegram_chat_id is not None
+    follow_migration(from_chat_id=send.chat.telegram_chat_id, to_chat_id=error.migrate_to_chat_id, source="send_error")
+    _back_to_ready(send.turn, delay=0.0, error=f"group upgraded to a supergroup; sending at {error.migrate_to_chat_id}")
+    return Outcome.RETRY
 
 
 def _transient(turn: Turn, error: TelegramTransientError) -> Outcome:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from bots.models import Bot
 from chats.models import Chat, Message
+from chats.services import chat_migrate
 from engine import jobs
 from engine.clients.telegram_types import GROUP_TYPES, TgChat, TgMessage, TgUpdate, TgUser, mention_entities
 from engine.kinds import kind_spec
@@ -43,6 +44,10 @@ def ingest_update(*, update: TgUpdate, transport: str = Chat.Transport.TELEGRAM)
         return IngestResult("ignored: unsupported update")
     if transport == Chat.Transport.TELEGRAM and incoming.chat.type not in GROUP_TYPES:
         return IngestResult("ignored: not a group")
+    if transport == Chat.Transport.TELEGRAM and incoming.migration is not None:
+        from_chat_id, to_chat_id = incoming.migration
+        moved = follow_migration(from_chat_id=from_chat_id, to_chat_id=to_chat_id, source="update")
+        return IngestResult("migrated" if moved is not None else "ignored: unknown chat")
     chat = Chat.objects.filter(transport=transport, telegram_chat_id=incoming.chat.id).first()
     if chat is None:
         return IngestResult("ignored: unknown chat")
@@ -54,6 +59,16 @@ def ingest_update(*, update: TgUpdate, transport: str = Chat.Transport.TELEGRAM)
     if update.is_edit:
         return _edit(chat, incoming)
     return _store(chat, incoming, sender)
+
+
+def follow_migration(*, from_chat_id: int, to_chat_id: int, source: str) -> Chat | None:
+    """Telegram's word that a group is now a supergroup (a service message, or a send refused at the old id): the
+    chat moves to the new id once, however many bots report it; the chat at its new id, or None if unknown."""
+    chat, moved = chat_migrate(from_chat_id=from_chat_id, to_chat_id=to_chat_id)
+    if moved:
+        logger.info("chat %s upgraded to a supergroup: %s -> %s", chat.pk if chat else "?", from_chat_id, to_chat_id)
+        metrics.record_chat_migration(source)
+    return chat
 
 
 def sandbox_member_post(
