@@ -60,6 +60,7 @@ UPDATE_ID_START = 100_000_000
 CHAT_NOT_FOUND = "Bad Request: chat not found"
 BOT_KICKED = "Forbidden: bot was kicked from the group chat"
 BOT_BLOCKED = "Forbidden: bot was blocked by the user"
+REPLY_TARGET_GONE = "Bad Request: message to be replied not found"
 CHAT_UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"  # with parameters.migrate_to_chat_id
 SUPERGROUP_ID_BASE = -1_000_000_000_000  # supergroup ids are -100… (-10^12 - n)
 CHAT_METHODS = frozenset({"sendmessage", "sendchataction", "setmessagereaction"})
@@ -309,6 +310,7 @@ class FakeTelegram:
         self._poll_generation: dict[str, int] = {}
         self._webhooks: dict[str, WebhookState] = {}
         self._migrated: dict[int, int] = {}  # a basic group's id → its supergroup's
+        self._deleted: set[tuple[str, int]] = set()  # (chat, message id) deleted in the chat
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -532,6 +534,12 @@ class FakeTelegram:
                     self._queue_locked(token, {"message": from_})
         return new_id
 
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """Someone deletes a message in the chat: replies to it fail unless `allow_sending_without_reply`."""
+        with self._lock:
+            self._deleted.add((str(chat_id), message_id))
+            self._messages.pop((str(chat_id), message_id), None)
+
     def queue_update(self, token: str, payload: JSONDict) -> JSONDict:
         """Queue an update for getUpdates; `payload` is the update without `update_id`, which is assigned."""
         with self._lock:
@@ -628,12 +636,13 @@ class FakeTelegram:
         if len(text) > MESSAGE_MAX_CHARS:
             raise FakeTelegramError(400, "Bad Request: message is too long")
         with self._lock:
+            reply = self._reply_target(chat_id, params)
             message = make_message(
                 message_id=self._take_message_id(chat_id),
                 chat=make_chat(chat_id),
                 sender=bot.user(),
                 text=text,
-                reply_to_message=self._reply_target(chat_id, params),
+                reply_to_message=reply,
             )
             self._messages[(str(chat_id), message["message_id"])] = {**message, "_sent": True}
         return ok(message)
@@ -642,6 +651,11 @@ class FakeTelegram:
         reply_id = reply_to_message_id(params)
         if reply_id is None:
             return None
+        if (str(chat_id), reply_id) in self._deleted:
+            reply = params.get("reply_parameters")
+            if isinstance(reply, dict) and reply.get("allow_sending_without_reply") is True:
+                return None  # sent, but not as a reply
+            raise FakeTelegramError(400, REPLY_TARGET_GONE)
         known = self._messages.get((str(chat_id), reply_id))
         if known is not None:
             return _public(known)

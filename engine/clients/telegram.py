@@ -166,10 +166,12 @@ class TelegramSession:
         )
 
     async def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage:
-        """Send a text message, threaded under `reply_to_message_id` when given."""
+        """Send a text message, threaded under `reply_to_message_id` when given (unthreaded if that is deleted)."""
         data: dict[str, Any] = {"chat_id": chat_id, "text": text}
         if reply_to_message_id is not None:
-            data["reply_parameters"] = ReplyParameters(reply_to_message_id)
+            # A target deleted meanwhile would fail the send ("message to be replied not found"); the answer
+            # still belongs in the chat.
+            data["reply_parameters"] = ReplyParameters(reply_to_message_id, allow_sending_without_reply=True)
         # `Bot.send_message` parses Telegram's answer into a `Message` (the one replied to included) for the two
         # fields kept here; the private `_post`, as `get_updates` uses, gives the JSON (decision record 015).
         message = await self._call("sendMessage", self._bot._post("sendMessage", data))
@@ -374,7 +376,10 @@ def bot_id_of(token: str) -> str:
 
 def translate_error(method: str, exc: tg_error.TelegramError, token: str) -> TelegramClientError:
     """Map a python-telegram-bot error to ours; messages are scrubbed of the token."""
-    detail = scrub(f"{type(exc).__name__}: {exc.message}", token)
+    name = type(exc).__name__
+    # Telegram's own words lead with the kind ("Forbidden: bot was kicked…"): name it once.
+    said = exc.message if exc.message.casefold().startswith(name.casefold()) else f"{name}: {exc.message}"
+    detail = scrub(said, token)
     if isinstance(exc, tg_error.RetryAfter):
         return TelegramRetryAfter(retry_after=seconds(exc.retry_after))
     if isinstance(exc, tg_error.ChatMigrated):

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
 import math
 import time
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from unittest import mock
 
@@ -70,6 +73,36 @@ class SendTurnTests(FakeTelegramTestCase):
         assert turn.message.metadata["symbols"] == ["THYAO"]
         assert turn.message.text_normalized == normalize(turn.text)  # what later turns' dedup compares
 
+    def test_a_reply_whose_target_was_deleted_is_sent_unthreaded_not_lost(self) -> None:
+        chat, _ = telegram_crowd(self.fake)
+        question = Message.objects.create(
+            chat=chat, sender_user_id=7, sender_name="Ayşe", text="THYAO?", telegram_message_id=41
+        )
+        self.fake.delete_message(chat.telegram_chat_id, 41)  # type: ignore[arg-type]
+        turn = ready_turn(chat, reply_to=question)
+        assert delivery.send_turn(turn_id=turn.pk) == "sent"
+        [sent] = self.fake.sent_messages(chat.telegram_chat_id)
+        assert "reply_to_message" not in sent
+        [request] = self.fake.requests("sendMessage")
+        assert request.params["reply_parameters"] == {"message_id": 41, "allow_sending_without_reply": True}
+
+    def test_the_fake_refuses_a_reply_to_a_deleted_message_as_telegram_does(self) -> None:
+        chat, bots = telegram_crowd(self.fake)
+        self.fake.delete_message(chat.telegram_chat_id, 41)  # type: ignore[arg-type]
+        body = {"chat_id": chat.telegram_chat_id, "text": "x", "reply_parameters": {"message_id": 41}}
+        request = urllib.request.Request(
+            f"{self.fake.base_url}{bots[0].token}/sendMessage",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert json.loads(refused.exception.read()) == {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: message to be replied not found",
+        }
+
     def test_a_turn_is_never_sent_twice(self) -> None:
         chat, _ = telegram_crowd(self.fake)
         turn = ready_turn(chat)
@@ -107,7 +140,7 @@ class SendTurnTests(FakeTelegramTestCase):
         turn.refresh_from_db()
         membership = Membership.objects.get(chat=chat, bot=bots[0])
         assert (turn.status, membership.is_enabled) == (Turn.Status.FAILED, False)
-        assert "kicked" in membership.disabled_reason
+        assert membership.disabled_reason == "Telegram: sendMessage: Forbidden: bot was kicked from the group chat"
         assert not Message.objects.exists()
         # The disabled member's next turn is skipped without calling Telegram.
         assert delivery.send_turn(turn_id=ready_turn(chat).pk) == "skipped"
