@@ -16,6 +16,7 @@ Polarity = Literal["bullish", "bearish", "neutral"]
 Mode = Literal["new", "reply"]
 LengthHint = Literal["short", "medium", "long"]
 LanguageCode = Literal["tr", "en"]
+SymbolView = Literal["symbol", "topic", "none"]  # a stance on the symbol asked about, only on its topic, or neither
 
 
 class ChatMessage(TypedDict):
@@ -59,6 +60,8 @@ class GenerationHints:
     emojis: bool = True
     signature_emoji: str | None = None
     signature_phrases: list[str] = field(default_factory=list)
+    symbol: str | None = None  # the market symbol the member asked about (BIST:THYAO, XAUUSD), if any
+    view: SymbolView | None = None  # with a symbol: "none" means no view on it or its topic; say so in character
 
 
 @dataclass(frozen=True)
