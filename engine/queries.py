@@ -41,9 +41,10 @@ class HistoryRow(NamedTuple):
     created_at: datetime
     telegram_message_id: int | None
     reply_to_id: int | None
-    addressed_bot_id: int | None  # the bot a member's message is for: the bot of its priority reply
+    addressed_bot_id: int | None  # the bot a member's message is for: the bot of its priority reply, unless dropped
 
 
+DROPPED = (Turn.Status.SKIPPED, Turn.Status.FAILED)  # turns that ended without a message
 HISTORY_FIELDS = (
     "chat_id",
     "id",
@@ -62,8 +63,11 @@ HISTORY_FIELDS = (
 
 
 def history_values(messages: QuerySet[Message]) -> QuerySet[Message, tuple[Any, ...]]:
-    """The messages as `HistoryRow` values (their addressed bot annotated): what `messages_since` reads, by the ORM."""
-    priority = Turn.objects.filter(reply_to=OuterRef("pk"), kind=Turn.Kind.PRIORITY_REPLY)
+    """The messages as `HistoryRow` values (their addressed bot annotated): what `messages_since` reads, by the ORM.
+
+    A priority reply that was skipped or failed addresses no one: the message is anyone's to answer again.
+    """
+    priority = Turn.objects.filter(reply_to=OuterRef("pk"), kind=Turn.Kind.PRIORITY_REPLY).exclude(status__in=DROPPED)
     return messages.annotate(addressed_bot_id=Subquery(priority.values("bot_id")[:1])).values_list(*HISTORY_FIELDS)
 
 
@@ -102,9 +106,10 @@ def _messages_since_sql(bounded: int, every: int) -> str:
     conditions = [f"({m['chat_id']} = %s AND {m['created_at']} >= %s)"] * bounded
     conditions += [f"{m['chat_id']} IN ({_marks(every)})"] if every else []
     # At most one priority reply per message (turn_one_priority_reply), found through the reply_to index.
+    dropped = ", ".join(f"'{status.value}'" for status in DROPPED)
     addressed = (
         f"(SELECT t.{quote('bot_id')} FROM {turns} t WHERE t.{quote('reply_to_id')} = {m['id']} "
-        f"AND t.{quote('kind')} = '{Turn.Kind.PRIORITY_REPLY.value}')"
+        f"AND t.{quote('kind')} = '{Turn.Kind.PRIORITY_REPLY.value}' AND t.{quote('status')} NOT IN ({dropped}))"
     )
     return (
         f"SELECT {m['chat_id']}, {m['id']}, {m['bot_id']}, b.{quote('name')}, b.{quote('username')}, "

@@ -249,6 +249,16 @@ class AnswerOnceTests(TestCase):
         Turn.objects.filter(pk=priority.pk).update(status=Turn.Status.SENT)
         assert question.pk in self._reply_targets(turn)
 
+    def test_a_question_whose_priority_reply_was_dropped_may_be_answered_by_any_bot(self) -> None:
+        chat, (elif_, other) = crowd(2)
+        question = say(chat, f"@{elif_.username} faiz ne olur?", sender_name="Ali", minutes_ago=1)
+        TurnFactory.create(
+            chat=chat, bot=elif_, kind=Turn.Kind.PRIORITY_REPLY, reply_to=question, status=Turn.Status.SKIPPED
+        )
+        for bot in (elif_, other):
+            with self.subTest(bot=bot.name):
+                assert question.pk in self._reply_targets(TurnFactory.create(chat=chat, bot=bot, kind=Turn.Kind.REPLY))
+
     def test_answerable_reads_only_the_loaded_history(self) -> None:
         chat, (me, other) = crowd(2)
         question = say(chat, f"@{other.username} ne dersin?", sender_name="Ali", minutes_ago=2)

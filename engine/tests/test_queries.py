@@ -58,6 +58,14 @@ class MessageReadsTests(TestCase):
         TurnFactory.create(chat=cls.chats[1], bot=cls.bots[1], kind=Turn.Kind.PRIORITY_REPLY, reply_to=asked)
         TurnFactory.create(chat=cls.chats[1], bot=cls.bots[0], kind=Turn.Kind.REPLY, reply_to=asked)
         _message(cls.chats[1], "THYAO güçlü", minutes_ago=0.2, bot=cls.bots[1], reply_to=asked)
+        dropped = _message(cls.chats[1], "@bot EREGL?", minutes_ago=0.1)
+        TurnFactory.create(
+            chat=cls.chats[1],
+            bot=cls.bots[0],
+            kind=Turn.Kind.PRIORITY_REPLY,
+            reply_to=dropped,
+            status=Turn.Status.FAILED,
+        )
 
     def test_messages_since_matches_its_reference(self) -> None:
         now = timezone.now()
@@ -78,6 +86,7 @@ class MessageReadsTests(TestCase):
         asked, answer = rows["@bot THYAO?"], rows["THYAO güçlü"]
         assert (asked.addressed_bot_id, asked.reply_to_id) == (self.bots[1].pk, None)  # its priority reply's bot
         assert (answer.addressed_bot_id, answer.reply_to_id) == (None, asked.pk)
+        assert rows["@bot EREGL?"].addressed_bot_id is None  # its priority reply failed: anyone may answer it
         assert rows == {row.text: row for row in queries.messages_since_orm([(self.chats[1].pk, None)])}
 
     def test_own_statements_match_their_reference(self) -> None:
