@@ -237,12 +237,12 @@ def hints(context: TurnContext) -> GenerationHints:
         reply_to_name=target.speaker_label if target is not None else None,
         reply_to_text=target.text if target is not None else None,
         topic=context.topic,
+        symbol=context.symbol,
+        view=context.view,
         stances=[StanceHint(s.topic, s.polarity, s.stance) for s in context.stances],  # type: ignore[arg-type]
         holdings=[HoldingHint(h.symbol, h.size, h.average_price) for h in context.holdings],
         length=context.length,  # type: ignore[arg-type]
         emojis=context.persona.style.emojis,
         signature_emoji=context.emotion.signature_emoji,
         signature_phrases=list(context.emotion.signature_phrases),
-        symbol=context.symbol,
-        view=context.view,
     )

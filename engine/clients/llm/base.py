@@ -54,14 +54,14 @@ class GenerationHints:
     reply_to_name: str | None = None
     reply_to_text: str | None = None
     topic: str | None = None
+    symbol: str | None = None  # the symbol asked about (BIST:THYAO, XAUUSD); the message is about it
+    view: SymbolView | None = None  # with a symbol: "none" = no stance on it or its topic (say so in character)
     stances: list[StanceHint] = field(default_factory=list)
     holdings: list[HoldingHint] = field(default_factory=list)
     length: LengthHint = "medium"
     emojis: bool = True
     signature_emoji: str | None = None
     signature_phrases: list[str] = field(default_factory=list)
-    symbol: str | None = None  # the market symbol the member asked about (BIST:THYAO, XAUUSD), if any
-    view: SymbolView | None = None  # with a symbol: "none" means no view on it or its topic; say so in character
 
 
 @dataclass(frozen=True)
