@@ -131,10 +131,17 @@ def focus_facts(facts: BotFacts, *, topic: str, symbol: str | None, target: Said
         holdings = sorted(facts.holdings, key=lambda h: not _about(h.symbol, topic=topic, symbol=None))
         return Focus(relevant_stances(facts.stances, topic), holdings, memories, None)
     stances = [s for s in facts.stances if _about(s.topic, topic=topic, symbol=symbol)]
-    stances.sort(key=lambda s: (not _about(s.topic, topic=None, symbol=symbol), -s.confidence))
+    stances.sort(key=lambda s: (_closeness(s.topic, topic, symbol), -s.confidence))
     holdings = [h for h in facts.holdings if _about(h.symbol, topic=topic, symbol=symbol)]
     holdings.sort(key=lambda h: not _about(h.symbol, topic=None, symbol=symbol))
     return Focus(stances[:4], holdings, memories, _view(stances, symbol))
+
+
+def _closeness(subject: str, topic: str, symbol: str) -> int:
+    """0 for the symbol itself, 1 for the topic by name (BIST), 2 for another symbol of its market (BIST:THYAO)."""
+    if _about(subject, topic=None, symbol=symbol):
+        return 0
+    return 1 if subject.casefold() == topic.casefold() else 2
 
 
 def _view(stances: list[Stance], symbol: str) -> SymbolView:

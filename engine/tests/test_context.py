@@ -185,6 +185,8 @@ class AskedSymbolTests(TestCase):
             ("Zeynep", "EREGL hedef neresi?", "BIST", "BIST:EREGL", "symbol", ["BIST:EREGL", "BIST:THYAO"], None),
             ("Burak", "XAUUSD alınır mı?", "FX", "XAUUSD", "none", [], []),
             ("Elif", "USDTRY 40 olur mu?", "FX", "USDTRY", "symbol", ["USDTRY"], ["USDTRY"]),
+            # No stance on ASELS: the view on BIST itself comes before the one on another share.
+            ("Kemal", "ASELS alınır mı?", "BIST", "BIST:ASELS", "topic", ["BIST", "BIST:THYAO"], None),
         ]
         for name, question, topic, symbol, view, stances, holdings in cases:
             with self.subTest(bot=name, question=question):
