@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F, Q, Window
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.fields.json import KT
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -40,8 +40,11 @@ class HistoryRow(NamedTuple):
     text: str
     created_at: datetime
     telegram_message_id: int | None
+    reply_to_id: int | None
+    addressed_bot_id: int | None  # the bot a member's message is for: the bot of its priority reply, unless dropped
 
 
+DROPPED = (Turn.Status.SKIPPED, Turn.Status.FAILED)  # turns that ended without a message
 HISTORY_FIELDS = (
     "chat_id",
     "id",
@@ -54,7 +57,18 @@ HISTORY_FIELDS = (
     "text",
     "created_at",
     "telegram_message_id",
+    "reply_to_id",
+    "addressed_bot_id",
 )
+
+
+def history_values(messages: QuerySet[Message]) -> QuerySet[Message, tuple[Any, ...]]:
+    """The messages as `HistoryRow` values (their addressed bot annotated): what `messages_since` reads, by the ORM.
+
+    A priority reply that was skipped or failed addresses no one: the message is anyone's to answer again.
+    """
+    priority = Turn.objects.filter(reply_to=OuterRef("pk"), kind=Turn.Kind.PRIORITY_REPLY).exclude(status__in=DROPPED)
+    return messages.annotate(addressed_bot_id=Subquery(priority.values("bot_id")[:1])).values_list(*HISTORY_FIELDS)
 
 
 def messages_since(bounds: Sequence[tuple[int, datetime | None]]) -> list[HistoryRow]:
@@ -70,7 +84,7 @@ def messages_since(bounds: Sequence[tuple[int, datetime | None]]) -> list[Histor
     with connection.cursor() as cursor:
         cursor.execute(_messages_since_sql(len(bounded), len(every)), [*params, *every])
         rows = cursor.fetchall()
-    return [HistoryRow._make((*row[:9], _aware(row[9]), row[10])) for row in rows]
+    return [HistoryRow._make((*row[:9], _aware(row[9]), *row[10:])) for row in rows]
 
 
 def messages_since_orm(bounds: Sequence[tuple[int, datetime | None]]) -> list[HistoryRow]:
@@ -80,21 +94,28 @@ def messages_since_orm(bounds: Sequence[tuple[int, datetime | None]]) -> list[Hi
     condition = Q()
     for chat_id, moment in bounds:
         condition |= Q(chat_id=chat_id, created_at__gte=moment) if moment is not None else Q(chat_id=chat_id)
-    rows = Message.objects.filter(condition).order_by("chat_id", "-created_at", "-id").values_list(*HISTORY_FIELDS)
+    rows = history_values(Message.objects.filter(condition).order_by("chat_id", "-created_at", "-id"))
     return [HistoryRow._make(row) for row in rows]
 
 
 @cache
 def _messages_since_sql(bounded: int, every: int) -> str:
     quote = connection.ops.quote_name
-    messages, bots = quote(Message._meta.db_table), quote(Bot._meta.db_table)
-    m = {name: f"m.{quote(name)}" for name in [*HISTORY_FIELDS[:3], *HISTORY_FIELDS[5:]]}
+    messages, bots, turns = quote(Message._meta.db_table), quote(Bot._meta.db_table), quote(Turn._meta.db_table)
+    m = {name: f"m.{quote(name)}" for name in [*HISTORY_FIELDS[:3], *HISTORY_FIELDS[5:12]]}
     conditions = [f"({m['chat_id']} = %s AND {m['created_at']} >= %s)"] * bounded
     conditions += [f"{m['chat_id']} IN ({_marks(every)})"] if every else []
+    # At most one priority reply per message (turn_one_priority_reply), found through the reply_to index.
+    dropped = ", ".join(f"'{status.value}'" for status in DROPPED)
+    addressed = (
+        f"(SELECT t.{quote('bot_id')} FROM {turns} t WHERE t.{quote('reply_to_id')} = {m['id']} "
+        f"AND t.{quote('kind')} = '{Turn.Kind.PRIORITY_REPLY.value}' AND t.{quote('status')} NOT IN ({dropped}))"
+    )
     return (
         f"SELECT {m['chat_id']}, {m['id']}, {m['bot_id']}, b.{quote('name')}, b.{quote('username')}, "
         f"{m['sender_name']}, {m['sender_username']}, {m['sender_is_bot']}, {m['text']}, {m['created_at']}, "
-        f"{m['telegram_message_id']} FROM {messages} m LEFT OUTER JOIN {bots} b ON {m['bot_id']} = b.{quote('id')} "
+        f"{m['telegram_message_id']}, {m['reply_to_id']}, {addressed} "
+        f"FROM {messages} m LEFT OUTER JOIN {bots} b ON {m['bot_id']} = b.{quote('id')} "
         f"WHERE {' OR '.join(conditions)} ORDER BY {m['chat_id']}, {m['created_at']} DESC, {m['id']} DESC"
     )
 

@@ -40,7 +40,7 @@ TELEGRAM_METHODS = (
 )
 TELEGRAM_OUTCOMES = ("ok", "rate_limited", "error")
 TRANSPORTS = ("telegram", "sandbox")
-PLANNER_DEFERRAL_REASONS = ("global_cap", "no_eligible_bot", "llm_budget")
+PLANNER_DEFERRAL_REASONS = ("global_cap", "no_eligible_bot", "alone", "llm_budget")
 MIGRATION_SOURCES = ("update", "send_error")  # a service message in either chat; a send refused at the old id
 OTHER = "other"  # the label value for anything outside a bounded set
 MAX_MODEL_LABELS = 20  # distinct model label values per process; more become "other"

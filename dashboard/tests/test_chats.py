@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.utils import timezone
+
 from accounts.roles import Role
 from bots.tests.factories import BotFactory
 from chats.models import Chat
@@ -7,6 +9,18 @@ from chats.services import chat_migrate
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 from dashboard.tests.helpers import DashboardTestCase
 from dashboard.views.chats import LIVE_INITIAL_MESSAGES
+from engine.services.activity import NIGHT, in_range, local_time
+
+
+def _hours_away() -> str:
+    """An active-hours range that starts two hours from now (UTC), so the bot is asleep now."""
+    hour = (timezone.now().hour + 2) % 24
+    return f"{hour:02d}:00-{(hour + 1) % 24:02d}:00"
+
+
+def _reason(timezone_name: str) -> str:
+    moment = local_time(timezone.now(), timezone_name)
+    return f"night in {timezone_name}" if in_range(moment, *NIGHT) else "outside their active hours at"
 
 
 class ChatListTests(DashboardTestCase):
@@ -84,6 +98,14 @@ class ChatLiveTests(DashboardTestCase):
         self.client.post(f"/chats/{self.chat.pk}/", {"action": "resume"})
         self.chat.refresh_from_db()
         self.assertTrue(self.chat.is_enabled)
+
+    def test_it_explains_quiet_hours_when_some_bots_are_outside_their_active_hours(self) -> None:
+        self.login_as(Role.VIEWER)
+        self.assertNotContains(self.client.get(f"/chats/{self.chat.pk}/"), 'id="quiet-hours"')
+        MembershipFactory.create(chat=self.chat, bot=BotFactory.create(active_hours=[_hours_away()]))
+        response = self.client.get(f"/chats/{self.chat.pk}/")
+        self.assertContains(response, 'id="quiet-hours"')
+        self.assertContains(response, f"1 of 2 bots active now: {_reason(self.chat.timezone)}")
 
     def test_an_unknown_chat_is_a_404(self) -> None:
         self.login_as(Role.VIEWER)

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from accounts.roles import Role
+from bots.tests.factories import BotFactory
+from chats.tests.factories import ChatFactory, MembershipFactory
 from dashboard.tests.helpers import DashboardTestCase
 from engine.selectors import settings_all
 from engine.services import settings_update
@@ -52,3 +58,17 @@ class OverviewTests(DashboardTestCase):
                 self.assertContains(response, 'class="field-errors" id="id_scale_factor-errors"', status_code=400)
                 self.assertContains(response, message, status_code=400)
         self.assertEqual(settings_all().scale_factor, 3.0)
+
+    def test_the_overview_lists_chats_in_quiet_hours_with_the_reason(self) -> None:
+        awake = ChatFactory.create(title="Herkes Uyanık")
+        MembershipFactory.create(chat=awake, bot=BotFactory.create())
+        quiet = ChatFactory.create(title="Gece Sohbeti", timezone="UTC")
+        asleep_from = (timezone.now() + timedelta(hours=2)).strftime("%H:00")
+        asleep_to = (timezone.now() + timedelta(hours=3)).strftime("%H:00")
+        MembershipFactory.create(chat=quiet, bot=BotFactory.create())
+        MembershipFactory.create(chat=quiet, bot=BotFactory.create(active_hours=[f"{asleep_from}-{asleep_to}"]))
+        self.login_as(Role.VIEWER)
+        response = self.client.get("/")
+        self.assertContains(response, 'id="quiet-hours"')
+        self.assertContains(response, f'<a href="/chats/{quiet.pk}/">Gece Sohbeti</a>: 1 of 2 bots active now:')
+        self.assertNotContains(response, "Herkes Uyanık")

@@ -8,12 +8,14 @@ from django.contrib import messages
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
 from chats.models import Chat, Message
 from chats.services import chat_set_enabled
 from dashboard.forms import MemberPostForm
 from dashboard.views.access import RoleRequiredMixin
+from engine.selectors import chats_quiet_hours
 
 LIVE_INITIAL_MESSAGES = 50
 
@@ -51,6 +53,7 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
         latest = Message.objects.filter(chat=self.object).select_related("bot", "reply_to", "reply_to__bot")
         context["chat_messages"] = list(reversed(latest.order_by("-created_at", "-id")[:LIVE_INITIAL_MESSAGES]))
         context["memberships"] = self.object.memberships.select_related("bot").order_by("bot__name")
+        context["quiet_hours"] = chats_quiet_hours([self.object.pk], now=timezone.now()).get(self.object.pk)
         context["can_post"] = self.object.is_sandbox and self.user_may("chats.add_message")
         context["can_change"] = self.user_may("chats.change_chat")
         context["post_form"] = MemberPostForm()

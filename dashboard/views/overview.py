@@ -7,14 +7,17 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from accounts.roles import CONTROL_SIMULATION
+from chats.models import Chat
 from dashboard.forms import ScaleForm
 from dashboard.views.access import RoleRequiredMixin
-from engine.selectors import settings_all
+from engine.selectors import chats_quiet_hours, settings_all
 from engine.services import setting_set
 
+QUIET_SHOWN = 20  # chats listed under quiet hours; the rest are counted
 HEALTH_PARTS = (
     ("database", "Database"),
     ("redis", "Redis"),
@@ -39,6 +42,10 @@ class OverviewView(RoleRequiredMixin, TemplateView):
         context["scale_factor"] = config.scale_factor
         context["can_control"] = self.user_may(CONTROL_SIMULATION)
         context["health_parts"] = HEALTH_PARTS
+        quiet = chats_quiet_hours(now=timezone.now())
+        titles = dict(Chat.objects.filter(pk__in=quiet).values_list("pk", "title")) if quiet else {}
+        context["quiet_chats"] = sorted(((titles.get(pk, ""), pk, note) for pk, note in quiet.items()))[:QUIET_SHOWN]
+        context["quiet_more"] = max(0, len(quiet) - QUIET_SHOWN)
         context["nav"] = "overview"
         return context
 

@@ -1,7 +1,8 @@
-"""Time-of-day logic in a chat's timezone: active hours, prime hours and activity level."""
+"""Time-of-day logic in a chat's timezone: active hours, prime hours, activity level and quiet hours."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -45,3 +46,26 @@ def activity_level(now: datetime, timezone_name: str, *, prime_hours: list[str],
     if prime_boost and in_any_range(moment, prime_hours):
         return PRIME_BOOST
     return 1.0
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """How many of a chat's bots may speak now, and why the others do not."""
+
+    active: int
+    total: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.active} of {self.total} bots active now: {self.reason}"
+
+
+def quiet_hours(now: datetime, timezone_name: str, bots_hours: list[list[str]]) -> QuietHours | None:
+    """Why a chat is slow (some bots outside their active hours), or None when every bot may speak."""
+    active = sum(1 for hours in bots_hours if is_active(now, timezone_name, hours))
+    if active == len(bots_hours):
+        return None
+    moment = local_time(now, timezone_name)
+    if in_range(moment, *NIGHT):
+        return QuietHours(active, len(bots_hours), f"night in {timezone_name}")
+    return QuietHours(active, len(bots_hours), f"outside their active hours at {moment:%H:%M} in {timezone_name}")

@@ -15,12 +15,13 @@ from bots.schemas import Emotion, Persona
 from bots.symbols import symbols_match
 from chats.models import Chat, Message
 from engine import queries
+from engine.clients.llm.base import SymbolView
 from engine.kinds import Target, kind_spec
 from engine.models import Turn
 from engine.runtime_settings import LengthProfile, RuntimeConfig
-from engine.services.loading import LoadedTurn, RecentMessage, RefreshState
+from engine.services.loading import BotFacts, LoadedTurn, RecentMessage, RefreshState
 from engine.services.news import headline_for
-from engine.services.topics import infer_topic, symbols_in, topic_keywords, words
+from engine.services.topics import infer_topic, market_symbols_in, symbol_topic, symbols_in, topic_keywords, words
 
 TARGET_CANDIDATES = 15
 MEMORY_LIMIT = 3
@@ -64,6 +65,8 @@ class TurnContext:
     headline_id: int | None = None
     full_persona: bool = True
     mention: str | None = None
+    symbol: str | None = None  # the market symbol the message answered asks about (canonical: BIST:THYAO)
+    view: SymbolView | None = None  # with a symbol: what the bot has a stance on (the symbol, its topic, neither)
 
 
 def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Random) -> TurnContext:
@@ -74,8 +77,11 @@ def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Rand
     history = [_line(message, bot.pk) for message in loaded.history]
     topic = infer_topic([line.text for line in history], chat.topics) or _preferred_topic(chat.topics, persona, rng)
     target = _target(loaded, persona, topic, rng)
+    symbol = asked_symbol(target.text) if target is not None else None
     if target is not None:
-        topic = infer_topic([target.text], chat.topics) or topic
+        # The message answered sets the topic: the symbol it asks about first (THYAO → BIST), then its words.
+        topic = (symbol and symbol_topic(symbol, chat.topics)) or infer_topic([target.text], chat.topics) or topic
+    focus = focus_facts(loaded.facts, topic=topic, symbol=symbol, target=target)
     language = persona.language or chat.language
     headline_id, headline = _headline(chat.pk, topic, language, config, rng)
     return TurnContext(
@@ -89,14 +95,75 @@ def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Rand
         topic=topic,
         length=choose_length(config.message_length_profile, persona.style.length, rng),
         target=target,
-        stances=relevant_stances(loaded.facts.stances, topic),
-        holdings=loaded.facts.holdings,
-        memories=rank_memories(loaded.facts.memories, topic, target),
+        stances=focus.stances,
+        holdings=focus.holdings,
+        memories=focus.memories,
         headline=headline,
         headline_id=headline_id,
         full_persona=persona_refresh_due(turn.kind, loaded.refresh, config),
         mention=_mention(turn.kind, target, config, rng),
+        symbol=symbol,
+        view=focus.view,
     )
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The bot's facts a turn states: its stances, holdings and memories on what is talked about."""
+
+    stances: list[Stance]
+    holdings: list[Holding]
+    memories: list[Memory]
+    view: SymbolView | None  # None when no symbol was asked about
+
+
+def asked_symbol(text: str) -> str | None:
+    """The first market symbol a message names (canonical), the one it asks about."""
+    found = market_symbols_in(text)
+    return found[0] if found else None
+
+
+def focus_facts(facts: BotFacts, *, topic: str, symbol: str | None, target: Said | None) -> Focus:
+    """The facts on the topic first; asked about a symbol, only those on the symbol or its topic (the bot talks
+    about what was asked, or says it has no view on it), the symbol's own first."""
+    memories = rank_memories(facts.memories, topic, target, symbol=symbol)
+    if symbol is None:
+        holdings = sorted(facts.holdings, key=lambda h: not _about(h.symbol, topic=topic, symbol=None))
+        return Focus(relevant_stances(facts.stances, topic), holdings, memories, None)
+    stances = [s for s in facts.stances if _about(s.topic, topic=topic, symbol=symbol)]
+    stances.sort(key=lambda s: (_closeness(s.topic, topic, symbol), -s.confidence))
+    holdings = [h for h in facts.holdings if _about(h.symbol, topic=topic, symbol=symbol)]
+    holdings.sort(key=lambda h: not _about(h.symbol, topic=None, symbol=symbol))
+    return Focus(stances[:4], holdings, memories, _view(stances, symbol))
+
+
+def _closeness(subject: str, topic: str, symbol: str) -> int:
+    """0 for the symbol itself, 1 for the topic by name (BIST), 2 for another symbol of its market (BIST:THYAO)."""
+    if _about(subject, topic=None, symbol=symbol):
+        return 0
+    return 1 if subject.casefold() == topic.casefold() else 2
+
+
+def _view(stances: list[Stance], symbol: str) -> SymbolView:
+    if stances and _about(stances[0].topic, topic=None, symbol=symbol):
+        return "symbol"
+    return "topic" if stances else "none"
+
+
+def _about(subject: str, *, topic: str | None, symbol: str | None) -> bool:
+    """Whether a stance topic or holding symbol is the symbol itself, or the topic (by name or by its market)."""
+    if symbol is not None and _same_symbol(subject, symbol):
+        return True
+    if topic is None:
+        return False
+    return subject.casefold() == topic.casefold() or symbol_topic(subject, [topic]) == topic
+
+
+def _same_symbol(left: str, right: str) -> bool:
+    try:
+        return symbols_match(left, right)
+    except ValueError:
+        return False
 
 
 def with_own_statements(contexts: list[TurnContext]) -> list[TurnContext]:
@@ -159,7 +226,7 @@ def _target(loaded: LoadedTurn, persona: Persona, topic: str, rng: random.Random
         return loaded.target
     if kind_spec(loaded.turn.kind).target is not Target.SCORED:
         return None
-    candidates = [m for m in reversed(loaded.history) if m.bot_id != loaded.bot.pk][:TARGET_CANDIDATES]
+    candidates = answerable(loaded.history, loaded.bot.pk)[:TARGET_CANDIDATES]
     if not candidates:
         return None
     scored = sorted(
@@ -173,32 +240,58 @@ def _target(loaded: LoadedTurn, persona: Persona, topic: str, rng: random.Random
     return rng.choices([m for _, m in scored], weights=[s for s, _ in scored], k=1)[0]
 
 
+def answerable(history: list[RecentMessage], bot_id: int) -> list[RecentMessage]:
+    """The messages the bot may answer, newest first: not its own, not one it answered, and a member's message
+    addressed to a bot only once that bot has answered it (and never by that bot again: its priority reply did)."""
+    answered = {(m.bot_id, m.reply_to_id) for m in history if m.bot_id is not None and m.reply_to_id is not None}
+    return [
+        m
+        for m in reversed(history)
+        if m.bot_id != bot_id
+        and (bot_id, m.pk) not in answered
+        and (m.addressed_bot_id is None or (m.addressed_bot_id != bot_id and (m.addressed_bot_id, m.pk) in answered))
+    ]
+
+
 def relevant_stances(stances: list[Stance], topic: str) -> list[Stance]:
-    """Stances on the topic (or a matching symbol) first, then the rest; at most four."""
+    """Stances on the topic (by name, a matching symbol or a symbol of its market) first, then the rest; at most
+    four."""
 
     def matches(stance: Stance) -> bool:
-        if stance.topic.casefold() == topic.casefold():
-            return True
-        try:
-            return symbols_match(stance.topic, topic)
-        except ValueError:
-            return False
+        return _about(stance.topic, topic=topic, symbol=topic)  # a watchlist topic is a symbol
 
     return sorted(stances, key=lambda stance: (not matches(stance), -stance.confidence))[:4]
 
 
-def rank_memories(memories: Iterable[Memory], topic: str, target: Said | None) -> list[Memory]:
-    """The memories most relevant to the topic and the message being answered, not the same top-N every time."""
-    topic_cue = words(topic) | set(topic_keywords(topic))
+def rank_memories(
+    memories: Iterable[Memory], topic: str, target: Said | None, *, symbol: str | None = None
+) -> list[Memory]:
+    """The memories most relevant to the topic and the message being answered, not the same top-N every time;
+    with a symbol asked about, only those on it (first) or on its topic."""
+    topic_cue, symbol_cue = _topic_cue(topic), _symbol_cue(symbol) if symbol is not None else set()
     target_cue = words(target.text) if target is not None else set()
-
-    def score(memory: Memory) -> float:
+    scored = []
+    for memory in memories:
         content = words(memory.content)
-        # Topic keywords match word starts, so Turkish suffixes count: "borsa" in "borsada".
-        on_topic = sum(1 for cue in topic_cue if any(word.startswith(cue) for word in content))
-        return memory.relevance + on_topic + len(target_cue & content) - 0.05 * memory.usage_count
+        on_topic = _cue_hits(content, topic_cue) + 2 * _cue_hits(content, symbol_cue)
+        if symbol is None or on_topic:
+            score = memory.relevance + on_topic + len(target_cue & content) - 0.05 * memory.usage_count
+            scored.append((score, memory))
+    scored.sort(key=lambda pair: pair[0], reverse=True)
+    return [memory for _, memory in scored[:MEMORY_LIMIT]]
 
-    return sorted(memories, key=score, reverse=True)[:MEMORY_LIMIT]
+
+def _topic_cue(topic: str) -> set[str]:
+    return words(topic) | set(topic_keywords(topic))
+
+
+def _symbol_cue(symbol: str) -> set[str]:
+    return {symbol.rpartition(":")[2].casefold()}  # memories name the ticker: "THYAO'yu 2019'da aldı"
+
+
+def _cue_hits(content: set[str], cue: set[str]) -> int:
+    # Cues match word starts, so Turkish suffixes count: "borsa" in "borsada".
+    return sum(1 for word in cue if any(said.startswith(word) for said in content))
 
 
 def _headline(

@@ -445,6 +445,8 @@ def _usage_fields(usage: Usage) -> dict[str, Any]:
 def _inputs_summary(context: TurnContext, usage: Usage) -> dict[str, Any]:
     return {
         "topic": context.topic,
+        "symbol": context.symbol,
+        "view": context.view,
         "language": context.language,
         "length": context.length,
         "mode": "reply" if context.target is not None else "new",

@@ -41,6 +41,8 @@ class RecentMessage:
     text: str
     created_at: datetime
     telegram_message_id: int | None
+    reply_to_id: int | None = None  # the message it answers
+    addressed_bot_id: int | None = None  # for a member's message: the bot it is for (its priority reply's bot)
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,8 @@ def _recent(row: queries.HistoryRow) -> RecentMessage:
         row.text,
         row.created_at,
         row.telegram_message_id,
+        row.reply_to_id,
+        row.addressed_bot_id,
     )
 
 
@@ -143,7 +147,7 @@ def _targets(turns: list[Turn], histories: dict[int, list[RecentMessage]]) -> di
     found = {message.pk: message for turn in turns for message in histories[turn.chat_id]}
     missing = {turn.reply_to_id for turn in turns if turn.reply_to_id is not None and turn.reply_to_id not in found}
     if missing:
-        rows = Message.objects.filter(pk__in=missing).values_list(*queries.HISTORY_FIELDS)
+        rows = queries.history_values(Message.objects.filter(pk__in=missing))
         found |= {row[1]: _recent(queries.HistoryRow(*row)) for row in rows}
     return found
 

@@ -58,6 +58,7 @@ class DueChat:
     cadence: float
     topics: list[str]
     last_bot_id: int | None = None
+    previous_bot_id: int | None = None  # the speaker of the message before the last, when a bot
     last_message_id: int | None = None
     last_topic: str | None = None
     speakers: list[Speaker] = field(default_factory=list)
@@ -69,10 +70,16 @@ class TickResult:
 
     planned: int = 0
     deferred: dict[str, int] = field(default_factory=dict)
+    resting: set[int] = field(default_factory=set)  # chats left quiet until their next gap
 
     def defer(self, reason: str) -> None:
         self.deferred[reason] = self.deferred.get(reason, 0) + 1
         metrics.record_planner_deferral(reason)
+
+    def rest(self, chat_id: int) -> None:
+        """The chat's only eligible bot spoke last twice: it waits a gap instead of talking to itself."""
+        self.resting.add(chat_id)
+        self.defer("alone")
 
 
 @contextmanager
@@ -106,7 +113,7 @@ def plan_tick(*, config: RuntimeConfig, now: datetime | None = None, rng: random
     ]
     turns = _within_global_cap([turn for turn in planned if turn is not None], config=config, now=now, result=result)
     limits.hourly_counts_add([turn.bot_id for turn in turns], hour)
-    _save(turns, chats=chats, config=config, now=now, rng=rng)
+    _save(turns, chats=chats, resting=result.resting, config=config, now=now, rng=rng)
     result.planned = len(turns)
     return result
 
@@ -133,11 +140,13 @@ def _attach_last_messages(due: dict[int, DueChat]) -> None:
     rows = Chat.objects.filter(pk__in=due).annotate(
         last_id=Subquery(latest.values("id")[:1]),
         last_bot=Subquery(latest.values("bot_id")[:1]),
+        previous_bot=Subquery(latest.values("bot_id")[1:2]),
         last_meta=Subquery(latest.values("metadata")[:1], output_field=JSONField()),
     )
-    for row in rows.values("pk", "last_id", "last_bot", "last_meta"):
+    for row in rows.values("pk", "last_id", "last_bot", "previous_bot", "last_meta"):
         chat = due[row["pk"]]
         chat.last_message_id, chat.last_bot_id = row["last_id"], row["last_bot"]
+        chat.previous_bot_id = row["previous_bot"]
         chat.last_topic = (row["last_meta"] or {}).get("topic")
 
 
@@ -184,6 +193,9 @@ def _plan_chat(
     if not eligible:
         result.defer("no_eligible_bot")
         return None
+    if talking_to_itself(chat, eligible):
+        result.rest(chat.chat_id)
+        return None
     speaker = choose_speaker(eligible, last_bot_id=chat.last_bot_id, topic=chat.last_topic, rng=rng)
     counts[speaker.bot_id] = counts.get(speaker.bot_id, 0) + 1  # stored for all the tick's turns at once
     kind, reply_to = choose_kind(chat, speaker=speaker, config=config, rng=rng)
@@ -208,6 +220,15 @@ def _within_global_cap(turns: list[Turn], *, config: RuntimeConfig, now: datetim
     if len(admitted) < len(turns):
         result.defer("global_cap")
     return admitted
+
+
+def talking_to_itself(chat: DueChat, eligible: list[Speaker]) -> bool:
+    """Whether the only bots that may speak wrote the last two messages alone: a third in a row is a monologue."""
+    return (
+        chat.last_bot_id is not None
+        and chat.previous_bot_id == chat.last_bot_id
+        and all(speaker.bot_id == chat.last_bot_id for speaker in eligible)
+    )
 
 
 def topic_fit(speaker: Speaker, topic: str | None) -> float:
@@ -267,8 +288,16 @@ def next_gap_s(cadence: float, *, scale: float, activity: float, rng: random.Ran
     return max(MIN_GAP_S, rng.gammavariate(GAP_SHAPE, mean_s / GAP_SHAPE))
 
 
-def _save(turns: list[Turn], *, chats: list[DueChat], config: RuntimeConfig, now: datetime, rng: random.Random) -> None:
-    planned = {turn.chat_id for turn in turns}
+def _save(
+    turns: list[Turn],
+    *,
+    chats: list[DueChat],
+    resting: set[int],
+    config: RuntimeConfig,
+    now: datetime,
+    rng: random.Random,
+) -> None:
+    planned = {turn.chat_id for turn in turns} | resting  # a resting chat waits a gap as if it had spoken
     mapping: dict[Any, Any] = {}  # chat id -> next due timestamp
     for chat in chats:
         if chat.chat_id in planned:

@@ -44,6 +44,12 @@ TEXT = {
         "history": "Sohbetin son mesajları (eskiden yeniye):",
         "no_history": "Sohbet şu an sessiz.",
         "topic": "Konu: {topic}",
+        "asked": "Sorulan sembol: {symbol}. Yanıtın bu sembol hakkında olsun, başka konuya geçme.",
+        "view": {
+            "symbol": "",
+            "topic": "{symbol} için ayrı bir görüşün yok; {topic} hakkındaki görüşünle ilişkilendir.",
+            "none": "{symbol} hakkında bir görüşün yok: bunu kendi üslubunla söyle, bildiğin bir şeyle ilişkilendir.",
+        },
         "new": "Görevin: gruba bu konuda yeni bir mesaj yaz.",
         "reply": 'Görevin: {name} adlı kişinin şu mesajına yanıt ver: "{text}"',
         "stances": "Görüşlerin (bunlarla tutarlı kal):",
@@ -70,6 +76,12 @@ TEXT = {
         "history": "Latest messages in the chat (oldest first):",
         "no_history": "The chat is quiet right now.",
         "topic": "Topic: {topic}",
+        "asked": "Symbol asked about: {symbol}. Answer about this symbol; do not change the subject.",
+        "view": {
+            "symbol": "",
+            "topic": "You have no view of your own on {symbol}; relate it to your view on {topic}.",
+            "none": "You have no view on {symbol}: say so in your own voice, relate it to something you know.",
+        },
         "new": "Your task: write a new message to the group about this topic.",
         "reply": 'Your task: reply to this message from {name}: "{text}"',
         "stances": "Your views (stay consistent with them):",
@@ -138,6 +150,7 @@ def user_prompt(context: TurnContext) -> str:
     history = history_lines(context)
     parts = [t["history"], *history] if history else [t["no_history"]]
     parts.append(t["topic"].format(topic=context.topic))
+    parts += _asked_lines(context, t)
     if context.target is not None:
         parts.append(t["reply"].format(name=context.target.speaker_label, text=context.target.text[:500]))
     else:
@@ -152,6 +165,16 @@ def user_prompt(context: TurnContext) -> str:
         parts.append(t["headline"].format(headline=context.headline))
     parts.append(t["length"][context.length])
     return "\n".join(parts)
+
+
+def _asked_lines(context: TurnContext, t: dict[str, Any]) -> list[str]:
+    """The symbol asked about, and what to do without a view on it."""
+    if context.symbol is None:
+        return []
+    lines = [t["asked"].format(symbol=context.symbol)]
+    if context.view is not None and (view := t["view"][context.view]):
+        lines.append(view.format(symbol=context.symbol, topic=context.topic))
+    return lines
 
 
 def _copula(name: str) -> str:
@@ -214,6 +237,8 @@ def hints(context: TurnContext) -> GenerationHints:
         reply_to_name=target.speaker_label if target is not None else None,
         reply_to_text=target.text if target is not None else None,
         topic=context.topic,
+        symbol=context.symbol,
+        view=context.view,
         stances=[StanceHint(s.topic, s.polarity, s.stance) for s in context.stances],  # type: ignore[arg-type]
         holdings=[HoldingHint(h.symbol, h.size, h.average_price) for h in context.holdings],
         length=context.length,  # type: ignore[arg-type]

@@ -11,16 +11,18 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bots.demo import demo_crowd_create
 from bots.models import Bot, Memory
 from bots.schemas import Persona
 from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceFactory
-from chats.models import Membership
+from chats.models import Chat, Membership, Message
 from chats.tests.factories import ChatFactory, MembershipFactory
 from engine.models import Turn
 from engine.runtime_settings import RuntimeConfig
 from engine.selectors import settings_all
 from engine.services.context import (
     TurnContext,
+    answerable,
     build_context,
     own_statements_of,
     persona_refresh_due,
@@ -153,6 +155,122 @@ class TopicAndStanceTests(TestCase):
         say(chat, "Bitcoin coştu", sender_name="Ali")
         context = _context(TurnFactory.create(chat=chat, bot=me), config=_config(), rng=random.Random(0))
         assert context.stances[0] == on_topic
+
+
+class AskedSymbolTests(TestCase):
+    """The issue's reproduction: the demo crowd asked about a symbol each answers about that symbol."""
+
+    chat: Chat
+    bots: dict[str, Bot]
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        demo = demo_crowd_create()
+        cls.chat, cls.bots = demo.chat, {bot.name.split()[0]: bot for bot in demo.bots}
+
+    def _asked(self, name: str, question: str) -> TurnContext:
+        bot = self.bots[name]
+        say(self.chat, "Bugün borsa çok sakin, BIST yatay.", bot=self.bots["Elif"], minutes_ago=2)
+        message = say(self.chat, f"@{bot.username} {question}", sender_name="Ali", minutes_ago=1)
+        turn = TurnFactory.create(chat=self.chat, bot=bot, kind=Turn.Kind.PRIORITY_REPLY, reply_to=message)
+        return _context(turn, config=_config(news_trigger_enabled=False), rng=random.Random(0))
+
+    def test_a_question_naming_a_symbol_sets_the_topic_stances_and_holdings(self) -> None:
+        cases = [
+            # bot, question, topic, symbol, view, stance topics, holding symbols
+            ("Kemal", "BTCUSDT 100 binin üstünde kalır mı?", "Kripto", "BTCUSDT", "topic", ["Kripto"], []),
+            ("Kemal", "XAUUSD için ne dersin?", "FX", "XAUUSD", "symbol", ["XAUUSD"], ["XAUUSD"]),
+            ("Mert", "THYAO bu hafta ne yapar?", "BIST", "BIST:THYAO", "symbol", ["BIST:THYAO"], ["BIST:THYAO"]),
+            ("Zeynep", "ASELS kırar mı?", "BIST", "BIST:ASELS", "topic", ["BIST:EREGL", "BIST:THYAO"], ["BIST:EREGL"]),
+            ("Zeynep", "EREGL hedef neresi?", "BIST", "BIST:EREGL", "symbol", ["BIST:EREGL", "BIST:THYAO"], None),
+            ("Burak", "XAUUSD alınır mı?", "FX", "XAUUSD", "none", [], []),
+            ("Elif", "USDTRY 40 olur mu?", "FX", "USDTRY", "symbol", ["USDTRY"], ["USDTRY"]),
+            # No stance on ASELS: the view on BIST itself comes before the one on another share.
+            ("Kemal", "ASELS alınır mı?", "BIST", "BIST:ASELS", "topic", ["BIST", "BIST:THYAO"], None),
+        ]
+        for name, question, topic, symbol, view, stances, holdings in cases:
+            with self.subTest(bot=name, question=question):
+                context = self._asked(name, question)
+                assert (context.topic, context.symbol, context.view) == (topic, symbol, view)
+                assert [s.topic for s in context.stances] == stances
+                if holdings is not None:
+                    assert [h.symbol for h in context.holdings] == holdings
+
+    def test_the_holding_on_the_symbol_asked_about_comes_first(self) -> None:
+        context = self._asked("Zeynep", "EREGL hedef neresi?")
+        assert [h.symbol for h in context.holdings] == ["BIST:EREGL"]  # her BTCUSDT holding is another market
+        context = self._asked("Hüseyin", "EREGL temettü verir mi?")
+        assert context.holdings[0].symbol == "BIST:EREGL"
+        assert {h.symbol for h in context.holdings} == {"BIST:EREGL", "BIST:TUPRS", "BIST:AKBNK"}
+
+    def test_memories_on_the_symbol_come_first_and_others_are_left_out(self) -> None:
+        bot = self.bots["Mert"]
+        thy, btc = _memories(bot, "THYAO'yu Kemal abi önerdi, 20 lot aldım", "Bitcoin'i ilk 2021'de duydum")
+        context = self._asked("Mert", "THYAO bu hafta ne yapar?")
+        assert context.memories[0] == thy
+        assert btc not in context.memories
+
+    def test_without_a_symbol_the_stances_and_holdings_stay_as_before(self) -> None:
+        context = self._asked("Kemal", "bugün ne düşünüyorsun?")
+        assert (context.symbol, context.view) == (None, None)
+        assert len(context.holdings) == 3
+        assert len(context.stances) == 4
+
+
+class AnswerOnceTests(TestCase):
+    """No bot answers one message twice; a message addressed to a bot waits for that bot's answer first."""
+
+    def _reply_targets(self, turn: Turn, seeds: int = 30) -> set[int | None]:
+        return {
+            getattr(_context(turn, config=_config(), rng=random.Random(n)).target, "pk", None) for n in range(seeds)
+        }
+
+    def test_the_addressed_bot_does_not_answer_its_question_again_in_an_ordinary_reply(self) -> None:
+        chat, (kemal, _burak) = crowd(2)
+        question = say(chat, f"@{kemal.username} THYAO ne olur?", sender_name="Ali", minutes_ago=3)
+        TurnFactory.create(chat=chat, bot=kemal, kind=Turn.Kind.PRIORITY_REPLY, reply_to=question)
+        say(chat, "THYAO güçlü, uzun vadede yükselir.", bot=kemal, reply_to=question, minutes_ago=2)
+        say(chat, "Bence de.", sender_name="Veli", minutes_ago=1)
+        turn = TurnFactory.create(chat=chat, bot=kemal, kind=Turn.Kind.REPLY)
+        assert question.pk not in self._reply_targets(turn)
+
+    def test_a_bot_never_answers_a_message_it_already_answered(self) -> None:
+        chat, (me, _other) = crowd(2)
+        question = say(chat, "Dolar ne olur?", sender_name="Ali", minutes_ago=2)
+        say(chat, "Yükselir bence.", bot=me, reply_to=question, minutes_ago=1)
+        turn = TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY)
+        assert self._reply_targets(turn) == {None}
+
+    def test_others_wait_until_the_addressed_bot_has_answered_then_may_join(self) -> None:
+        chat, (elif_, other) = crowd(2)
+        question = say(chat, f"@{elif_.username} faiz kararı ne olur?", sender_name="Ali", minutes_ago=1)
+        priority = TurnFactory.create(chat=chat, bot=elif_, kind=Turn.Kind.PRIORITY_REPLY, reply_to=question)
+        turn = TurnFactory.create(chat=chat, bot=other, kind=Turn.Kind.REPLY)
+        assert question.pk not in self._reply_targets(turn)  # Elif's answer is still being written
+        say(chat, "Sabit kalır bence.", bot=elif_, reply_to=question, minutes_ago=0.5)
+        Turn.objects.filter(pk=priority.pk).update(status=Turn.Status.SENT)
+        assert question.pk in self._reply_targets(turn)
+
+    def test_a_question_whose_priority_reply_was_dropped_may_be_answered_by_any_bot(self) -> None:
+        chat, (elif_, other) = crowd(2)
+        question = say(chat, f"@{elif_.username} faiz ne olur?", sender_name="Ali", minutes_ago=1)
+        TurnFactory.create(
+            chat=chat, bot=elif_, kind=Turn.Kind.PRIORITY_REPLY, reply_to=question, status=Turn.Status.SKIPPED
+        )
+        for bot in (elif_, other):
+            with self.subTest(bot=bot.name):
+                assert question.pk in self._reply_targets(TurnFactory.create(chat=chat, bot=bot, kind=Turn.Kind.REPLY))
+
+    def test_answerable_reads_only_the_loaded_history(self) -> None:
+        chat, (me, other) = crowd(2)
+        question = say(chat, f"@{other.username} ne dersin?", sender_name="Ali", minutes_ago=2)
+        TurnFactory.create(chat=chat, bot=other, kind=Turn.Kind.PRIORITY_REPLY, reply_to=question)
+        plain = say(chat, "Herkese selam", sender_name="Veli", minutes_ago=1)
+        (loaded,) = load_batch([TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY).pk], config=_config())
+        with CaptureQueriesContext(connection) as queries:
+            assert [m.pk for m in answerable(loaded.history, me.pk)] == [plain.pk]
+        assert len(queries) == 0
+        assert Message.objects.get(pk=question.pk).reply_to is None
 
 
 def _memories(bot: Bot, *contents: str) -> list[Memory]:

@@ -91,6 +91,7 @@ class LoadBatchTests(TestCase):
             "Ali",
         )
         assert loaded.target.pk not in {message.pk for message in loaded.history}
+        assert loaded.target.addressed_bot_id == turn.bot_id  # read with it: the bot of its priority reply
 
     def test_no_membership_means_no_refresh_state_and_no_dedup_texts_when_dedup_is_off(self) -> None:
         turn = TurnFactory.create()

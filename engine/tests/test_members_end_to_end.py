@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from accounts.roles import Role
 from accounts.tests.factories import role_client
+from bots.models import Bot
 from bots.services import bot_create
 from chats.models import Message
 from chats.services import chat_create, membership_add
@@ -115,3 +116,43 @@ class SandboxEndToEndTests(RedisTransactionTestCase):
         assert answer is not None
         assert (answer.bot_id, answer.reply_to_id) == (bots[0].pk, response.json()["message_id"])
         assert answer.text.strip()
+
+
+class SymbolQuestionEndToEndTests(FakeTelegramTestCase):
+    """The issue's walk-through: the demo crowd on Telegram, members asking bots about symbols."""
+
+    QUESTIONS = [
+        # bot, question, the turn's topic, symbol, stances (on the symbol first)
+        ("Kemal", "BTCUSDT 100 binin üstünde kalır mı?", "Kripto", "BTCUSDT", ["Kripto"]),
+        ("Mert", "THYAO bu hafta ne yapar?", "BIST", "BIST:THYAO", ["BIST:THYAO"]),
+        ("Zeynep", "EREGL hedef neresi?", "BIST", "BIST:EREGL", ["BIST:EREGL", "BIST:THYAO"]),
+        ("Kemal", "XAUUSD 2500'ü görür mü?", "FX", "XAUUSD", ["XAUUSD"]),
+    ]
+
+    def test_a_symbol_question_is_answered_first_by_the_addressed_bot_about_that_symbol_and_once(self) -> None:
+        from engine.services import settings_update
+        from engine.tests.test_end_to_end import CHAT_ID as DEMO_CHAT_ID
+        from engine.tests.test_end_to_end import demo_crowd_on_telegram, run_simulation
+
+        fake = self.fake
+        demo_crowd_on_telegram(fake)
+        bots = {bot.name.split()[0]: bot for bot in Bot.objects.all()}
+        asked: dict[int, int] = {}  # member message → the bot asked
+        for name, question, topic, symbol, stances in self.QUESTIONS:
+            with self.subTest(bot=name, question=question):
+                text = f"@{bots[name].username} {question}"
+                message = fake.post_member_message(DEMO_CHAT_ID, text, sender=MEMBER)
+                call_command("telegram_poll", "--once", stdout=StringIO())
+                sent = reply_of(fake, message)
+                assert sent.token == bots[name].token
+                turn = Turn.objects.get(reply_to__telegram_message_id=message["message_id"])
+                assert (turn.inputs["topic"], turn.inputs["symbol"]) == (topic, symbol)
+                assert turn.inputs["stances"] == stances
+                asked[Message.objects.get(telegram_message_id=message["message_id"], bot=None).pk] = bots[name].pk
+        # The crowd talks on, replying whenever it can: nobody answers a member twice, nobody before the bot asked.
+        settings_update(values={"reply_probability": 1.0, "reply_to_bots_probability": 1.0})
+        run_simulation(40, until_messages=Message.objects.count() + 12)
+        for member_message, bot_id in asked.items():
+            answers = list(Message.objects.filter(reply_to_id=member_message).order_by("id").values_list("bot_id"))
+            assert answers[0] == (bot_id,)
+            assert len(answers) == len(set(answers)), answers

@@ -195,6 +195,36 @@ class SpeakerTests(RedisTestCase):
         _tick(self.redis, seed=1)
         assert Turn.objects.get().bot_id == talker.pk
 
+    def test_the_only_eligible_bot_speaks_at_most_twice_in_a_row_and_the_chat_rests(self) -> None:
+        talker, sleeper = BotFactory.create(), BotFactory.create(active_hours=["01:00-02:00"])
+        chat = _chat(talker, sleeper)
+        MessageFactory.create(chat=chat, bot=talker, sender_name="")
+        MessageFactory.create(chat=chat, bot=talker, sender_name="")
+        result = _tick(self.redis, seed=1)
+        assert (result.planned, result.deferred, result.resting) == (0, {"alone": 1}, {chat.pk})
+        assert not Turn.objects.exists()
+        rested_until = float(self.redis.hget(NEXT_AT_KEY, str(chat.pk)))  # type: ignore[arg-type]
+        assert rested_until >= NOW.timestamp() + MIN_GAP_S  # not retried every tick: the chat slows down
+        MessageFactory.create(chat=chat, sender_name="Ali", text="Kimse yok mu?")
+        assert _tick(self.redis, seed=2).planned == 1  # someone else spoke: the bot may answer
+
+    def test_at_night_in_istanbul_the_demo_crowds_one_awake_bot_never_talks_three_times_in_a_row(self) -> None:
+        from bots.demo import demo_crowd_create
+
+        chat = demo_crowd_create().chat
+        night = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 04:00 in Istanbul
+        speakers: list[int | None] = []
+        for seed in range(12):
+            _tick(self.redis, seed=seed, now=night)
+            turn = Turn.objects.filter(status=Turn.Status.PLANNED).first()
+            speakers.append(turn.bot_id if turn is not None else None)
+            if turn is not None:
+                MessageFactory.create(chat=chat, bot_id=turn.bot_id, sender_name="")
+        spoken = [bot for bot in speakers if bot is not None]
+        assert len(set(spoken)) == 1  # Burak alone is awake
+        assert len(spoken) == 2  # twice, then he waits
+        assert Message.objects.filter(chat=chat).count() == 2
+
     def test_speakers_are_weighted_by_talkativeness(self) -> None:
         chatty, quiet = BotFactory.create(talkativeness=0.9), BotFactory.create(talkativeness=0.1)
         _chat(chatty, quiet)

@@ -163,6 +163,27 @@ class UserPromptTests(TestCase):
         assert "- THYAO'ya güveniyorum" in prompt
         assert "Gündemdeki haber: TCMB faizi sabit" in prompt
 
+    def test_the_user_prompt_names_the_symbol_asked_about_and_what_to_do_without_a_view(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        target = MessageFactory.create(chat=chat, sender_name="Ali", text="THYAO ne olur?")
+        cases = [
+            ("tr", "symbol", "Sorulan sembol: BIST:THYAO. Yanıtın bu sembol hakkında olsun", None),
+            ("tr", "topic", "Sorulan sembol: BIST:THYAO.", "BIST:THYAO için ayrı bir görüşün yok; BIST hakkındaki"),
+            ("tr", "none", "Sorulan sembol: BIST:THYAO.", "BIST:THYAO hakkında bir görüşün yok: bunu kendi üslubunla"),
+            ("en", "topic", "Symbol asked about: BIST:THYAO.", "no view of your own on BIST:THYAO; relate it to your"),
+            ("en", "none", "Symbol asked about: BIST:THYAO.", "You have no view on BIST:THYAO: say so in your own"),
+        ]
+        for language, view, asked, advice in cases:
+            with self.subTest(language=language, view=view):
+                context = _context(bot, chat, language=language, target=target, symbol="BIST:THYAO", view=view)
+                prompt = prompts.user_prompt(context)
+                assert asked in prompt
+                assert advice is None or advice in prompt
+                assert prompt.index("BIST:THYAO") > prompt.index("Konu: BIST" if language == "tr" else "Topic: BIST")
+        plain = prompts.user_prompt(_context(bot, chat, target=target))
+        assert "Sorulan sembol" not in plain
+        assert "görüşün yok" not in plain
+
     def test_history_lines_label_speakers_and_the_bot_itself(self) -> None:
         history = [
             _line("Mehmet", "THYAO ne olur?"),
@@ -223,6 +244,13 @@ class HintTests(TestCase):
         assert (hints.language, hints.topic, hints.bot_name, hints.persona_tone) == ("en", "BIST", "Ayşe", "veteran")
         new = prompts.hints(_context(bot, chat))
         assert (new.mode, new.reply_to_name, new.reply_to_text, new.language) == ("new", None, None, "tr")
+
+    def test_hints_carry_the_symbol_asked_about_and_the_bots_view_on_it(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        target = MessageFactory.create(chat=chat, sender_name="Ali", text="XAUUSD alınır mı?")
+        hints = prompts.hints(_context(bot, chat, target=target, topic="FX", symbol="XAUUSD", view="none"))
+        assert (hints.topic, hints.symbol, hints.view) == ("FX", "XAUUSD", "none")
+        assert (prompts.hints(_context(bot, chat)).symbol, prompts.hints(_context(bot, chat)).view) == (None, None)
 
 
 class MessagesTests(TestCase):

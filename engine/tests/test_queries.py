@@ -54,6 +54,18 @@ class MessageReadsTests(TestCase):
         _message(cls.chats[0], "tied", minutes_ago=0, bot=cls.bots[2], metadata={"topic": "BIST"})
         Message.objects.filter(text__in=["message 0", "tied"]).update(created_at=timezone.now())
         Message.objects.filter(text="message 3").update(text_normalized="message 3")
+        asked = _message(cls.chats[1], "@bot THYAO?", minutes_ago=0.5)
+        TurnFactory.create(chat=cls.chats[1], bot=cls.bots[1], kind=Turn.Kind.PRIORITY_REPLY, reply_to=asked)
+        TurnFactory.create(chat=cls.chats[1], bot=cls.bots[0], kind=Turn.Kind.REPLY, reply_to=asked)
+        _message(cls.chats[1], "THYAO güçlü", minutes_ago=0.2, bot=cls.bots[1], reply_to=asked)
+        dropped = _message(cls.chats[1], "@bot EREGL?", minutes_ago=0.1)
+        TurnFactory.create(
+            chat=cls.chats[1],
+            bot=cls.bots[0],
+            kind=Turn.Kind.PRIORITY_REPLY,
+            reply_to=dropped,
+            status=Turn.Status.FAILED,
+        )
 
     def test_messages_since_matches_its_reference(self) -> None:
         now = timezone.now()
@@ -68,6 +80,14 @@ class MessageReadsTests(TestCase):
         assert any(row.bot_name for row in rows)
         assert any(row.bot_id is None for row in rows)
         assert queries.messages_since([]) == queries.messages_since_orm([]) == []
+
+    def test_history_rows_say_what_each_message_answers_and_which_bot_a_members_message_is_for(self) -> None:
+        rows = {row.text: row for row in queries.messages_since([(self.chats[1].pk, None)])}
+        asked, answer = rows["@bot THYAO?"], rows["THYAO güçlü"]
+        assert (asked.addressed_bot_id, asked.reply_to_id) == (self.bots[1].pk, None)  # its priority reply's bot
+        assert (answer.addressed_bot_id, answer.reply_to_id) == (None, asked.pk)
+        assert rows["@bot EREGL?"].addressed_bot_id is None  # its priority reply failed: anyone may answer it
+        assert rows == {row.text: row for row in queries.messages_since_orm([(self.chats[1].pk, None)])}
 
     def test_own_statements_match_their_reference(self) -> None:
         def grouped(rows: list[tuple[int, str, str]]) -> dict[tuple[int, str], list[str]]:

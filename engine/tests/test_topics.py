@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.test import SimpleTestCase
 
-from engine.services.topics import infer_topic, mentions_topic, symbols_in, topic_scores
+from engine.services.topics import (
+    infer_topic,
+    market_symbols_in,
+    mentions_topic,
+    symbol_topic,
+    symbols_in,
+    topic_scores,
+    topics_of,
+)
 
 TOPICS = ["BIST", "FX", "Kripto", "Makro"]
 
@@ -44,3 +52,35 @@ class SymbolTests(SimpleTestCase):
     def test_symbols_in_ignores_ordinary_words_and_numbers(self) -> None:
         assert symbols_in("Bugün Dolar 32,5 oldu, borsa %3 düştü, 2024 zor geçti, 12:30'da faiz kararı") == []
         assert symbols_in("USD ve TL arasında, saat 12:30") == []
+
+
+class AskedSymbolTests(SimpleTestCase):
+    def test_the_members_questions_of_the_issue_name_their_symbols(self) -> None:
+        cases = {
+            "@kemal_bot BTCUSDT 100 binin üstünde kalır mı?": ["BTCUSDT"],
+            "@burak_bot XAUUSD 2500'ü görür mü?": ["XAUUSD"],
+            "@elif_bot THYAO bu hafta ne yapar?": ["BIST:THYAO"],
+            "ASELS mi EREGL mi, hangisi?": ["BIST:ASELS", "BIST:EREGL"],
+            "usdtry 40 olur mu sence?": ["USDTRY"],
+        }
+        for text, symbols in cases.items():
+            with self.subTest(text=text):
+                assert market_symbols_in(text) == symbols
+
+    def test_ordinary_words_shouting_or_not_are_no_symbols(self) -> None:
+        assert market_symbols_in("BUGÜN BORSA ÇOK KÖTÜ, BININ ÜSTÜNDE KALIR MI BİLMİYORUM") == []
+        assert market_symbols_in("sasa sise dedi, hisseler karışık") == []  # lower-case short words stay words
+        assert market_symbols_in("THYAO, thyao ve BIST:THYAO aynı şey") == ["BIST:THYAO"]
+
+    def test_symbols_map_to_their_chat_topic(self) -> None:
+        cases = {"BIST:THYAO": "BIST", "XU100": "BIST", "BTCUSDT": "Kripto", "USDTRY": "FX", "XAUUSD": "FX"}
+        for symbol, topic in cases.items():
+            with self.subTest(symbol=symbol):
+                assert symbol_topic(symbol, TOPICS) == topic
+        assert symbol_topic("XAUUSD", ["BIST", "Altın", "FX"]) == "Altın"  # gold's own topic when the chat has one
+        assert symbol_topic("BTCUSDT", ["kripto"]) == "kripto"  # the chat's spelling
+        assert symbol_topic("HELLO", TOPICS) is None
+
+    def test_a_symbol_counts_as_talk_about_its_topic(self) -> None:
+        assert topics_of("THYAO 300 olur mu?", TOPICS) == {"BIST"}
+        assert infer_topic(["Dolar yükseldi", "ASELS bugün tavan"], TOPICS) == "BIST"

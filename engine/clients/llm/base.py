@@ -16,6 +16,7 @@ Polarity = Literal["bullish", "bearish", "neutral"]
 Mode = Literal["new", "reply"]
 LengthHint = Literal["short", "medium", "long"]
 LanguageCode = Literal["tr", "en"]
+SymbolView = Literal["symbol", "topic", "none"]  # a stance on the symbol asked about, only on its topic, or neither
 
 
 class ChatMessage(TypedDict):
@@ -53,6 +54,8 @@ class GenerationHints:
     reply_to_name: str | None = None
     reply_to_text: str | None = None
     topic: str | None = None
+    symbol: str | None = None  # the symbol asked about (BIST:THYAO, XAUUSD); the message is about it
+    view: SymbolView | None = None  # with a symbol: "none" = no stance on it or its topic (say so in character)
     stances: list[StanceHint] = field(default_factory=list)
     holdings: list[HoldingHint] = field(default_factory=list)
     length: LengthHint = "medium"
