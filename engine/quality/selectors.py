@@ -1,0 +1,65 @@
+"""Reads of the quality figures: one chat's report over a window, and the crowd-wide headline figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from engine.quality.loading import transcript_load
+from engine.quality.report import FIGURES_BY_KEY, HEADLINE, Figure, figures
+
+DEFAULT_WINDOW = timedelta(hours=1)
+GAUGE_WINDOW = timedelta(minutes=30)  # the rolling window of the Prometheus gauges
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Every figure of one window, with how many messages it was measured on."""
+
+    chat_ids: list[int] | None
+    since: datetime
+    until: datetime
+    bot_messages: int
+    member_messages: int
+    figures: list[Figure]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "chat": self.chat_ids[0] if self.chat_ids and len(self.chat_ids) == 1 else None,
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "bot_messages": self.bot_messages,
+            "member_messages": self.member_messages,
+            "figures": [figure.as_dict() for figure in self.figures],
+        }
+
+    def figure(self, key: str) -> Figure:
+        return next(figure for figure in self.figures if figure.spec.key == key)
+
+
+def quality_report(
+    *, chat_ids: list[int] | None, since: datetime | None = None, until: datetime | None = None
+) -> QualityReport:
+    """The figures of the chats (None: every chat) over [since, until); the last hour by default."""
+    until = until or timezone.now()
+    since = since or until - DEFAULT_WINDOW
+    if since >= until:
+        raise ValueError(f"the window is empty: since ({since.isoformat()}) is not before until ({until.isoformat()})")
+    transcript = transcript_load(chat_ids=chat_ids, since=since, until=until)
+    return QualityReport(
+        chat_ids=chat_ids,
+        since=since,
+        until=until,
+        bot_messages=len(transcript.bot_lines),
+        member_messages=len(transcript.member_lines),
+        figures=figures(transcript),
+    )
+
+
+def headline_figures(*, window: timedelta = GAUGE_WINDOW) -> dict[str, float | None]:
+    """The headline figures over every chat's last `window` (sequences per chat, counts pooled)."""
+    report = quality_report(chat_ids=None, since=timezone.now() - window)
+    return {key: report.figure(key).value for key in HEADLINE if key in FIGURES_BY_KEY}
