@@ -18,6 +18,7 @@ from engine.services.activity import is_active
 
 MAX_LINES = 20_000  # the newest messages of a window beyond this are the ones measured
 ELIGIBILITY_STEP = timedelta(minutes=10)  # a bot within its active hours at any of these moments was eligible
+MAX_MOMENTS = 144  # a long window is sampled more sparsely (a day at 10 minutes)
 MENTION = re.compile(r"(?<!\w)@(\w{3,64})")
 TEXT_KINDS = [kind for kind, spec in KINDS.items() if spec.writes_text]
 MESSAGE_FIELDS = (
@@ -89,7 +90,8 @@ def _bot_facts(
     since: datetime,
     until: datetime,
 ) -> dict[int, BotFacts]:
-    moments = [since + ELIGIBILITY_STEP * i for i in range(int((until - since) / ELIGIBILITY_STEP) + 1)] + [until]
+    step = max(ELIGIBILITY_STEP, (until - since) / MAX_MOMENTS)
+    moments = [since + step * i for i in range(int((until - since) / step) + 1)] + [until]
     facts: dict[int, BotFacts] = {}
     for row in memberships:
         zone, hours = chats[row["chat_id"]]["timezone"], row["bot__active_hours"] or []

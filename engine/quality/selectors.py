@@ -45,7 +45,10 @@ def quality_report(
 ) -> QualityReport:
     """The figures of the chats (None: every chat) over [since, until); the last hour by default."""
     until = until or timezone.now()
-    since = since or until - DEFAULT_WINDOW
+    try:
+        since = since or until - DEFAULT_WINDOW
+    except OverflowError:
+        raise ValueError(f"until ({until.isoformat()}) is too early for a window before it") from None
     if since >= until:
         raise ValueError(f"the window is empty: since ({since.isoformat()}) is not before until ({until.isoformat()})")
     transcript = transcript_load(chat_ids=chat_ids, since=since, until=until)
