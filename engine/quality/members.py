@@ -11,7 +11,7 @@ from engine.quality.talk import Measure, _ratio, spoken
 from engine.quality.transcript import Line, Transcript
 from engine.services.topics import mentions_topic, symbols_in
 
-ANSWER_GRACE = timedelta(minutes=2)  # a member message newer than this at the window's end may still be answered
+ANSWER_GRACE = timedelta(minutes=2)  # an unanswered member message this young at the window's end may still be
 PING_PONG_MIN = 4  # A → B → A → B: two bots answering each other, each replying to the other's last message
 
 
@@ -59,12 +59,13 @@ def replies(transcript: Transcript) -> dict[int, list[Line]]:
 
 
 def addressed(transcript: Transcript) -> list[Line]:
-    """Member messages addressed to a bot (a mention or a reply), old enough to have been answered."""
+    """Member messages addressed to a bot (a mention or a reply): answered, or old enough to have been."""
     end = transcript.until or (transcript.lines[-1].at if transcript.lines else None)
+    threads = replies(transcript)
     return [
         line
         for line in transcript.member_lines
-        if line.addressed_bot is not None and (end is None or line.at <= end - ANSWER_GRACE)
+        if line.addressed_bot is not None and (line.id in threads or end is None or line.at <= end - ANSWER_GRACE)
     ]
 
 

@@ -100,7 +100,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     _spec("chat_language", "In the chat's language", "ratio", Bands(0.95, 0.85, HIGH), talk.chat_language,
           "Bot messages in the chat's language, over those whose language shows."),
     _spec("members_answered", "Members answered", "ratio", Bands(1.0, 0.9, HIGH), members.answered,
-          "Member messages addressed to a bot (mention or reply, 2+ min before the window's end) with a reply.",
+          "Member messages addressed to a bot (mention or reply) with a bot reply; unanswered ones < 2 min old wait.",
           headline=True),
     _spec("answer_latency_p50", "Answer latency p50", "seconds", Bands(30, 90), lambda t: members.latency(t, 50),
           "Median seconds from an addressed member message to its first bot reply."),

@@ -234,10 +234,16 @@ class MemberTests(SimpleTestCase):
         measure = members.answered(script.transcript())
         self.assertAlmostEqual(measure.value or 0, 1 / 2)
 
-    def test_a_message_too_new_to_be_answered_is_not_counted(self) -> None:
+    def test_an_unanswered_message_too_new_to_be_answered_is_not_counted(self) -> None:
         script = Script()
         script.member("Ali", "@kemal_bot THYAO?", to=KEMAL)
         self.assertIsNone(members.answered(script.transcript(until=script.at + timedelta(seconds=30))).value)
+
+    def test_a_young_message_already_answered_counts(self) -> None:
+        script = Script()
+        asked = script.member("Ali", "@kemal_bot THYAO?", to=KEMAL)
+        script.bot(KEMAL, "THYAO güçlü.", reply_to=asked, after=5)
+        self.assertEqual(members.answered(script.transcript(until=script.at + timedelta(seconds=1))).value, 1.0)
 
     def test_latency_percentiles_are_to_the_first_reply(self) -> None:
         script = Script()
