@@ -16,7 +16,7 @@ from engine.models import Turn
 from engine.quality.transcript import BotFacts, Line, Transcript
 from engine.services.activity import is_active
 
-MAX_LINES = 20_000  # the newest messages of a window beyond this are the ones measured
+MAX_LINES = 20_000  # a window with more messages is measured on its newest
 ELIGIBILITY_STEP = timedelta(minutes=10)  # a bot within its active hours at any of these moments was eligible
 MAX_MOMENTS = 144  # a long window is sampled more sparsely (a day at 10 minutes)
 MENTION = re.compile(r"(?<!\w)@(\w{3,64})")
@@ -27,11 +27,16 @@ MESSAGE_FIELDS = (
 )  # fmt: skip
 
 
-def transcript_load(*, chat_ids: list[int] | None, since: datetime, until: datetime) -> Transcript:
-    """The messages of the chats (every chat: None) in [since, until) with their bots' facts: six queries."""
+def transcript_load(
+    *, chat_ids: list[int] | None, since: datetime, until: datetime, max_lines: int = MAX_LINES
+) -> Transcript:
+    """The messages of the chats (every chat: None) in [since, until) with their bots' facts: six queries.
+
+    Beyond `max_lines` messages, the newest are the ones loaded.
+    """
     chats = {row["id"]: row for row in _chats(chat_ids).values("id", "language", "timezone", "topics")}
     ids = list(chats)
-    rows = _messages(ids, since, until)
+    rows = _messages(ids, since, until, max_lines)
     memberships: list[dict[str, Any]] = [
         dict(row)
         for row in Membership.objects.filter(chat_id__in=ids).values(
@@ -70,9 +75,9 @@ def _chats(chat_ids: list[int] | None) -> Any:
     return Chat.objects.all() if chat_ids is None else Chat.objects.filter(pk__in=chat_ids)
 
 
-def _messages(chat_ids: list[int], since: datetime, until: datetime) -> list[dict[str, Any]]:
+def _messages(chat_ids: list[int], since: datetime, until: datetime, limit: int) -> list[dict[str, Any]]:
     window = Message.objects.filter(chat_id__in=chat_ids, created_at__gte=since, created_at__lt=until)
-    newest = window.order_by("-created_at", "-id").values(*MESSAGE_FIELDS)[:MAX_LINES]
+    newest = window.order_by("-created_at", "-id").values(*MESSAGE_FIELDS)[:limit]
     return list(reversed(list(newest)))
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from engine.quality.loading import transcript_load
-from engine.quality.report import FIGURES_BY_KEY, HEADLINE, Figure, figures
+from engine.quality.loading import MAX_LINES, transcript_load
+from engine.quality.report import HEADLINE, Figure, figures
 
 DEFAULT_WINDOW = timedelta(hours=1)
 GAUGE_WINDOW = timedelta(minutes=30)  # the rolling window of the Prometheus gauges
@@ -41,7 +41,11 @@ class QualityReport:
 
 
 def quality_report(
-    *, chat_ids: list[int] | None, since: datetime | None = None, until: datetime | None = None
+    *,
+    chat_ids: list[int] | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    max_lines: int = MAX_LINES,
 ) -> QualityReport:
     """The figures of the chats (None: every chat) over [since, until); the last hour by default."""
     until = until or timezone.now()
@@ -51,7 +55,7 @@ def quality_report(
         raise ValueError(f"until ({until.isoformat()}) is too early for a window before it") from None
     if since >= until:
         raise ValueError(f"the window is empty: since ({since.isoformat()}) is not before until ({until.isoformat()})")
-    transcript = transcript_load(chat_ids=chat_ids, since=since, until=until)
+    transcript = transcript_load(chat_ids=chat_ids, since=since, until=until, max_lines=max_lines)
     return QualityReport(
         chat_ids=chat_ids,
         since=since,
@@ -62,7 +66,7 @@ def quality_report(
     )
 
 
-def headline_figures(*, window: timedelta = GAUGE_WINDOW) -> dict[str, float | None]:
+def headline_figures(*, window: timedelta = GAUGE_WINDOW, max_lines: int = MAX_LINES) -> dict[str, float | None]:
     """The headline figures over every chat's last `window` (sequences per chat, counts pooled)."""
-    report = quality_report(chat_ids=None, since=timezone.now() - window)
-    return {key: report.figure(key).value for key in HEADLINE if key in FIGURES_BY_KEY}
+    report = quality_report(chat_ids=None, since=timezone.now() - window, max_lines=max_lines)
+    return {key: report.figure(key).value for key in HEADLINE}
