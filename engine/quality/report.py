@@ -149,7 +149,7 @@ class Figure:
         sign = "≥" if bands.higher_is_better else "≤"
         if self.spec.unit == "ratio":
             return f"{sign} {bands.green:.0%}" if bands.green * 100 % 1 == 0 else f"{sign} {bands.green:.1%}"
-        return f"{sign} {bands.green:g}"
+        return f"{sign} {bands.green:g}" + (" s" if self.spec.unit == "seconds" else "")
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from engine.quality.loading import MAX_LINES, transcript_load
 from engine.quality.report import HEADLINE, Figure, figures
+from engine.quality.talk import spoken
 
 DEFAULT_WINDOW = timedelta(hours=1)
 GAUGE_WINDOW = timedelta(minutes=30)  # the rolling window of the Prometheus gauges
@@ -60,7 +61,7 @@ def quality_report(
         chat_ids=chat_ids,
         since=since,
         until=until,
-        bot_messages=len(transcript.bot_lines),
+        bot_messages=len(spoken(transcript)),  # reactions are not messages to measure
         member_messages=len(transcript.member_lines),
         figures=figures(transcript),
     )

@@ -200,7 +200,7 @@ def _entropy(values: list[str]) -> float:
     counts = Counter(values)
     total = len(values)
     bits = -sum(c / total * math.log2(c / total) for c in counts.values())
-    return bits / math.log2(len(POLARITIES))
+    return abs(bits) / math.log2(len(POLARITIES))  # abs: one view is 0.0, not -0.0
 
 
 def stance_entropy(transcript: Transcript) -> Measure:
