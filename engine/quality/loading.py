@@ -37,20 +37,9 @@ def transcript_load(
     chats = {row["id"]: row for row in _chats(chat_ids).values("id", "language", "timezone", "topics")}
     ids = list(chats)
     rows = _messages(ids, since, until, max_lines)
-    memberships: list[dict[str, Any]] = [
-        dict(row)
-        for row in Membership.objects.filter(chat_id__in=ids).values(
-            "chat_id", "bot_id", "is_enabled", "bot__is_enabled", "bot__name", "bot__username", "bot__emotion",
-            "bot__active_hours",
-        )
-    ]  # fmt: skip
-    bot_ids = {row["bot_id"] for row in memberships}
-    stances: dict[int, list[tuple[str, str]]] = {}
-    for stance in Stance.objects.filter(bot_id__in=bot_ids).values("bot_id", "topic", "polarity"):
-        stances.setdefault(stance["bot_id"], []).append((stance["topic"], stance["polarity"]))
-    asked = Q(reply_to__created_at__gte=since, reply_to__created_at__lt=until)
-    priority_turns = Turn.objects.filter(asked, chat_id__in=ids, kind=Turn.Kind.PRIORITY_REPLY)
-    priority = dict(priority_turns.values_list("reply_to_id", "bot_id"))
+    memberships = _memberships(ids)
+    stances = _stances({row["bot_id"] for row in memberships})
+    priority = _priority_replies(ids, since, until)
     counts = _turn_counts(ids, since, until)
     bots = _bot_facts(memberships, stances, chats, since, until)
     usernames: dict[int, dict[str, int]] = {}
@@ -79,6 +68,25 @@ def _messages(chat_ids: list[int], since: datetime, until: datetime, limit: int)
     window = Message.objects.filter(chat_id__in=chat_ids, created_at__gte=since, created_at__lt=until)
     newest = window.order_by("-created_at", "-id").values(*MESSAGE_FIELDS)[:limit]
     return list(reversed(list(newest)))
+
+
+def _memberships(chat_ids: list[int]) -> list[dict[str, Any]]:
+    fields = ("is_enabled", "bot__is_enabled", "bot__name", "bot__username", "bot__emotion", "bot__active_hours")
+    return [dict(row) for row in Membership.objects.filter(chat_id__in=chat_ids).values("chat_id", "bot_id", *fields)]
+
+
+def _stances(bot_ids: set[int]) -> dict[int, list[tuple[str, str]]]:
+    stances: dict[int, list[tuple[str, str]]] = {}
+    for stance in Stance.objects.filter(bot_id__in=bot_ids).values("bot_id", "topic", "polarity"):
+        stances.setdefault(stance["bot_id"], []).append((stance["topic"], stance["polarity"]))
+    return stances
+
+
+def _priority_replies(chat_ids: list[int], since: datetime, until: datetime) -> dict[int, int]:
+    """Member message id -> the bot ingestion gave its priority reply (the addressed bot, as ingestion decided)."""
+    asked = Q(reply_to__created_at__gte=since, reply_to__created_at__lt=until)
+    turns = Turn.objects.filter(asked, chat_id__in=chat_ids, kind=Turn.Kind.PRIORITY_REPLY)
+    return {message_id: bot_id for message_id, bot_id in turns.values_list("reply_to_id", "bot_id") if message_id}
 
 
 def _turn_counts(chat_ids: list[int], since: datetime, until: datetime) -> dict[str, int]:
