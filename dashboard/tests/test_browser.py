@@ -197,7 +197,7 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         expect(panel.locator("tr[data-figure='members_answered'] .badge")).to_have_text("green")
         expect(panel.locator("tr[data-figure='doubled_replies'] .value")).to_have_text("0")
         definition = panel.locator("tr[data-figure='on_topic'] th")
-        assert "name that symbol or topic" in (definition.get_attribute("title") or "")
+        assert "name that symbol or its topic" in (definition.get_attribute("title") or "")
         expect(definition.locator(".definition")).to_be_visible()
         shot(page, "13-chat-quality")
         assert problems == []

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from bots.symbols import symbols_match
 from engine.quality.talk import Measure, _ratio, spoken
+from engine.quality.text import about_topic
 from engine.quality.transcript import Line, Transcript
-from engine.services.topics import mentions_topic, symbols_in
+from engine.services.topics import symbols_in, topic_keywords
 
 ANSWER_GRACE = timedelta(minutes=2)  # an unanswered member message this young at the window's end may still be
 PING_PONG_MIN = 4  # A → B → A → B: two bots answering each other, each replying to the other's last message
@@ -27,19 +28,37 @@ class Subjects:
 
 
 def asked_subjects(message: str, topics: tuple[str, ...]) -> Subjects:
-    """The symbols a message names (THYAO, BTCUSDT) and the topics it mentions (BTCUSDT says "btc": Kripto)."""
-    return Subjects(tuple(dict.fromkeys(symbols_in(message))), tuple(t for t in topics if mentions_topic(message, t)))
+    """The symbols a message names (THYAO, BTCUSDT), and the topics of those symbols or named in the rest of it."""
+    symbols = tuple(dict.fromkeys(symbols_in(message)))
+    rest = message
+    for symbol in symbols:
+        rest = rest.replace(symbol, " ")
+    asked = [topic for topic in topics if about_topic(rest, topic)]
+    asked += [topic for topic in (symbol_topic(symbol, topics) for symbol in symbols) if topic is not None]
+    return Subjects(symbols, tuple(dict.fromkeys(asked)))
+
+
+def symbol_topic(symbol: str, topics: tuple[str, ...]) -> str | None:
+    """The chat topic a symbol belongs to: its exchange (BIST:THYAO), else the topic keyword its ticker starts with,
+    the longest one winning (BTCUSDT: "btc", Kripto; USDTRY: "usdtry", FX, not "usdt"); None when nothing says."""
+    exchange, _, ticker = symbol.rpartition(":")
+    if exchange and exchange in topics:
+        return exchange
+    starts = [
+        (len(word), topic) for topic in topics for word in topic_keywords(topic) if ticker.casefold().startswith(word)
+    ]
+    return max(starts)[1] if starts else None
 
 
 def is_on_topic(reply: str, subjects: Subjects) -> bool:
-    """The reply names one of the asked symbols (any case, with or without exchange) or mentions an asked topic."""
+    """The reply names one of the asked symbols (any case, with or without exchange) or talks about an asked topic."""
     for symbol in subjects.symbols:
         ticker = symbol.split(":")[-1]
         if re.search(rf"(?<!\w){re.escape(ticker)}(?!\w)", reply, re.IGNORECASE):
             return True
         if any(_same(symbol, named) for named in symbols_in(reply)):
             return True
-    return any(mentions_topic(reply, topic) for topic in subjects.topics)
+    return any(about_topic(reply, topic) for topic in subjects.topics)
 
 
 def _same(left: str, right: str) -> bool:

@@ -109,7 +109,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     _spec("addressed_first", "Addressed bot first", "ratio", Bands(1.0, 0.95, HIGH), members.addressed_first,
           "Answered addressed member messages whose first reply came from the bot addressed.", headline=True),
     _spec("on_topic", "Answered on topic", "ratio", Bands(0.95, 0.85, HIGH), members.on_topic,
-          "Bot replies to a member message naming a symbol or topic that name that symbol or topic.",
+          "Bot replies to a member message naming a symbol or topic that name that symbol or its topic.",
           headline=True),
     _spec("doubled_replies", "Doubled replies", "count", Bands(0, 1), members.doubled_replies,
           "(bot, message) pairs where the bot replied to the same message more than once.", headline=True),

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from engine.quality import text
 from engine.quality.transcript import Line, Transcript
 from engine.services import postprocess
-from engine.services.topics import mentions_topic
 
 MIN_MESSAGES_FOR_REUSE = 7  # below this a bot's repeated 3-gram says little: one in seven is the target
 SEGMENT_BIGRAMS = 100  # distinct-2 is length-sensitive: the adjusted variant averages fixed-size segments
@@ -185,7 +184,7 @@ def _views(transcript: Transcript) -> dict[str, dict[int, str]]:
     """Per topic, each bot's view: the direction most of its polar messages on the topic take (else neutral)."""
     said: dict[str, dict[int, Counter[str]]] = {}
     for line in spoken(transcript):
-        topic = line.topic or next((t for t in transcript.topics if mentions_topic(line.text, t)), None)
+        topic = line.topic or next((t for t in transcript.topics if text.about_topic(line.text, t)), None)
         if topic is not None and line.bot_id is not None:
             said.setdefault(topic, {}).setdefault(line.bot_id, Counter())[text.direction(line.text)] += 1
     views: dict[str, dict[int, str]] = {}

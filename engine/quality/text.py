@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from engine.services.postprocess import BEARISH, BULLISH
+from engine.services.topics import mentions_topic
 
 MENTION = re.compile(r"(?<!\w)@\w+")
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
@@ -41,6 +42,12 @@ def opener(text: str, names: Iterable[str]) -> str:
         if folded.startswith(name.casefold()) and not folded[len(name) : len(name) + 1].isalnum():
             return " ".join([NAME, *words(rest[len(name) :])[:1]])
     return " ".join(words(rest)[:2])
+
+
+def about_topic(text: str, topic: str) -> bool:
+    """Whether a text talks about a chat topic: it names it ("FX için…") or one of its keywords starts a word."""
+    named = re.search(rf"(?<!\w){re.escape(topic)}", text, re.IGNORECASE) is not None
+    return named or mentions_topic(text, topic)
 
 
 def language(text: str) -> str | None:

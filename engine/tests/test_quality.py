@@ -273,8 +273,22 @@ class MemberTests(SimpleTestCase):
         script.bot(ELIF, "Kripto tarafında temkinliyim.", reply_to=btc)  # "btc" makes it a Kripto question
         gold = script.member("Ali", "@mert_bot BIST:EREGL?", to=MERT)
         script.bot(MERT, "EREGL zayıf.", reply_to=gold)
+        lira = script.member("Ali", "@mert_bot USDTRY yıl sonu?", to=MERT)  # "usdtry" is an FX keyword
+        script.bot(MERT, "FX için net bir yön göremiyorum.", reply_to=lira)  # names the topic: on topic
         script.member("Ali", "@mert_bot naber?", to=MERT)  # asks about nothing: not counted
-        self.assertAlmostEqual(members.on_topic(script.transcript()).value or 0, 3 / 4)
+        self.assertAlmostEqual(members.on_topic(script.transcript()).value or 0, 4 / 5)
+
+    def test_a_symbol_asks_about_its_topic_when_its_ticker_or_exchange_says_so(self) -> None:
+        topics = ("BIST", "FX", "Kripto", "Makro")
+        for message, symbols, asked in (
+            ("BTCUSDT 100 bin olur mu?", ("BTCUSDT",), ("Kripto",)),
+            ("USDTRY yıl sonu?", ("USDTRY",), ("FX",)),  # "usdtry" (FX) is longer than "usdt" (Kripto)
+            ("BIST:THYAO ne olur?", ("BIST:THYAO",), ("BIST",)),
+            ("THYAO ne olur?", ("THYAO",), ()),  # nothing says THYAO is BIST: the reply must name it
+            ("THYAO ve dolar?", ("THYAO",), ("FX",)),
+        ):
+            with self.subTest(message):
+                self.assertEqual(members.asked_subjects(message, topics), members.Subjects(symbols, asked))
 
     def test_a_bot_answering_one_message_twice_is_a_doubled_reply(self) -> None:
         script = Script()
