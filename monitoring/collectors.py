@@ -29,6 +29,7 @@ from chats.models import Membership
 from engine.clients.llm import breaker_for
 from engine.heartbeat import HEARTBEAT_KEY
 from engine.models import Turn
+from engine.quality.selectors import headline_figures
 from engine.selectors import setting_get
 from engine.services import budget, limits
 from engine.services.activity import is_active
@@ -36,6 +37,7 @@ from monitoring import metrics
 
 logger = logging.getLogger(__name__)
 TELEGRAM_BACKOFF_PATTERN = f"{limits.PREFIX}backoff:tg:bot:*"
+QUALITY_MAX_LINES = 2000  # messages (newest first) the quality gauges are computed on per scrape
 MAX_BACKOFF_KEYS = 1000  # bounds the SCAN cost per scrape; more bots in backoff at once is already an incident
 
 
@@ -122,8 +124,17 @@ def circuit_breakers() -> list[Metric]:
     return [family]
 
 
+def conversation_quality() -> list[Metric]:
+    family = metrics.CONVERSATION_QUALITY.family()
+    # The newest messages only, so a busy crowd's scrape stays a few fixed queries and bounded CPU.
+    for key, value in headline_figures(max_lines=QUALITY_MAX_LINES).items():
+        if value is not None:
+            family.add_metric([key], value)
+    return [family]
+
+
 Source = Callable[[], list[Metric]]
-DB_SOURCES: tuple[Source, ...] = (simulation_active, active_bots, turns_pending)
+DB_SOURCES: tuple[Source, ...] = (simulation_active, active_bots, turns_pending, conversation_quality)
 REDIS_SOURCES: tuple[Source, ...] = (last_tick, queues, llm_budget_wait, telegram_backoff, circuit_breakers)
 
 

@@ -73,6 +73,7 @@ PIYASA: tuple[Metric, ...] = (
     _m("piyasa_turns_pending", "gauge", ("status",), "piyasa", "Turns not yet terminal, by status"),
     _m("piyasa_queue_scheduled_jobs", "gauge", ("queue",), "piyasa", "Jobs scheduled for later per RQ queue"),
     _m("piyasa_collector_errors", "gauge", (), "piyasa", "Scrape-time metric sources that failed in this scrape"),
+    _m("piyasa_conversation_quality", "gauge", ("figure",), "piyasa", "Headline quality figures, last 30 min"),
 )
 
 # HTTP and database metrics of django-prometheus, exported on the same /metrics.

@@ -106,6 +106,11 @@ QUEUE_SCHEDULED_JOBS = GaugeSpec(
 )
 WORKERS = GaugeSpec("piyasa_workers", "RQ workers registered in Redis.")
 TURNS_PENDING = GaugeSpec("piyasa_turns_pending", "Turns not yet terminal, by status.", ("status",))
+CONVERSATION_QUALITY = GaugeSpec(
+    "piyasa_conversation_quality",
+    "Headline conversation-quality figures over every chat's last 30 minutes (docs/quality.md; absent: no data).",
+    ("figure",),  # engine.quality.report.HEADLINE, a fixed set of figure keys
+)
 LLM_BUDGET_WAIT = GaugeSpec(
     "piyasa_llm_budget_wait_seconds", "Seconds until the LLM backoff (429 or exhausted rate-limit headers) ends."
 )

@@ -168,6 +168,7 @@ CASES: list[Case] = [
     Case("message-list", "get", lambda w: f"/api/messages/?chat={w.chat.pk}", read()),
     Case("message-list", "post", lambda w: "/api/messages/", {ANON: 401, VIEWER: 403, OPERATOR: 405, ADMIN: 405}),
     Case("message-detail", "get", lambda w: f"/api/messages/{w.message.pk}/", read()),
+    Case("chat-quality", "get", lambda w: f"/api/chats/{w.chat.pk}/quality/", read()),
     Case("turn-list", "get", lambda w: "/api/turns/?status=planned", read()),
     Case("turn-detail", "get", lambda w: f"/api/turns/{w.turn.pk}/", read()),
     Case("settings", "get", lambda w: "/api/settings/", read()),

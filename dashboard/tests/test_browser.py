@@ -175,3 +175,29 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
             shot(page, name)
         # The invalid form came back as a 400 page, which chromium reports as a failed resource load.
         assert [problem for problem in problems if "status of 400" not in problem] == []
+
+    def test_the_chat_page_shows_the_quality_panel_after_a_member_is_answered(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        chat = demo_crowd()
+        bot = Bot.objects.order_by("name").first()
+        assert bot is not None
+        log_in(page, base)
+        page.goto(f"{base}/chats/{chat.pk}/")
+        page.fill("#id_sender_name", "Ali")
+        page.fill("#id_text", f"@{bot.username} THYAO bu hafta nereye?")
+        page.click("#post-form button[type=submit]")
+        page.wait_for_selector("#post-status:has-text('a bot is answering')")
+        run_engine(lambda: Turn.objects.filter(kind=Turn.Kind.PRIORITY_REPLY, status=Turn.Status.SENT).exists())
+        page.reload()
+        panel = page.locator("#quality")
+        expect(panel).to_contain_text("1 bot and 1 member messages")
+        addressed_first = panel.locator("tr[data-figure='addressed_first']")
+        expect(addressed_first.locator(".badge")).to_have_text("green")
+        expect(addressed_first.locator(".value")).to_have_text("100%")
+        expect(panel.locator("tr[data-figure='members_answered'] .badge")).to_have_text("green")
+        expect(panel.locator("tr[data-figure='doubled_replies'] .value")).to_have_text("0")
+        definition = panel.locator("tr[data-figure='on_topic'] th")
+        assert "name that symbol or its topic" in (definition.get_attribute("title") or "")
+        expect(definition.locator(".definition")).to_be_visible()
+        shot(page, "13-chat-quality")
+        assert problems == []

@@ -110,3 +110,18 @@ class ChatLiveTests(DashboardTestCase):
     def test_an_unknown_chat_is_a_404(self) -> None:
         self.login_as(Role.VIEWER)
         self.assertEqual(self.client.get("/chats/999999/").status_code, 404)
+
+    def test_it_shows_the_last_hours_quality_figures_with_definitions_and_bands(self) -> None:
+        for text in ("BIST bugün sakin.", "BIST bugün sakin mi acaba?"):
+            MessageFactory.create(chat=self.chat, bot=self.bot, text=text)
+        self.login_as(Role.VIEWER)
+        response = self.client.get(f"/chats/{self.chat.pk}/")
+        self.assertContains(response, 'id="quality"')
+        self.assertContains(response, "2 bot and 0 member messages")
+        self.assertContains(response, f'href="/api/chats/{self.chat.pk}/quality/"')
+        self.assertContains(response, 'title="Bot messages directly after a message of the same bot')
+        row = response.content.decode().split('data-figure="same_speaker_in_a_row"')[1].split("</tr>")[0]
+        self.assertIn('<span class="badge band band-red">red</span>', row)
+        self.assertIn("100%", row)
+        members = response.content.decode().split('data-figure="members_answered"')[1].split("</tr>")[0]
+        self.assertIn("n/a", members)

@@ -15,6 +15,7 @@ from chats.models import Chat, Message
 from chats.services import chat_set_enabled
 from dashboard.forms import MemberPostForm
 from dashboard.views.access import RoleRequiredMixin
+from engine.quality.selectors import quality_report
 from engine.selectors import chats_quiet_hours
 
 LIVE_INITIAL_MESSAGES = 50
@@ -41,7 +42,7 @@ class ChatListView(RoleRequiredMixin, ListView):
 
 
 class ChatLiveView(RoleRequiredMixin, DetailView):
-    """A chat as it happens: the latest messages, then new ones as they arrive, without reloading."""
+    """A chat as it happens: the latest messages, then new ones as they arrive; its last hour's quality figures."""
 
     template_name = "dashboard/chat_live.html"
     permission_required = "chats.view_chat"
@@ -57,6 +58,7 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
         context["can_post"] = self.object.is_sandbox and self.user_may("chats.add_message")
         context["can_change"] = self.user_may("chats.change_chat")
         context["post_form"] = MemberPostForm()
+        context["quality"] = quality_report(chat_ids=[self.object.pk])
         context["nav"] = "chats"
         return context
 

@@ -1,11 +1,11 @@
-"""Engine API routes: /api/settings/, /api/control/…, /api/turns/."""
+"""Engine API routes: /api/settings/, /api/control/…, /api/turns/, /api/chats/<chat_id>/quality/."""
 
 from __future__ import annotations
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from engine.api import views
+from engine.api import quality, views
 
 router = SimpleRouter()
 router.register("turns", views.TurnViewSet, basename="turn")
@@ -16,5 +16,6 @@ urlpatterns = [
     path("control/start/", views.StartView.as_view(), name="control-start"),
     path("control/stop/", views.StopView.as_view(), name="control-stop"),
     path("control/scale/", views.ScaleView.as_view(), name="control-scale"),
+    path("chats/<int:chat_id>/quality/", quality.ChatQualityView.as_view(), name="chat-quality"),
     *router.urls,
 ]

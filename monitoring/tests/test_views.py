@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from accounts.services import api_user_create
 from bots.services import bot_create
+from chats.models import Message
 from chats.services import chat_create, membership_add
 from config.testing.cases import RedisTestCase
 from engine.clients.llm import breaker_for
@@ -135,6 +136,23 @@ class MetricsEndpointTests(RedisTestCase):
         self.assertEqual(value(samples, "piyasa_collector_errors"), 1)
         self.assertNotIn(("piyasa_queue_jobs", frozenset({("queue", "high")})), samples)
         self.assertIn(("piyasa_telegram_backoff_seconds", frozenset()), samples)
+
+    def test_headline_quality_figures_are_gauges_over_the_last_half_hour(self) -> None:
+        chat = chat_create(title="Borsa")
+        bot = bot_create(name="Kemal", username="kemal_bot")
+        membership_add(chat=chat, bot=bot)
+        asked = Message.objects.create(chat=chat, sender_name="Ali", text="@kemal_bot THYAO nereye?")
+        Message.objects.create(chat=chat, bot=bot, sender_name="Kemal", text="THYAO yatay.", reply_to=asked)
+        Message.objects.create(chat=chat, bot=bot, sender_name="Kemal", text="THYAO yatay kalır.")
+        old = Message.objects.create(chat=chat, bot=bot, sender_name="Kemal", text="Eski mesaj.")
+        Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
+        samples = scrape(self.client)
+        self.assertEqual(value(samples, "piyasa_conversation_quality", figure="same_speaker_in_a_row"), 0.5)
+        self.assertEqual(value(samples, "piyasa_conversation_quality", figure="addressed_first"), 1.0)
+        self.assertEqual(value(samples, "piyasa_conversation_quality", figure="doubled_replies"), 0.0)
+        # A figure with nothing to measure has no sample rather than a made-up value.
+        self.assertNotIn(("piyasa_conversation_quality", frozenset({("figure", "trigram_reuse")})), samples)
+        self.assertEqual(value(samples, "piyasa_collector_errors"), 0)
 
 
 class SummaryTests(RedisTestCase):

@@ -1,0 +1,1 @@
+"""Conversation quality: figures over a chat's transcript (pure functions), their bands, and one loader."""
