@@ -20,6 +20,8 @@ from engine.clients.llm.base import ChatMessage, LlmRequest
 from engine.clients.loops import run
 from engine.models import Turn
 from engine.outputs import PROBLEMS, OutputReason
+from engine.runtime_settings import LlmBudget
+from engine.selectors import settings_all
 from engine.services import screening
 from engine.services.generation import generate_turn, generate_turns
 from engine.tests.pipeline import FAST_SPEED
@@ -312,7 +314,9 @@ class GenerationOnRealOutputTests(RedisTransactionTestCase):
     def test_turns_written_on_realistic_output_are_clean_and_at_most_one_repair_each(self) -> None:
         self.fake_llm.reply = RealisticReplies()
         turns = [self.turn() for _ in range(30)]
-        outcomes = generate_turns(turn_ids=[turn.pk for turn in turns], llm=groq(self.fake_llm))
+        # A budget that never binds: 30 turns at once would wait for the default one (not what is tested here).
+        config = settings_all().replace(llm_budget=LlmBudget(rpm=10_000, tpm=10**8, daily_tokens=10**9))
+        outcomes = generate_turns(turn_ids=[turn.pk for turn in turns], llm=groq(self.fake_llm), config=config)
         assert set(outcomes.values()) <= {"ready", "skipped"}
         for turn in Turn.objects.filter(pk__in=[turn.pk for turn in turns]):
             with self.subTest(turn=turn.pk):
