@@ -132,6 +132,12 @@ NUMBER = re.compile(
     r"dakika|kat|x\b|puan|bp|baz|days?|weeks?|months?|years?|hours?|shares?|units?|times|percent|yüzde))",
     re.I,
 )
+NAME_SUFFIX = re.compile(r"(?:['’]\w+)?[\s:,]*")  # "THYAO'da ", "BTC: "
+PRICE_CONNECTOR = re.compile(
+    r"(?:(?:şu\s+an|şuan|fiyatı|fiyat|seviyesi|seviyesinde|civarı|civarında|bugün|yine|hâlâ|hala|artık|ons|gram|is|"
+    r"at|trading|now|currently|price|around|near|hit|to)\b|[$₺€])\s*",
+    re.I,
+)
 SCALES = (("milyar", 1e9), ("billion", 1e9), ("mil", 1e6), ("mn", 1e6), ("m", 1e6), ("bin", 1e3), ("k", 1e3))
 ALIASES = {"BTC": ("bitcoin",), "ETH": ("ethereum",), "XAU": ("altın", "ons", "gold")}
 QUOTE_CURRENCIES = ("USDT", "USD")  # a TRY pair's base (USD of USDTRY) is named in too many other pairs
@@ -470,14 +476,19 @@ def _mentions(symbol: str) -> re.Pattern[str]:
 
 
 def _far_price(window: str, average: float) -> bool:
-    """Whether the first price-like number in the window (a year does not count) is far from the average."""
-    window = SENTENCE_BREAK.split(window, 1)[0]
-    for match in NUMBER.finditer(window):
-        value = parse_number(match["value"]) * _scale(match["scale"])
-        if match["value"].isdigit() and 1990 <= value <= 2039 and not match["scale"]:
-            continue
-        return value > 0 and not (average / PRICE_BAND <= value <= average * PRICE_BAND)
-    return False
+    """Whether the price right after a name (past its suffix and a few words like "şu an", "at") is far from the
+    average; a number owned by another word ("THYAO'da hacim 37") or a year is no price."""
+    at = NAME_SUFFIX.match(window).end()  # type: ignore[union-attr]
+    for _ in range(4):
+        connector = PRICE_CONNECTOR.match(window, at)
+        if connector is None:
+            break
+        at = connector.end()
+    match = NUMBER.match(window, at)
+    if match is None or (match["value"].isdigit() and 1990 <= int(match["value"]) <= 2039 and not match["scale"]):
+        return False
+    value = parse_number(match["value"]) * _scale(match["scale"])
+    return value > 0 and not (average / PRICE_BAND <= value <= average * PRICE_BAND)
 
 
 def _scale(word: str | None) -> float:

@@ -149,10 +149,12 @@ class CheckDetailTests(SimpleTestCase):
             with self.subTest(raw=raw):
                 assert screening.parse_number(raw) == value
 
-    def test_a_price_is_checked_only_against_the_symbol_it_follows(self) -> None:
+    def test_a_price_is_the_number_right_after_the_symbols_name(self) -> None:
         levels = (("BIST:THYAO", 285.0), ("BTCUSDT", 97000.0))
         assert not screening.invented_price("THYAO 290, BTC ise 98 bin civarında", levels)
         assert not screening.invented_price("THYAO 2024'te 3 kat yaptı, %40 düştü", levels)
+        assert not screening.invented_price("THYAO'da hacim 37,2 civarında, derinlik 4120", levels)
+        assert screening.invented_price("BTC is trading at 25k again", levels)
         assert screening.invented_price("THYAO'yu 60 liradan topluyorum", levels)
         assert screening.invented_price("bitcoin 20 bin dolara iner", levels)
 
