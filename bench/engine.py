@@ -100,12 +100,15 @@ def _stop(procs: list[subprocess.Popen[bytes]], *, grace: float = 8.0) -> None:
             _started.remove(proc)
 
 
-def start_fakes(*, bots: int, latency: float, log: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    """Start bench.fakes and read the JSON line with its URLs."""
+def start_fakes(
+    *, bots: int, latency: float, log: Path, llm_output: str = "synthetic"
+) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """Start bench.fakes and read the JSON line with its URLs (`llm_output`: synthetic or realistic answers)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     handle = open(log, "ab")  # noqa: SIM115
+    command = ["--bots", str(bots), "--llm-latency", str(latency), "--llm-output", llm_output]
     proc = subprocess.Popen(
-        [PYTHON, "-m", "bench.fakes", "--bots", str(bots), "--llm-latency", str(latency)],
+        [PYTHON, "-m", "bench.fakes", *command],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -1110,6 +1113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="auto", help="worker processes per run: a number, a list or 'auto'")
     parser.add_argument("--warmup", type=float, default=30.0, help="seconds excluded at the start of each run")
     parser.add_argument("--llm-latency", type=float, default=0.5)
+    parser.add_argument(
+        "--llm-output", choices=("synthetic", "realistic"), default="synthetic", help="the fake LLM's answers"
+    )
     parser.add_argument("--turns", type=int, default=300, help="turns in the in-process CPU run")
     parser.add_argument("--query-scales", default="10,1000,10000", help="bots in the system for the query counts")
     parser.add_argument("--query-samples", type=int, default=6)
@@ -1148,8 +1154,11 @@ def main(argv: list[str] | None = None) -> int:
         database_url = create_database()
         created_db = True
         max_bots = max([n * BOTS_PER_CHAT for n in chat_counts] + scales + [60 * BOTS_PER_CHAT])
-        slow, slow_info = start_fakes(bots=max_bots, latency=args.llm_latency, log=logs / "fakes.log")
-        fast, fast_info = start_fakes(bots=max_bots, latency=0.0, log=logs / "fakes-0ms.log")
+        output = args.llm_output
+        slow, slow_info = start_fakes(
+            bots=max_bots, latency=args.llm_latency, log=logs / "fakes.log", llm_output=output
+        )
+        fast, fast_info = start_fakes(bots=max_bots, latency=0.0, log=logs / "fakes-0ms.log", llm_output=output)
         fakes += [slow, fast]
         env = engine_env(slow_info, database_url) | {"BENCH_FAKES_PID": str(slow.pid)}
         os.environ.update({k: v for k, v in env.items() if k != "BENCH_FAKES_PID"})

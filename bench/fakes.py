@@ -268,12 +268,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bots", type=int, default=0, help="register bench tokens 0..N-1 on the fake Telegram")
     parser.add_argument("--llm-latency", type=float, default=0.5, help="seconds the fake LLM takes per completion")
+    parser.add_argument(
+        "--llm-output",
+        choices=("synthetic", "realistic"),
+        default="synthetic",
+        help="realistic: answer like real models (config/testing/llm_outputs.py: reasoning, Markdown, refusals…)",
+    )
     args = parser.parse_args()
 
     telegram = WatchedTelegram()
     telegram.start()
     # Limits high enough never to bind: the engine's own governor is what is measured.
-    llm = FakeLlmServer(reply=make_reply(), latency_s=args.llm_latency, limit_requests=10**9, limit_tokens=10**12)
+    realistic = args.llm_output == "realistic"
+    llm = FakeLlmServer(
+        reply=make_reply(),
+        realistic=realistic,
+        latency_s=args.llm_latency,
+        limit_requests=10**9,
+        limit_tokens=10**12,
+    )
     llm.start()
     for index in range(args.bots):
         telegram.add_bot(username=f"bench{index}_bot", token=bench_token(index))

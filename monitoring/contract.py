@@ -58,6 +58,13 @@ PIYASA: tuple[Metric, ...] = (
     _m("piyasa_llm_tokens_total", "counter", ("provider", "model", "kind"), "piyasa", "LLM tokens by kind"),
     _m("piyasa_llm_cost_usd_total", "counter", ("provider", "model"), "piyasa", "LLM cost in US dollars"),
     _m("piyasa_llm_budget_deferrals_total", "counter", (), "piyasa", "Generations deferred by the LLM budget"),
+    _m(
+        "piyasa_llm_output_problems_total",
+        "counter",
+        ("reason", "action"),
+        "piyasa",
+        "Output-check findings by reason: cleaned, repaired or skipped",
+    ),
     _m("piyasa_llm_budget_wait_seconds", "gauge", (), "piyasa", "Seconds until the LLM budget allows a call"),
     _m("piyasa_telegram_requests_total", "counter", ("method", "outcome"), "piyasa", "Telegram Bot API requests"),
     _m("piyasa_telegram_backoff_seconds", "gauge", (), "piyasa", "Current Telegram backoff"),

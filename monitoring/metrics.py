@@ -19,6 +19,7 @@ from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 from engine.kinds import KINDS
+from engine.outputs import OutputAction, OutputReason
 from engine.providers import PROVIDERS
 from engine.queues import QueueName
 
@@ -42,6 +43,8 @@ TELEGRAM_OUTCOMES = ("ok", "rate_limited", "error")
 TRANSPORTS = ("telegram", "sandbox")
 PLANNER_DEFERRAL_REASONS = ("global_cap", "no_eligible_bot", "alone", "llm_budget")
 MIGRATION_SOURCES = ("update", "send_error")  # a service message in either chat; a send refused at the old id
+LLM_OUTPUT_REASONS = tuple(str(reason) for reason in OutputReason)
+LLM_OUTPUT_ACTIONS = tuple(str(action) for action in OutputAction)
 OTHER = "other"  # the label value for anything outside a bounded set
 MAX_MODEL_LABELS = 20  # distinct model label values per process; more become "other"
 
@@ -69,6 +72,12 @@ LLM_TOKENS = Counter("piyasa_llm_tokens", "LLM tokens used.", ["provider", "mode
 LLM_COST = Counter("piyasa_llm_cost_usd", "LLM cost in US dollars, from the price table.", ["provider", "model"])
 LLM_BUDGET_DEFERRALS = Counter(
     "piyasa_llm_budget_deferrals", "LLM calls the budget governor made wait (rate, token or daily budget)."
+)
+LLM_OUTPUT_PROBLEMS = Counter(
+    "piyasa_llm_output_problems",
+    "Findings of the local checks on model output, by reason and what was done: cleaned locally, a repair (or "
+    "retry) call made for it, or the turn skipped for it.",
+    ["reason", "action"],
 )
 TELEGRAM_REQUESTS = Counter("piyasa_telegram_requests", "Telegram Bot API requests.", ["method", "outcome"])
 INCOMING_MESSAGES = Counter("piyasa_incoming_messages", "Member messages stored.", ["transport"])
@@ -183,6 +192,11 @@ def record_llm_budget_deferral() -> None:
     LLM_BUDGET_DEFERRALS.inc()
 
 
+def record_llm_output_problem(reason: str, action: str) -> None:
+    """Count one finding of the output checks (engine/outputs.py) and what was done about it."""
+    LLM_OUTPUT_PROBLEMS.labels(_bounded(reason, LLM_OUTPUT_REASONS), _bounded(action, LLM_OUTPUT_ACTIONS)).inc()
+
+
 def record_telegram_request(method: str, outcome: str) -> None:
     """Count one Bot API request by method and outcome (ok, rate_limited or error)."""
     TELEGRAM_REQUESTS.labels(_bounded(method, TELEGRAM_METHODS), _bounded(outcome, TELEGRAM_OUTCOMES)).inc()
@@ -220,6 +234,9 @@ def initialise_labels(provider: str, model: str) -> None:
         PLANNER_DEFERRALS.labels(reason)
     for source in MIGRATION_SOURCES:
         CHAT_MIGRATIONS.labels(source)
+    for reason in LLM_OUTPUT_REASONS:
+        for action in LLM_OUTPUT_ACTIONS:
+            LLM_OUTPUT_PROBLEMS.labels(reason, action)
     _initialise_llm_labels(_bounded(provider, LLM_PROVIDERS), _model_label(provider, model))
 
 

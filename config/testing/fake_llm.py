@@ -4,6 +4,10 @@ with FakeLlmServer(reply="Merhaba", latency_s=0.5) as fake:
     GroqProvider(api_key="k", model="m", base_url=fake.groq_base_url)       # /openai/v1/...
     OpenAICompatProvider(base_url=fake.openai_base_url, model="m")          # /v1/...
     fake.rate_limit(times=2, retry_after=3)                                 # then 429, 429, 200
+    fake.queue_replies(Answer("Bence THYAO 300'ü", finish_reason="length"))  # cut at max_tokens
+
+FakeLlmServer(realistic=True) answers like real models do, from the corpus in config/testing/llm_outputs.py
+(reasoning blocks, Markdown, refusals, cut answers… at the frequencies real chat models show them).
 """
 
 from __future__ import annotations
@@ -19,7 +23,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
 
-Reply = str | Callable[[dict[str, Any]], str]
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply with the rest of its choice: why generation stopped, and Groq's parsed `reasoning` field."""
+
+    content: str
+    finish_reason: str = "stop"  # "length": cut at max_tokens
+    reasoning: str | None = None
+
+
+Reply = str | Answer | Callable[[dict[str, Any]], str | Answer]
 COMPLETION_PATHS = frozenset({"/openai/v1/chat/completions", "/v1/chat/completions"})
 MODEL_PATHS = frozenset({"/openai/v1/models", "/v1/models"})
 WINDOW_S = 60.0
@@ -85,7 +99,12 @@ class FakeLlmServer:
         limit_requests: int = 14_400,
         limit_tokens: int = 6_000,
         enforce_limits: bool = False,
+        realistic: bool = False,
     ) -> None:
+        if realistic:
+            from config.testing.llm_outputs import RealisticReplies
+
+            reply = RealisticReplies()
         self.reply = reply
         self.latency_s = latency_s
         self.limit_requests = limit_requests
@@ -208,10 +227,11 @@ class FakeLlmServer:
             self._requests.append(request)
             return self._faults.popleft() if take_fault and self._faults else None
 
-    def _next_reply(self, body: dict[str, Any]) -> str:
+    def _next_reply(self, body: dict[str, Any]) -> Answer:
         with self._lock:
             reply = self._replies.popleft() if self._replies else self.reply
-        return reply(body) if callable(reply) else reply
+        answer = reply(body) if callable(reply) else reply
+        return answer if isinstance(answer, Answer) else Answer(answer)
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -242,27 +262,33 @@ class FakeLlmServer:
         """Status, JSON body and headers for a chat-completions request."""
         prompt = "".join(str(m.get("content", "")) for m in body.get("messages", []) if isinstance(m, dict))
         prompt_tokens = estimate_tokens(prompt)
-        text = self._next_reply(body)
-        completion_tokens = estimate_tokens(text)
+        answer = self._next_reply(body)
+        completion_tokens = estimate_tokens(answer.content + (answer.reasoning or ""))
+        if answer.finish_reason == "length" and isinstance(body.get("max_tokens"), int):
+            completion_tokens = body["max_tokens"]  # the model stopped because it used them all
         headers, wait = self._consume(prompt_tokens + completion_tokens)
         if wait is not None:
             headers["retry-after"] = str(max(1, round(wait)))
             return 429, error_body(429, "Rate limit reached"), headers
         headers["x-request-id"] = f"req_fake_{next(self._ids)}"
-        return 200, completion_body(body, text, prompt_tokens, completion_tokens), headers
+        return 200, completion_body(body, answer, prompt_tokens, completion_tokens), headers
 
 
-def completion_body(request: dict[str, Any], text: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def completion_body(
+    request: dict[str, Any], answer: str | Answer, prompt_tokens: int, completion_tokens: int
+) -> dict[str, Any]:
     """A valid chat.completion object."""
+    answer = answer if isinstance(answer, Answer) else Answer(answer)
+    message: dict[str, Any] = {"role": "assistant", "content": answer.content}
+    if answer.reasoning is not None:
+        message["reasoning"] = answer.reasoning  # Groq's reasoning_format "parsed"
     return {
         "id": f"chatcmpl-fake-{time.monotonic_ns()}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model", "fake-model"),
         "system_fingerprint": "fp_fake",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None, "finish_reason": "stop"}
-        ],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": answer.finish_reason}],
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,

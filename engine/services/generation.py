@@ -33,9 +33,10 @@ from engine.clients.llm.base import (
 )
 from engine.kinds import kind_spec
 from engine.models import Turn
+from engine.outputs import OutputAction, OutputReason
 from engine.runtime_settings import RuntimeConfig
 from engine.selectors import settings_all
-from engine.services import budget, postprocess, prompts
+from engine.services import budget, postprocess, prompts, screening
 from engine.services.context import TurnContext, build_context, with_own_statements
 from engine.services.delivery import DeliveryPlan, enqueue_deliveries, plan_delivery
 from engine.services.dispatch import enqueue
@@ -302,30 +303,64 @@ async def write(
     request: LlmRequest,
     prepaid: bool = False,
 ) -> str:
-    """One call (`request`); a repair call only if a local check fails; one retry if the result repeats `recent`.
+    """One call (`request`); a repair call only if the local checks find what they cannot clean; one retry if the
+    result repeats `recent`. Every finding is counted by reason (`engine/outputs.py`).
 
     `recent` texts are normalised (`postprocess.normalize`); `prepaid`: the first call's budget is reserved.
     """
-    text = await _complete(llm, request, context, usage, config, prepaid=prepaid)
-    problems = _problems(text, context, config)
-    if problems:
-        usage.problems += problems
+    facts = output_facts(context, config)
+    screened = await _complete(llm, request, context, usage, config, facts, prepaid=prepaid)
+    _give_up_if_skipped(screened)
+    if screened.repair:
+        usage.problems += screened.problems
+        _count(screened.repair, OutputAction.REPAIRED)
         repair: list[ChatMessage] = [
             *request.messages,
-            {"role": "assistant", "content": text},
-            prompts.repair_message(problems, context.language),
+            {"role": "assistant", "content": screened.text},
+            prompts.repair_message(list(screened.problems), context.language),
         ]
         repaired = replace(request, messages=repair, seed=(request.seed or 0) + 1)
-        text = await _complete(llm, repaired, context, usage, config)
-        if _problems(text, context, config):
-            raise Rejected("rejected by local checks after repair: " + "; ".join(problems))
-    if config.dedup_enabled and postprocess.is_duplicate(text, recent, normalized=True):
+        second = await _complete(llm, repaired, context, usage, config, facts)
+        _give_up_if_skipped(second)
+        if second.repair:
+            _count(second.repair, OutputAction.SKIPPED)
+            raise Rejected("rejected by local checks after repair: " + "; ".join(screened.problems))
+        screened = second
+    if config.dedup_enabled and postprocess.is_duplicate(screened.text, recent, normalized=True):
         usage.problems.append("duplicate")
+        _count((OutputReason.DUPLICATE,), OutputAction.REPAIRED)
         retry = replace(request, seed=(request.seed or 0) + 7, temperature=min(1.0, request.temperature + 0.1))
-        text = await _complete(llm, retry, context, usage, config)
-        if postprocess.is_duplicate(text, recent, normalized=True) or _problems(text, context, config):
+        screened = await _complete(llm, retry, context, usage, config, facts)
+        if screened.skip or screened.repair or postprocess.is_duplicate(screened.text, recent, normalized=True):
+            _count((OutputReason.DUPLICATE,), OutputAction.SKIPPED)
             raise Rejected("duplicate of a recent message")
-    return text
+    return screened.text
+
+
+def output_facts(context: TurnContext, config: RuntimeConfig) -> screening.Facts:
+    """What the output checks need to know about the turn (its guards as configured)."""
+    target = context.target
+    speakers = [line.speaker for line in context.history if not line.is_self]
+    return screening.facts_for(
+        bot_name=context.bot.name,
+        language=context.language,
+        speakers=[*speakers, target.speaker_label] if target is not None else speakers,
+        asked=target.text if target is not None and target.bot_id != context.bot.pk else None,
+        levels=[(holding.symbol, holding.average_price) for holding in context.holdings],
+        stances=[(s.topic, s.polarity) for s in context.stances] if config.consistency_guard_enabled else (),
+        compliance=config.compliance_guard_enabled,
+    )
+
+
+def _give_up_if_skipped(screened: screening.Screened) -> None:
+    if screened.skip is not None:
+        _count((screened.skip,), OutputAction.SKIPPED)
+        raise Rejected(f"skipped by local checks: {screened.skip}")
+
+
+def _count(reasons: tuple[OutputReason, ...], action: OutputAction) -> None:
+    for reason in reasons:
+        metrics.record_llm_output_problem(reason, action)
 
 
 async def _complete(
@@ -334,9 +369,10 @@ async def _complete(
     context: TurnContext,
     usage: Usage,
     config: RuntimeConfig,
+    facts: screening.Facts,
     *,
     prepaid: bool = False,
-) -> str:
+) -> screening.Screened:
     # A rate-limited provider is governed by the shared budget (its Redis round trips block the loop for a moment;
     # only repair and retry calls reserve here, one by one).
     governed = llm.spec.governed
@@ -354,7 +390,9 @@ async def _complete(
     if governed:  # the tokens are corrected once for the whole batch (`budget.correct_tokens`)
         usage.budget_delta += response.tokens_in + response.tokens_out - estimate
         budget.obey_headers(response.rate_limits)
-    return postprocess.clean_output(response.text, bot_name=context.bot.name)
+    screened = screening.screen(response.text, finish_reason=response.finish_reason, facts=facts)
+    _count(screened.cleaned, OutputAction.CLEANED)
+    return screened
 
 
 def _estimate(request: LlmRequest) -> int:
@@ -362,18 +400,9 @@ def _estimate(request: LlmRequest) -> int:
     return estimate_prompt_tokens(request.messages) + request.max_tokens
 
 
-def _problems(text: str, context: TurnContext, config: RuntimeConfig) -> list[str]:
-    problems = [] if text else ["empty message"]
-    if config.compliance_guard_enabled:
-        problems += postprocess.compliance_problems(text)
-    if config.consistency_guard_enabled:
-        problems += postprocess.stance_problems(text, [(s.topic, s.polarity) for s in context.stances])
-    return problems
-
-
 def _ready(draft: Draft, text: str, config: RuntimeConfig) -> Ready:
     context, turn, rng = draft.context, draft.turn, draft.rng
-    text = postprocess.humanize(text, persona=context.persona, emotion=context.emotion, rng=rng)
+    text = postprocess.humanize(text, persona=context.persona, emotion=context.emotion, rng=rng, names=_names(context))
     text = postprocess.cap_length(postprocess.add_mention(text, context.mention), context.length)
     # The send time is stored with the status change; the jobs are enqueued after commit.
     plan = plan_delivery(turn, text, config=config, rng=rng)
@@ -381,6 +410,14 @@ def _ready(draft: Draft, text: str, config: RuntimeConfig) -> Ready:
     fields["reply_to_id"] = context.target.pk if context.target is not None else None
     fields |= {"send_at": plan.send_at, "next_run_at": plan.send_at}
     return Ready(turn, plan, fields)
+
+
+def _names(context: TurnContext) -> frozenset[str]:
+    """The words of the names the turn's chat knows: the bot's and its speakers' (humanising keeps them)."""
+    labels = [context.bot.name, *(line.speaker for line in context.history)]
+    if context.target is not None:
+        labels.append(context.target.speaker_label)
+    return frozenset(word for label in labels for word in label.split())
 
 
 def _count_memory_use(drafts: list[Draft]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from collections.abc import Collection
 from difflib import SequenceMatcher
 
 from rapidfuzz import process
@@ -18,6 +19,11 @@ TELEGRAM_MAX_CHARS = 4096
 LENGTH_CAP = {"short": 220, "medium": 480, "long": 900}
 NEAR_DUPLICATE_RATIO = 0.82
 NOT_WORD = re.compile(r"[^\w\s]|_")  # what str.isalnum() and str.isspace() both refuse
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
 
 GUARANTEE = re.compile(
     r"garanti\w*\s+(?:kazan\w*|kâr\w*|kar\b|getiri\w*)|(?:kazan\w*|kâr\w*|kar|getiri\w*)\s+garanti\w*|"
@@ -44,21 +50,41 @@ BEARISH = re.compile(
 LABEL = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?P<name>[\w .'@-]{1,40}):\s+(?=\S)")
 PROTECTED = re.compile(r"\d|[A-Z]{2,}|:")
 QUOTES = '"“”«»'
+# Words a message itself may start with before a colon ("Hedef: 300", "Not: …"): never a speaker's label.
+FIELD_WORDS = _words(
+    "not note ps uyarı disclaimer feragat özet summary sonuç conclusion hedef target destek support "
+    "direnç resistance stop risk strateji strategy yorum görüş bence update edit tldr kısaca soru "
+    "question fiyat price grafik chart trend seviye seviyeler levels bilgi info eta ayrıca also"
+)
+APOSTROPHE = re.compile(r"['’]")
+# How models label the bot's own line: the history calls it "sen"/"you"; some add "Cevap:" or "Answer:".
+SELF_LABELS = _words(
+    "sen you ben me cevap yanıt yanıtım cevabım mesaj mesajım answer reply response message assistant asistan"
+)
 
 
 def clean_output(text: str, *, bot_name: str) -> str:
     """Strip what models add around a chat message: quotes, a name label, surrounding whitespace."""
-    text = _strip_quotes(text)
+    text = strip_quotes(text)
     label = LABEL.match(text)
     if text.casefold().startswith(bot_name.casefold() + ":"):
         text = text[len(bot_name) + 1 :]
-    elif label and (label["name"].strip() == bot_name or not PROTECTED.search(label["name"])):
-        # Tickers (BIST:THYAO) and times (12:30) are protected: only a name-like label goes.
+    elif label and (label["name"].strip() == bot_name or _name_like(label["name"])):
         text = text[label.end() :]
-    return re.sub(r"\s+", " ", _strip_quotes(text)).strip()
+    return re.sub(r"\s+", " ", strip_quotes(text)).strip()
 
 
-def _strip_quotes(text: str) -> str:
+def _name_like(label: str) -> bool:
+    # A name: one to three capitalised words ("Ayşe", "Mehmet Bey"), or what the bot is called in the history.
+    # Tickers (BIST:THYAO), times (12:30), a message's own fields ("Hedef: 300") and sentences are not labels.
+    words = label.split()
+    if not words or len(words) > 3 or PROTECTED.search(label) or words[0].casefold() in FIELD_WORDS:
+        return False
+    return label.strip().casefold() in SELF_LABELS or all(word[0].isupper() for word in words)
+
+
+def strip_quotes(text: str) -> str:
+    """The text without quotes around the whole of it."""
     text = text.strip()
     if len(text) >= 2 and text[0] in QUOTES and text[-1] in QUOTES:
         return text[1:-1].strip()
@@ -100,11 +126,14 @@ def _same_symbol(left: str, right: str) -> bool:
         return False
 
 
-def humanize(text: str, *, persona: Persona, emotion: Emotion, rng: random.Random) -> str:
-    """At most two light, persona-driven touches; tickers, numbers and symbols are never altered."""
+def humanize(text: str, *, persona: Persona, emotion: Emotion, rng: random.Random, names: Collection[str] = ()) -> str:
+    """At most two light, persona-driven touches; tickers, numbers, symbols and names are never altered.
+
+    `names`: the words of the names the chat knows (its speakers); a first word among them stays capitalised.
+    """
     touches = 0
     if persona.tone in ("street", "newbie") and rng.random() < 0.5:
-        text, touched = _lowercase_first(text)
+        text, touched = _lowercase_first(text, names)
         touches += touched
         if text.endswith(".") and not text.endswith(".."):
             text, touches = text[:-1], touches + 1
@@ -114,12 +143,22 @@ def humanize(text: str, *, persona: Persona, emotion: Emotion, rng: random.Rando
     return text
 
 
-def _lowercase_first(text: str) -> tuple[str, int]:
-    first = text.split(" ", 1)[0]
+def _lowercase_first(text: str, names: Collection[str]) -> tuple[str, int]:
+    first, _, rest = text.partition(" ")
     # "I" is ambiguous (Turkish ı, English i) and str.lower("İ") adds a combining dot: leave those alone.
     if not first or PROTECTED.search(first) or not first[0].isupper() or first[0] in "Iİ":
         return text, 0
+    if _starts_a_name(first, rest, names):
+        return text, 0
     return first[0].lower() + text[1:], 1
+
+
+def _starts_a_name(first: str, rest: str, names: Collection[str]) -> bool:
+    """A known name, a proper noun by its Turkish apostrophe ("Kemal'e"), or the start of a capitalised run
+    ("Kemal Aydın", "Üye Ali", "Merkez Bankası")."""
+    word = first.rstrip(",.!?;:…")
+    stem = APOSTROPHE.split(word, 1)[0]
+    return stem != word or stem in names or (bool(rest) and rest[0].isupper())
 
 
 def normalize(text: str) -> str:

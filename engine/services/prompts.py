@@ -30,8 +30,9 @@ TONES = {
 }
 TEXT = {
     "tr": {
-        "intro": "Sen {name}'{copula}. Bir Telegram borsa sohbet grubunda gerçek bir insan gibi yazıyorsun; "
-        "yapay zeka olduğunu asla söyleme.",
+        "intro": "Sen {name}'{copula}. Bir Telegram borsa sohbet grubunda kendi üslubunla yazıyorsun.",
+        "honesty": "Karakterinde kal: bot ya da yapay zeka olduğunu kendiliğinden söyleme, ama biri içtenlikle "
+        "sorarsa asla inkâr etme; dürüstçe kendi üslubunla yanıtla ve sohbete devam et.",
         "character": "Karakterin: {tone}. Risk profilin: {risk}.",
         "mood": "Ruh hâlin: {mood}, enerjin {energy}, empatin {empathy}.",
         "emoji_on": "Ara sıra emoji kullanabilirsin{signature}.",
@@ -62,8 +63,9 @@ TEXT = {
         "you": "sen",
     },
     "en": {
-        "intro": "You are {name}. You write in a Telegram market chat group like a real person; "
-        "never say you are an AI.",
+        "intro": "You are {name}. You write in a Telegram market chat group in your own voice.",
+        "honesty": "Stay in character: don't volunteer that you are a bot or an AI, but never deny it when someone "
+        "sincerely asks; answer honestly in your own voice and carry on.",
         "character": "Character: {tone}. Risk profile: {risk}.",
         "mood": "Mood: {mood}, energy {energy}, empathy {empathy}.",
         "emoji_on": "You may use an emoji now and then{signature}.",
@@ -111,6 +113,7 @@ def system_prompt(context: TurnContext) -> str:
     t, persona, emotion = _t(context), context.persona, context.emotion
     lines = [
         t["intro"].format(name=context.bot.name, copula=_copula(context.bot.name)),
+        t["honesty"],
         t["character"].format(
             tone=TONES[context.language if context.language == "en" else "tr"][persona.tone], risk=persona.risk_profile
         ),

@@ -37,12 +37,16 @@ class CleanOutputTests(SimpleTestCase):
             with self.subTest(raw=raw):
                 assert clean_output(raw, bot_name="Bot 7") == expected
 
-    def test_clean_output_keeps_tickers_times_and_inner_quotes(self) -> None:
+    def test_clean_output_keeps_tickers_times_fields_sentences_and_inner_quotes(self) -> None:
         for text in [
             "BIST:THYAO bugün güçlü görünüyor",
             "12:30'da faiz kararı açıklanacak",
             "THYAO: hedef 300 bence",
             'Hocam dedi ki "al" ama ben emin değilim',
+            "Hedef: 320, stop 270.",
+            "Ayşe olarak şunu söyleyeyim: sabır.",
+            "Kısa vadede: 280 destek.",
+            "My take: rates stay high.",
         ]:
             with self.subTest(text=text):
                 assert clean_output(text, bot_name="Ayşe") == text
@@ -197,6 +201,30 @@ class HumanizeTests(SimpleTestCase):
             f"{text} 🚀",
         }
         assert {humanize(text, persona=without, emotion=emotion, rng=random.Random(s)) for s in range(40)} == {text}
+
+    def test_humanize_never_lowercases_a_name_a_ticker_or_the_start_of_a_name(self) -> None:
+        street = Persona(tone=PersonaTone.STREET, style={"emojis": False})
+        names = frozenset({"Kemal", "Aydın", "Üye", "Ali", "Elif"})
+        for text in [
+            "Kemal Aydın, mantıklı.",
+            "Üye Ali, güzel soru.",
+            "Elif haklı bence.",
+            "Kemal'e katılıyorum.",
+            "Mehmet'in dediği doğru.",
+            "Merkez Bankası faizi sabit tutar.",
+            "THYAO güçlü.",
+            "BTCUSDT yine 100 binde.",
+        ]:
+            with self.subTest(text=text):
+                outs = {
+                    humanize(text, persona=street, emotion=Emotion(), rng=random.Random(seed), names=names)
+                    for seed in range(20)
+                }
+                assert {out.split(" ")[0] for out in outs} == {text.split(" ")[0]}
+        # An ordinary first word is still lowercased now and then.
+        text = "Bugün piyasa sakin, Elif haklı."
+        outs = {humanize(text, persona=street, emotion=Emotion(), rng=random.Random(s), names=names) for s in range(20)}
+        assert "bugün piyasa sakin, Elif haklı" in outs
 
     def test_humanize_does_not_lowercase_a_turkish_capital_i(self) -> None:
         street = Persona(tone=PersonaTone.STREET, style={"emojis": False})

@@ -68,6 +68,18 @@ class SystemPromptTests(TestCase):
         assert "kâr garantisi verme" in turkish
         assert "never promise profits" in english
 
+    def test_the_bot_stays_in_character_but_never_denies_being_a_bot_when_asked(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        turkish = prompts.system_prompt(_context(bot, chat, language="tr"))
+        english = prompts.system_prompt(_context(bot, chat, language="en"))
+        assert "kendiliğinden söyleme" in turkish
+        assert "asla inkâr etme" in turkish
+        assert "don't volunteer" in english
+        assert "never deny it when someone sincerely asks" in english
+        for prompt in (turkish, english):
+            assert "asla söyleme" not in prompt
+            assert "never say you are an AI" not in prompt
+
     def test_the_turkish_intro_follows_vowel_harmony(self) -> None:
         for name, suffix in [("Ayşe", "sin"), ("Burak", "sın"), ("Onur", "sun"), ("Gökhan", "sın"), ("Ümit", "sin")]:
             with self.subTest(name=name):

@@ -99,6 +99,7 @@ class LlmResponse:
     tokens_out: int
     latency_ms: int
     rate_limits: RateLimitInfo | None = None
+    finish_reason: str = "stop"  # "length": cut at max_tokens
 
     @property
     def cost_usd(self) -> Decimal:

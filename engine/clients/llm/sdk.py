@@ -146,6 +146,7 @@ def build_response(
         tokens_out=_count(usage.get("completion_tokens"), lambda: estimate_tokens(text)),
         latency_ms=latency_ms,
         rate_limits=parse_rate_limits(headers),
+        finish_reason=str(choices[0].get("finish_reason") or "stop"),
     )
 
 
