@@ -16,6 +16,8 @@ Polarity = Literal["bullish", "bearish", "neutral"]
 Mode = Literal["new", "reply"]
 LengthHint = Literal["short", "medium", "long"]
 LanguageCode = Literal["tr", "en"]
+# How a reply relates to its target: agree with it, disagree, ask back, or add a fact or a view (answers too).
+Relation = Literal["agree", "disagree", "ask", "add"]
 
 
 class ChatMessage(TypedDict):
@@ -53,12 +55,15 @@ class GenerationHints:
     reply_to_name: str | None = None
     reply_to_text: str | None = None
     topic: str | None = None
+    symbol: str | None = None  # the symbol asked about (BIST:THYAO, XAUUSD); the message is about it
+    relation: Relation | None = None
     stances: list[StanceHint] = field(default_factory=list)
     holdings: list[HoldingHint] = field(default_factory=list)
     length: LengthHint = "medium"
     emojis: bool = True
     signature_emoji: str | None = None
     signature_phrases: list[str] = field(default_factory=list)
+    memories: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

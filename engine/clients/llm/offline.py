@@ -1,11 +1,15 @@
-"""The offline provider: persona-, stance- and holding-aware chat messages from templates, no network."""
+"""The offline provider: persona-, stance- and holding-aware chat messages from phrase tables, no network."""
 
 from __future__ import annotations
 
+import math
 import random
+import re
 import time
 import zlib
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from engine.clients.llm import phrases
 from engine.clients.llm.base import (
@@ -13,13 +17,26 @@ from engine.clients.llm.base import (
     HoldingHint,
     LlmRequest,
     LlmResponse,
+    Relation,
     StanceHint,
     estimate_prompt_tokens,
     estimate_tokens,
 )
+from engine.clients.llm.phrases import relation_to, text_polarity
 
-EXTRAS_BY_LENGTH = {"short": (0, 0), "medium": (1, 2), "long": (3, 4)}
-EMOJI_PROBABILITY = 0.55
+__all__ = ["OfflineProvider", "compose", "display_topic", "pick_stance", "relation_to", "text_polarity"]
+
+# Sentences after the view (and the reply's relation), by length.
+EXTRAS_BY_LENGTH = {"short": (0, 0), "medium": (1, 1), "long": (2, 3)}
+EMOJI_PROBABILITY = 0.35
+# Kept rare so no persona sounds like a catchphrase machine: a signature phrase in about one message in fourteen.
+SIGNATURE_PROBABILITY = 0.07
+ADDRESS_PROBABILITY = 0.05
+LEAD_PROBABILITY = 0.4
+PARAPHRASE_PROBABILITY = 0.5
+TAIL_PROBABILITY = 0.2
+INVERT = 0.35
+LEVEL_BAND = (0.9, 1.12)  # levels stay near the bot's own average price
 
 
 class OfflineProvider:
@@ -53,26 +70,89 @@ def _seed(request: LlmRequest) -> int:
     return zlib.crc32("\n".join(message["content"] for message in request.messages).encode())
 
 
+@dataclass(frozen=True)
+class Scene:
+    """What one message is written from: the hints, the subject as written in chat, the view on it."""
+
+    hints: GenerationHints
+    lang: str
+    subject: str
+    stance: StanceHint | None
+    relation: Relation | None
+    rng: random.Random
+
+    @property
+    def polarity(self) -> str:
+        return self.stance.polarity if self.stance else "neutral"
+
+    def pick(self, options: list[str]) -> str:
+        return self.rng.choice(options)
+
+    def fill(self, template: str, *, reword: bool = True, **values: str) -> str:
+        """A template with the subject, a postposition and the values filled in, then (`reword`) paraphrased."""
+        head = "{topic} {pp} "
+        # Not before "i…": a capital İ casefolds to "i̇", which breaks naive word matching downstream.
+        invertible = template.startswith(head) and "," not in template and template[len(head) :][:1] != "i"
+        if self.lang == "tr" and invertible and self.rng.random() < INVERT:
+            template = template[len(head) :] + " " + head.strip()  # inverted order, common in spoken Turkish
+        text = template.format(topic=self.subject, pp=self.pick(phrases.PREPOSITIONS[self.lang]), **values)
+        return paraphrase(text, self.lang, self.rng) if reword else text
+
+
+@cache
+def _synonym_pattern(lang: str) -> re.Pattern[str]:
+    keys = sorted(phrases.SYNONYMS[lang], key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(key) for key in keys) + r")(?!\w)")
+
+
+def paraphrase(text: str, lang: str, rng: random.Random) -> str:
+    """Template words swapped for a synonym of the same form, each about half the time."""
+    table = phrases.SYNONYMS[lang]
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return rng.choice(table[word]) if rng.random() < PARAPHRASE_PROBABILITY else word
+
+    return _synonym_pattern(lang).sub(swap, text)
+
+
 def compose(hints: GenerationHints, rng: random.Random) -> str:
-    """The message: optional reply address, the stance, extras by length, maybe an emoji."""
+    """The message: the view on what is asked (or an in-character "no view"), related to the target, with
+    extras by length; rarely the addressee's name, a signature phrase or an emoji."""
+    signed = rng.random() < SIGNATURE_PROBABILITY
+    scene = _scene(hints, rng)
+    sentences = _reply_sentences(scene) if hints.mode == "reply" else [_view(scene)]
+    sentences += _extras(scene)
+    if hints.signature_phrases and signed:
+        sentences.insert(rng.randint(1, len(sentences)), rng.choice(hints.signature_phrases))
+    sentences[0] = _opening(scene, sentences[0])
+    text = " ".join(_sentence(part, scene.lang, hints.emotion_tone, rng) for part in sentences if part)
+    return _with_emoji(text, hints, scene.polarity, rng)
+
+
+def _scene(hints: GenerationHints, rng: random.Random) -> Scene:
     lang = hints.language if hints.language in phrases.STANCES else "tr"
     stance = pick_stance(hints)
-    polarity = stance.polarity if stance else "neutral"
-    topic = display_topic(stance.topic if stance else hints.topic) or phrases.DEFAULT_TOPIC[lang]
-    sentences = []
-    if hints.mode == "reply" and hints.reply_to_name:
-        sentences.append(_reply_opening(hints, lang, polarity, rng))
-    sentences.append(_core(hints, lang, polarity, topic, rng))
-    sentences.extend(_extras(hints, lang, polarity, topic, rng))
-    text = " ".join(_sentence(part, lang, hints.emotion_tone, rng) for part in sentences)
-    return _with_emoji(text, hints, polarity, rng)
+    subject = display_topic(hints.symbol or hints.topic or (stance.topic if stance else None))
+    relation = hints.relation
+    if relation is None and hints.mode == "reply":
+        relation = relation_to(
+            stance.polarity if stance else "neutral", hints.reply_to_text or "", tie=rng.randint(0, 1)
+        )
+    return Scene(hints, lang, subject or phrases.DEFAULT_TOPIC[lang], stance, relation, rng)
 
 
 def pick_stance(hints: GenerationHints) -> StanceHint | None:
-    """The stance on the current topic (symbol prefixes ignored), else the first stance when no topic."""
-    if hints.topic:
-        wanted = display_topic(hints.topic).casefold()
-        return next((s for s in hints.stances if display_topic(s.topic).casefold() == wanted), None)
+    """The stance on the symbol asked about, else on the topic (symbol prefixes ignored); the first stance
+    when neither is given; None when the bot has no view on what is asked."""
+    for wanted in (hints.symbol, hints.topic):
+        if wanted:
+            key = display_topic(wanted).casefold()
+            found = next((s for s in hints.stances if display_topic(s.topic).casefold() == key), None)
+            if found is not None:
+                return found
+    if hints.topic or hints.symbol:
+        return None
     return hints.stances[0] if hints.stances else None
 
 
@@ -81,61 +161,148 @@ def display_topic(topic: str | None) -> str:
     return (topic or "").rsplit(":", 1)[-1].strip()
 
 
-def _reply_opening(hints: GenerationHints, lang: str, polarity: str, rng: random.Random) -> str:
-    theirs = text_polarity(hints.reply_to_text or "")
-    relation = "agree" if theirs == polarity else "disagree"
-    if "neutral" in (theirs, polarity):
-        relation = "neutral"
-    return rng.choice(phrases.REPLIES[lang][relation]).format(name=hints.reply_to_name)
+def _view(scene: Scene) -> str:
+    """The bot's view on the subject, or that it has none (sometimes pointing at what it does follow)."""
+    if scene.stance is not None:
+        view = scene.fill(scene.pick(phrases.STANCES[scene.lang][scene.polarity]))
+        if scene.rng.random() < TAIL_PROBABILITY and "," not in view:
+            view += ", " + scene.pick(phrases.TAILS[scene.lang])
+        return view
+    line = scene.fill(scene.pick(phrases.NO_VIEW[scene.lang]))
+    own = _own_subjects(scene)
+    if own and scene.rng.random() < 0.5:
+        line += ", " + scene.pick(phrases.RELATE[scene.lang]).format(own=scene.pick(own))
+    return line
 
 
-def text_polarity(text: str) -> str:
-    """Crude direction of a message from marker words: bullish, bearish or neutral."""
-    lowered = text.casefold()
-    scores = {side: sum(marker in lowered for marker in words) for side, words in phrases.POLARITY_MARKERS.items()}
-    if scores["bullish"] == scores["bearish"]:
-        return "neutral"
-    return "bullish" if scores["bullish"] > scores["bearish"] else "bearish"
+def _own_subjects(scene: Scene) -> list[str]:
+    subject = scene.subject.casefold()
+    named = [display_topic(s.topic) for s in scene.hints.stances] + [
+        display_topic(h.symbol) for h in scene.hints.holdings
+    ]
+    return sorted({name for name in named if name.casefold() != subject})
 
 
-def _core(hints: GenerationHints, lang: str, polarity: str, topic: str, rng: random.Random) -> str:
-    core = rng.choice(phrases.STANCES[lang][polarity]).format(topic=topic)
-    openers = phrases.OPENERS[lang].get(hints.persona_tone)
-    if openers and rng.random() < 0.6:
-        core = f"{rng.choice(openers)}, {core}"
-    return core
+def _reply_sentences(scene: Scene) -> list[str]:
+    """The reply's relation to its target and the view, in a varied order."""
+    rng, table = scene.rng, phrases.RELATIONS[scene.lang]
+    view = _view(scene)
+    if scene.relation in ("agree", "disagree"):
+        stance_line = scene.fill(scene.pick(table[scene.relation]), reword=False)
+        return [stance_line, view] if rng.random() < 0.75 else [view, stance_line]
+    if scene.relation == "ask":
+        question = scene.fill(scene.pick(table["ask"]), reword=False)
+        return [view, question] if rng.random() < 0.6 else [question, view]
+    if "?" in (scene.hints.reply_to_text or ""):
+        if rng.random() < 0.4:
+            return [f"{scene.pick(table['answer'])}: {view}"]
+        return [view]
+    if rng.random() < 0.5:
+        return [view, scene.pick(table["add"]) + ": " + _reason(scene)]
+    return [view]
 
 
-def _extras(hints: GenerationHints, lang: str, polarity: str, topic: str, rng: random.Random) -> list[str]:
-    low, high = EXTRAS_BY_LENGTH.get(hints.length, (1, 2))
-    pool = [rng.choice(phrases.REASONS[lang][polarity])]
-    pool += _tone_lines(hints, lang, rng)
-    if hints.holdings and rng.random() < 0.5:
-        pool.append(_holding_line(rng.choice(hints.holdings), lang, rng))
-    rng.shuffle(pool)
-    chosen = pool[: rng.randint(low, high)]
-    if hints.signature_phrases and rng.random() < 0.3:
-        chosen.append(rng.choice(hints.signature_phrases))
-    if hints.length == "long" and hints.mode == "new" and rng.random() < 0.5:
-        chosen.append(rng.choice(phrases.QUESTIONS[lang]).format(topic=topic))
-    return chosen
+def _extras(scene: Scene) -> list[str]:
+    """Reasons, a level, a holding, a memory, a tone line or a question to the group, by the length hint."""
+    hints, rng = scene.hints, scene.rng
+    low, high = EXTRAS_BY_LENGTH.get(hints.length, (1, 1))
+    count = rng.randint(low, high)
+    if not count:
+        return []
+    pool: list[tuple[float, str]] = [(1.0, _reason(scene)), (0.6, _reason(scene))]
+    pool += [(0.5, line) for line in _tone_lines(scene)]
+    for weight, line in ((1.0, _level(scene)), (0.4, _holding(scene)), (0.3, _memory(scene))):
+        if line:
+            pool.append((weight, line))
+    if hints.mode == "new" and hints.length == "long":
+        pool.append((0.8, scene.fill(scene.pick(phrases.QUESTIONS[scene.lang]))))
+    return _weighted_sample(pool, count, rng)
 
 
-def _tone_lines(hints: GenerationHints, lang: str, rng: random.Random) -> list[str]:
+def _weighted_sample(pool: list[tuple[float, str]], count: int, rng: random.Random) -> list[str]:
+    # Efraimidis–Spirakis: each item's key is u^(1/w); the largest keys win, without replacement.
+    keyed = sorted(pool, key=lambda item: rng.random() ** (1.0 / item[0]), reverse=True)
+    return [line for _, line in keyed[:count]]
+
+
+def _reason(scene: Scene) -> str:
+    rng, lang, polarity = scene.rng, scene.lang, scene.polarity
+    topical = phrases.TOPIC_REASONS[lang].get(scene.hints.topic or "", {}).get(polarity)
+    if topical and rng.random() < 0.3:
+        return rng.choice(topical)
+    subjects, verbs = phrases.REASON_PARTS[lang][polarity]
+    adverb = rng.choice(phrases.ADVERBS[lang])
+    reason = " ".join(part for part in (adverb, rng.choice(subjects), rng.choice(verbs)) if part)
+    return paraphrase(reason, lang, rng)
+
+
+def _tone_lines(scene: Scene) -> list[str]:
     lines = []
-    for table, tone in ((phrases.EMOTIONS, hints.emotion_tone), (phrases.CLOSERS, hints.persona_tone)):
-        options = table[lang].get(tone)
+    for table, tone in ((phrases.EMOTIONS, scene.hints.emotion_tone), (phrases.CLOSERS, scene.hints.persona_tone)):
+        options = table[scene.lang].get(tone)
         if options:
-            lines.append(rng.choice(options))
+            lines.append(scene.rng.choice(options))
     return lines
 
 
-def _holding_line(holding: HoldingHint, lang: str, rng: random.Random) -> str:
-    return rng.choice(phrases.HOLDINGS[lang]).format(
+def _subject_holding(scene: Scene) -> HoldingHint | None:
+    key = scene.subject.casefold()
+    return next((h for h in scene.hints.holdings if display_topic(h.symbol).casefold() == key), None)
+
+
+def _level(scene: Scene) -> str | None:
+    """A price level near the bot's own average on the subject; nothing when it holds none."""
+    holding = _subject_holding(scene)
+    if holding is None:
+        return None
+    level = round_significant(Decimal(str(holding.avg_price)) * Decimal(str(scene.rng.uniform(*LEVEL_BAND))))
+    template = scene.pick(phrases.LEVELS[scene.lang][scene.polarity])
+    return scene.fill(template, level=format_number(level, scene.lang, 2))
+
+
+def round_significant(value: Decimal, digits: int = 3) -> Decimal:
+    """A price rounded to a few significant digits, as people quote levels (245.5 → 246, 41.2 → 41.2)."""
+    if value <= 0:
+        return value
+    exponent = math.floor(math.log10(value)) - digits + 1
+    return value.quantize(Decimal(1).scaleb(max(exponent, -2)))
+
+
+def _holding(scene: Scene) -> str | None:
+    """Holdings are mentioned sparingly: the one on the subject, rarely another."""
+    holding = _subject_holding(scene)
+    if holding is None and scene.hints.holdings and scene.rng.random() < 0.5:
+        holding = scene.rng.choice(scene.hints.holdings)
+    if holding is None:
+        return None
+    return scene.pick(phrases.HOLDINGS[scene.lang]).format(
         symbol=display_topic(holding.symbol),
-        size=format_number(holding.size, lang, 4),
-        price=format_number(holding.avg_price, lang, 2, trim=False),
+        size=format_number(holding.size, scene.lang, 4),
+        price=format_number(holding.avg_price, scene.lang, 2, trim=False),
     )
+
+
+def _memory(scene: Scene) -> str | None:
+    """A memory that does not pull against the view (one that points the other way is left out)."""
+    opposite = {"bullish": "bearish", "bearish": "bullish"}.get(scene.polarity)
+    usable = [m for m in scene.hints.memories if opposite is None or text_polarity(m) != opposite]
+    if not usable:
+        return None
+    memory = scene.rng.choice(usable).strip().rstrip(".")
+    intro = scene.rng.choice(phrases.MEMORY_INTROS[scene.lang])
+    return f"{intro}: {memory}" if intro else memory
+
+
+def _opening(scene: Scene, first: str) -> str:
+    """The first sentence, sometimes after a discourse marker or the persona's opener, rarely after a name."""
+    hints, rng = scene.hints, scene.rng
+    if hints.mode == "reply" and hints.reply_to_name and rng.random() < ADDRESS_PROBABILITY:
+        return rng.choice(phrases.ADDRESS[scene.lang]).format(name=hints.reply_to_name, text=first)
+    if rng.random() >= LEAD_PROBABILITY or first.endswith("?"):
+        return first
+    own = phrases.OPENERS[scene.lang].get(hints.persona_tone, [])
+    lead = rng.choice(own) if own and rng.random() < 0.6 else rng.choice(phrases.LEADS[scene.lang])
+    return f"{lead}, {first}"
 
 
 def format_number(value: Decimal | float, lang: str, decimals: int, *, trim: bool = True) -> str:
@@ -151,6 +318,7 @@ def format_number(value: Decimal | float, lang: str, decimals: int, *, trim: boo
 
 
 def _sentence(part: str, lang: str, emotion_tone: str, rng: random.Random) -> str:
+    """Capitalise the first letter only (templates start lower case; names and tickers keep their case)."""
     part = part.strip()
     first = "İ" if lang == "tr" and part[:1] == "i" else part[:1].upper()
     part = first + part[1:]
@@ -162,6 +330,6 @@ def _sentence(part: str, lang: str, emotion_tone: str, rng: random.Random) -> st
 def _with_emoji(text: str, hints: GenerationHints, polarity: str, rng: random.Random) -> str:
     if not hints.emojis or rng.random() >= EMOJI_PROBABILITY:
         return text
-    if hints.signature_emoji and rng.random() < 0.6:
+    if hints.signature_emoji and rng.random() < 0.5:
         return f"{text} {hints.signature_emoji}"
     return f"{text} {rng.choice(phrases.EMOJIS[polarity])}"
