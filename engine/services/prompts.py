@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from engine.clients.llm.base import ChatMessage, GenerationHints, HoldingHint, StanceHint
+from bots.symbols import symbols_match
+from engine.clients.llm.base import ChatMessage, GenerationHints, HoldingHint, Relation, StanceHint
+from engine.clients.llm.phrases import relation_to
 from engine.services.context import TurnContext
 
 TONES = {
@@ -46,6 +48,16 @@ TEXT = {
         "topic": "Konu: {topic}",
         "new": "Görevin: gruba bu konuda yeni bir mesaj yaz.",
         "reply": 'Görevin: {name} adlı kişinin şu mesajına yanıt ver: "{text}"',
+        "answer": "Sorulana cevap ver ({topic}); konu dışına çıkma. Bu konuda görüşün yoksa bunu kendi üslubunla "
+        "söyle ya da bildiğin bir şeyle ilişkilendir.",
+        "variety": "Mesaja karşındakinin adıyla başlama; açılışını her mesajda değiştir, imza sözlerini nadiren "
+        "kullan.",
+        "relation": {
+            "agree": "Ona katıldığını kendi gerekçenle göster.",
+            "disagree": "Ona kibarca katılmadığını kendi gerekçenle söyle.",
+            "ask": "Kısaca kendi durumunu söyle ve ona bir soru sor.",
+            "add": "Söylediğine ya da sorusuna bir bilgi veya kendi görüşünle katkı yap; soruysa doğrudan cevapla.",
+        },
         "stances": "Görüşlerin (bunlarla tutarlı kal):",
         "holdings": "Portföyün (istersen bahsedebilirsin):",
         "memories": "Hatırladıkların:",
@@ -72,6 +84,16 @@ TEXT = {
         "topic": "Topic: {topic}",
         "new": "Your task: write a new message to the group about this topic.",
         "reply": 'Your task: reply to this message from {name}: "{text}"',
+        "answer": "Answer what was asked ({topic}); do not change the subject. If you have no view on it, say so "
+        "in your own voice or relate it to something you know.",
+        "variety": "Do not open with the other person's name; vary how you open each message and use your "
+        "catchphrases rarely.",
+        "relation": {
+            "agree": "Show that you agree, with a reason of your own.",
+            "disagree": "Disagree politely, with a reason of your own.",
+            "ask": "Say briefly where you stand and ask them a question back.",
+            "add": "Add a fact or your own view to what they said; if it is a question, answer it directly.",
+        },
         "stances": "Your views (stay consistent with them):",
         "holdings": "Your portfolio (mention it if you like):",
         "memories": "Things you remember:",
@@ -140,6 +162,7 @@ def user_prompt(context: TurnContext) -> str:
     parts.append(t["topic"].format(topic=context.topic))
     if context.target is not None:
         parts.append(t["reply"].format(name=context.target.speaker_label, text=context.target.text[:500]))
+        parts += [t["answer"].format(topic=context.topic), t["relation"][relation(context)], t["variety"]]
     else:
         parts.append(t["new"])
     parts += _section(t["stances"], [_stance_line(s.topic, s.polarity, s.stance, t) for s in context.stances])
@@ -202,6 +225,23 @@ def max_tokens(context: TurnContext) -> int:
     return MAX_TOKENS[context.length]
 
 
+def relation(context: TurnContext) -> Relation | None:
+    """How the reply relates to its target: the bot's stance on the topic versus the target's apparent view."""
+    if context.target is None:
+        return None
+    own = next((s.polarity for s in context.stances if _about(s.topic, context.topic)), "neutral")
+    return relation_to(str(own), context.target.text, tie=context.turn.pk or 0)
+
+
+def _about(stance_topic: str, topic: str) -> bool:
+    if stance_topic.casefold() == topic.casefold():
+        return True
+    try:
+        return symbols_match(stance_topic, topic)
+    except ValueError:
+        return False
+
+
 def hints(context: TurnContext) -> GenerationHints:
     """The structured facts behind the prompt (the offline provider writes from these)."""
     target = context.target
@@ -214,10 +254,12 @@ def hints(context: TurnContext) -> GenerationHints:
         reply_to_name=target.speaker_label if target is not None else None,
         reply_to_text=target.text if target is not None else None,
         topic=context.topic,
+        relation=relation(context),
         stances=[StanceHint(s.topic, s.polarity, s.stance) for s in context.stances],  # type: ignore[arg-type]
         holdings=[HoldingHint(h.symbol, h.size, h.average_price) for h in context.holdings],
         length=context.length,  # type: ignore[arg-type]
         emojis=context.persona.style.emojis,
         signature_emoji=context.emotion.signature_emoji,
         signature_phrases=list(context.emotion.signature_phrases),
+        memories=[memory.content for memory in context.memories],
     )
