@@ -162,8 +162,8 @@ def display_topic(topic: str | None) -> str:
 
 
 def _view(scene: Scene) -> str:
-    """The bot's view on the subject, or that it has none (sometimes pointing at what it does follow)."""
-    if scene.stance is not None:
+    """The bot's view on the subject; asked without one, that it has none (sometimes pointing at what it follows)."""
+    if scene.stance is not None or not _asked(scene):
         view = scene.fill(scene.pick(phrases.STANCES[scene.lang][scene.polarity]))
         if scene.rng.random() < TAIL_PROBABILITY and "," not in view:
             view += ", " + scene.pick(phrases.TAILS[scene.lang])
@@ -173,6 +173,15 @@ def _view(scene: Scene) -> str:
     if own and scene.rng.random() < 0.5:
         line += ", " + scene.pick(phrases.RELATE[scene.lang]).format(own=scene.pick(own))
     return line
+
+
+def _asked(scene: Scene) -> bool:
+    """Whether the bot must own up to having no view: asked a question, or (half the time) answering a view;
+    otherwise an undecided bot just describes what it sees."""
+    hints = scene.hints
+    if hints.mode != "reply":
+        return False
+    return "?" in (hints.reply_to_text or "") or scene.rng.random() < 0.5
 
 
 def _own_subjects(scene: Scene) -> list[str]:

@@ -52,7 +52,10 @@ POLARITY_MARKERS: dict[str, list[str]] = {
 }
 
 DEFAULT_TOPIC = {"tr": "piyasa", "en": "the market"}
-PREPOSITIONS = {"tr": ["için", "tarafında", "konusunda", "cephesinde"], "en": ["on", "for"]}
+PREPOSITIONS = {
+    "tr": ["için", "tarafında", "konusunda", "cephesinde", "özelinde", "açısından", "hakkında"],
+    "en": ["on", "for", "regarding"],
+}
 
 STANCES: Table = {
     "tr": {
@@ -182,6 +185,16 @@ NO_VIEW: dict[str, list[str]] = {
         "ben {topic} {pp} ahkâm kesmeyeyim",
         "şahsen {topic} ile hiç ilgilenmedim",
         "{topic} mevzusunda size yardımcı olamam",
+        "{topic} {pp} iddialı bir lafım yok",
+        "{topic} {pp} kulağıma çalınanlar kadarını biliyorum",
+        "{topic} {pp} bir pozisyonum da görüşüm de yok",
+        "{topic} {pp} veri toplamadan konuşmam",
+        "{topic} {pp} benden iyi bilen çoktur",
+        "{topic} {pp} bugüne kadar hiç çalışmadım",
+        "itiraf edeyim, {topic} hiç bakmadığım bir köşe",
+        "{topic} ekranımda bile yok",
+        "{topic} {pp} fikir üretecek kadar bakmadım",
+        "{topic} {pp} yorum yapsam kulaktan dolma olur",
     ],
     "en": [
         "I don't have a solid view {pp} {topic}",
@@ -193,6 +206,10 @@ NO_VIEW: dict[str, list[str]] = {
         "I'd be guessing {pp} {topic}",
         "I haven't done the work {pp} {topic}",
         "{topic} is outside what I trade",
+        "{topic} never made it onto my screens",
+        "I only know the headlines {pp} {topic}",
+        "no position and no real opinion {pp} {topic}",
+        "others here know {topic} better than I do",
     ],
 }
 RELATE: dict[str, list[str]] = {
@@ -200,6 +217,11 @@ RELATE: dict[str, list[str]] = {
         "benim işim daha çok {own} ile",
         "ben {own} cephesinde daha rahatım",
         "{own} olsa bir şey derdim",
+        "sorsan {own} hakkında saatlerce konuşurum",
+        "benim gündemim {own}",
+        "mesaimin çoğu {own} ile geçiyor",
+        "{own} benim saham sayılır",
+        "kafam daha çok {own} ile meşgul",
         "ben daha çok {own} tarafına bakıyorum",
         "benim ilgim daha çok {own} üzerinde",
         "bildiğim alan {own}, oradan bakınca acele etmezdim",
@@ -211,6 +233,8 @@ RELATE: dict[str, list[str]] = {
         "my focus is more on {own}",
         "what I know is {own}, and from there I wouldn't rush",
         "I keep my eyes on {own} instead",
+        "ask me about {own} and I'll talk all day",
+        "{own} is more my turf",
     ],
 }
 
@@ -232,6 +256,12 @@ RELATIONS: Table = {
             "gözlemim de bu yönde",
             "evet, ben de bu taraftayım",
             "o konuda hemfikiriz",
+            "bunu ben de söyleyecektim",
+            "yerinde bir tespit",
+            "bu yorumun altına imzamı atarım",
+            "bence de öyle",
+            "aklımdan geçeni yazmışsın",
+            "iyi özetledin",
         ],
         "disagree": [
             "ben o kadar emin değilim",
@@ -246,6 +276,12 @@ RELATIONS: Table = {
             "o kadar net değil bence",
             "farklı düşünüyorum",
             "açıkçası ikna olmadım",
+            "bu sefer karşı taraftayım",
+            "işin öbür yüzü var",
+            "bu yoruma mesafeliyim",
+            "şahsen öyle okumuyorum",
+            "bence yanılıyorsun",
+            "o tespite katılmam zor",
         ],
         "ask": [
             "bunu neye dayanarak söylüyorsun?",
@@ -258,6 +294,12 @@ RELATIONS: Table = {
             "{topic} için senin hedefin ne?",
             "peki {topic} için risk tarafını nasıl görüyorsun?",
             "biraz açar mısın, neyi görüyorsun?",
+            "{topic} için hangi haberi bekliyorsun?",
+            "bunu grafikten mi söylüyorsun, bilançodan mı?",
+            "{topic} tarafında seni en çok ne heyecanlandırıyor?",
+            "yanılırsan planın ne?",
+            "bu görüşü ne zamandır taşıyorsun?",
+            "{topic} için hangi senaryo seni ters köşe yapar?",
         ],
         "add": [
             "bir şey ekleyeyim",
@@ -268,6 +310,10 @@ RELATIONS: Table = {
             "gözden kaçan bir nokta var",
             "bir de şu var",
             "küçük bir ekleme yapayım",
+            "şunu da unutmayalım",
+            "bir bilgi paylaşayım",
+            "resmin bir parçası daha var",
+            "benden bir katkı",
         ],
         "answer": [
             "bana sorarsan",
@@ -275,10 +321,16 @@ RELATIONS: Table = {
             "cevabım şu",
             "dürüst cevabım şu",
             "soruya gelince",
-            "kendi adıma söyleyeyim",
+            "şahsi fikrim şu",
             "tek cümleyle",
             "benim cevabım net",
             "iyi soru",
+            "şöyle cevaplayayım",
+            "hemen söyleyeyim",
+            "sorduğun için söyleyeyim",
+            "kısacası",
+            "görüşümü söyleyeyim",
+            "cevap vermek gerekirse",
         ],
     },
     "en": {
@@ -346,16 +398,49 @@ ADDRESS: dict[str, list[str]] = {"tr": ["{name}, {text}", "{text}, {name}"], "en
 REASON_PARTS: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     "tr": {
         "bullish": (
-            ["hacim", "alıcı ilgisi", "momentum", "yabancı girişi", "risk iştahı", "talep", "kurumsal ilgi"],
-            ["artıyor", "güçleniyor", "iyileşiyor", "canlanıyor", "destek veriyor", "toparlanıyor"],
+            [
+                "hacim",
+                "alıcı ilgisi",
+                "momentum",
+                "yabancı girişi",
+                "risk iştahı",
+                "talep",
+                "kurumsal ilgi",
+                "fon akışı",
+                "alıcı tarafı",
+                "piyasa derinliği",
+                "yatırımcı güveni",
+            ],
+            ["artıyor", "güçleniyor", "iyileşiyor", "canlanıyor", "destek veriyor", "toparlanıyor", "ısınıyor"],
         ),
         "bearish": (
-            ["hacim", "alıcı ilgisi", "momentum", "risk iştahı", "talep", "yabancı ilgisi", "likidite"],
-            ["azalıyor", "zayıflıyor", "geriliyor", "kayboluyor", "sönümleniyor", "çekiliyor"],
+            [
+                "hacim",
+                "alıcı ilgisi",
+                "momentum",
+                "risk iştahı",
+                "talep",
+                "yabancı ilgisi",
+                "likidite",
+                "fon akışı",
+                "piyasa derinliği",
+                "yatırımcı güveni",
+            ],
+            ["azalıyor", "zayıflıyor", "geriliyor", "kayboluyor", "sönümleniyor", "çekiliyor", "soğuyor"],
         ),
         "neutral": (
-            ["veri akışı", "haber akışı", "fiyat hareketi", "hacim tarafı", "beklenti anketi", "piyasa nabzı"],
-            ["netleşmedi", "bir şey söylemiyor", "kararsız", "karışık sinyal veriyor", "belirsiz", "yön vermiyor"],
+            [
+                "veri akışı",
+                "haber akışı",
+                "fiyat hareketi",
+                "hacim tarafı",
+                "beklenti anketi",
+                "piyasa nabzı",
+                "fon akışı",
+                "opsiyon piyasası",
+                "yabancı pozisyonu",
+            ],
+            ["netleşmedi", "bir şey söylemiyor", "kararsız", "belirsiz", "yön vermiyor", "dengede", "bulanık"],
         ),
     },
     "en": {
@@ -374,16 +459,44 @@ REASON_PARTS: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     },
 }
 ADVERBS: dict[str, list[str]] = {
-    "tr": ["son günlerde", "bu hafta", "son seanslarda", "yavaş yavaş", "belirgin şekilde", "geçen haftadan beri", ""],
+    "tr": [
+        "son günlerde",
+        "bu hafta",
+        "son seanslarda",
+        "yavaş yavaş",
+        "belirgin şekilde",
+        "geçen haftadan beri",
+        "dünden beri",
+        "ay başından bu yana",
+        "öğleden sonra",
+        "açılıştan beri",
+        "",
+        "",
+    ],
     "en": ["lately", "this week", "over the last sessions", "slowly", "clearly", "since last week", ""],
 }
 # Reasons that only fit one of the chat's default topics.
 TOPIC_REASONS: dict[str, dict[str, dict[str, list[str]]]] = {
     "tr": {
         "BIST": {
-            "bullish": ["bilanço dönemi beklentiden iyi geçiyor", "bankalar endeksi sırtlıyor"],
-            "bearish": ["bilanço sezonu zayıf geçiyor", "bankalarda satış baskısı sürüyor"],
-            "neutral": ["bilanço sezonu karışık geçiyor", "endeks sektör sektör ayrışıyor"],
+            "bullish": [
+                "bilanço dönemi beklentiden iyi geçiyor",
+                "bankalar endeksi sırtlıyor",
+                "sanayi hisselerinde canlanma var",
+                "temettü takvimi ilgiyi artırıyor",
+            ],
+            "bearish": [
+                "bilanço sezonu zayıf geçiyor",
+                "bankalarda satış baskısı sürüyor",
+                "sanayi hisselerinde marjlar eriyor",
+                "halka arzlar likiditeyi emiyor",
+            ],
+            "neutral": [
+                "bilanço sezonu karışık geçiyor",
+                "endeks sektör sektör ayrışıyor",
+                "bankalar ile sanayi ters yönlerde",
+                "temettü sezonu öncesi herkes bekliyor",
+            ],
         },
         "FX": {
             "bullish": ["kurda yukarı baskı sürüyor", "rezerv tarafı beni iyimser yapmıyor ama kur yukarı eğilimli"],
@@ -589,8 +702,8 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "orta vadede": ["önümüzdeki aylarda", "birkaç aylık ufukta", "yıl sonuna doğru"],
         "resim": ["tablo", "görüntü", "manzara"],
         "gördüğüm kadarıyla": ["izlediğim kadarıyla", "benim gözlemimle", "takip ettiğim kadarıyla"],
-        "benim okumamla": ["benim yorumumla", "kendi okumamla", "bana sorulursa"],
-        "kendi hesabımda": ["yaptığım hesapta", "kendi modelimde", "not defterimde"],
+        "benim okumamla": ["benim yorumumla", "okuduğum kadarıyla", "bana sorulursa"],
+        "kendi hesabımda": ["yaptığım hesapta", "modelime göre", "not defterimde"],
         "açıkçası": ["doğrusu", "samimi olmak gerekirse", "itiraf edeyim"],
         "net": ["belirgin", "sağlam"],
         "yön": ["istikamet"],
