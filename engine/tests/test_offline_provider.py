@@ -288,8 +288,23 @@ def folded(text: str) -> str:
     return text.replace("İ", "i").casefold()  # "İ".casefold() is "i" plus a combining dot
 
 
-def contains_one_of(text: str, lines: list[str], **values: str) -> bool:
-    return any(folded(line.format(**values)) in folded(text) for line in lines)
+def loose(line: str, lang: str = "tr") -> re.Pattern[str]:
+    """A template line's longest fixed part as a pattern that also matches its paraphrases (the subject and its
+    postposition may move, so only the part between them is matched)."""
+    line = max(re.split(r"\{topic\}|\{pp\}", line), key=len).strip(" ,")
+    table = phrases.SYNONYMS[lang]
+    keys = re.compile("|".join(re.escape(key) for key in sorted(table, key=len, reverse=True)))
+    pattern, position = "", 0
+    for match in keys.finditer(line):
+        pattern += re.escape(line[position : match.start()])
+        pattern += "(?:" + "|".join(re.escape(w) for w in [match.group(0), *table[match.group(0)]]) + ")"
+        position = match.end()
+    pattern += re.escape(line[position:])
+    return re.compile(folded(pattern))
+
+
+def contains_one_of(text: str, lines: list[str], lang: str = "tr") -> bool:
+    return any(loose(line, lang).search(folded(text)) for line in lines)
 
 
 class ReplyTests(SimpleTestCase):
@@ -308,7 +323,7 @@ class ReplyTests(SimpleTestCase):
     def test_a_reply_to_the_same_view_agrees(self) -> None:
         hints = replace(BASE, language="en", mode="reply", reply_to_name="Sam", reply_to_text="AKBNK looks strong")
         agreements = phrases.RELATIONS["en"]["agree"]
-        assert all(contains_one_of(text, agreements) for text in texts(hints))
+        assert all(contains_one_of(text, agreements, "en") for text in texts(hints))
 
     def test_the_relation_hint_decides_how_the_reply_relates(self) -> None:
         target = "AKBNK bence zayıf, düşüş gelir"
@@ -320,7 +335,7 @@ class ReplyTests(SimpleTestCase):
     def test_an_ask_relation_asks_a_question_back(self) -> None:
         hints = replace(BASE, mode="reply", reply_to_name="Ayşe", reply_to_text="AKBNK uçar", relation="ask")
         asks = phrases.RELATIONS["tr"]["ask"]
-        assert all(contains_one_of(text, asks, topic="AKBNK") for text in texts(hints))
+        assert all(contains_one_of(text, asks) for text in texts(hints))
 
     def test_a_question_is_never_answered_with_makes_sense(self) -> None:
         for language, question in (("tr", "AKBNK bu hafta nereye?"), ("en", "Where is AKBNK going?")):
@@ -373,8 +388,7 @@ class SymbolTests(SimpleTestCase):
         for text in texts(hints):
             assert "XAUUSD" in text, text
             assert text_polarity(text) == "neutral", text
-        no_view = [line.split("{topic}")[-1].split("{pp}")[-1].strip(" ,") for line in phrases.NO_VIEW["tr"]]
-        assert sum(any(part in text for part in no_view) for text in texts(hints)) >= 0.8 * len(SEEDS)
+        assert all(contains_one_of(text, phrases.NO_VIEW["tr"]) for text in texts(hints))
 
     def test_levels_stay_near_the_bots_own_average_price(self) -> None:
         prices = [

@@ -33,9 +33,9 @@ EMOJI_PROBABILITY = 0.35
 SIGNATURE_PROBABILITY = 0.07
 ADDRESS_PROBABILITY = 0.05
 LEAD_PROBABILITY = 0.4
-PARAPHRASE_PROBABILITY = 0.5
 TAIL_PROBABILITY = 0.2
-INVERT = 0.35
+INVERT = 0.45
+INVERTIBLE_AFTER = ("bana", "benim", "radarımda", "ekranımda", "şu", "bir", "yükselen", "düşen")
 LEVEL_BAND = (0.9, 1.12)  # levels stay near the bot's own average price
 
 
@@ -90,13 +90,22 @@ class Scene:
 
     def fill(self, template: str, *, reword: bool = True, **values: str) -> str:
         """A template with the subject, a postposition and the values filled in, then (`reword`) paraphrased."""
-        head = "{topic} {pp} "
-        # Not before "i…": a capital İ casefolds to "i̇", which breaks naive word matching downstream.
-        invertible = template.startswith(head) and "," not in template and template[len(head) :][:1] != "i"
-        if self.lang == "tr" and invertible and self.rng.random() < INVERT:
-            template = template[len(head) :] + " " + head.strip()  # inverted order, common in spoken Turkish
+        if self.lang == "tr" and self.rng.random() < INVERT:
+            template = _inverted(template)
         text = template.format(topic=self.subject, pp=self.pick(phrases.PREPOSITIONS[self.lang]), **values)
         return paraphrase(text, self.lang, self.rng) if reword else text
+
+
+def _inverted(template: str) -> str:
+    """The subject moved to the end ("THYAO için pozitifim" → "Pozitifim THYAO için"), common in spoken Turkish;
+    only where the word after it carries no suffix tied to it, and never before "i…" (a capital İ casefolds to
+    "i̇", which breaks naive word matching downstream)."""
+    for head in ("{topic} {pp} ", *(f"{{topic}} {word} " for word in INVERTIBLE_AFTER)):
+        if template.startswith(head) and "," not in template:
+            rest = template[len("{topic} {pp} ") if head == "{topic} {pp} " else len("{topic} ") :]
+            moved = "{topic} {pp}" if head == "{topic} {pp} " else "{topic}"
+            return template if rest[:1] == "i" else f"{rest} {moved}"
+    return template
 
 
 @cache
@@ -106,12 +115,12 @@ def _synonym_pattern(lang: str) -> re.Pattern[str]:
 
 
 def paraphrase(text: str, lang: str, rng: random.Random) -> str:
-    """Template words swapped for a synonym of the same form, each about half the time."""
+    """Template words swapped for a synonym of the same form (or kept), each choice equally likely."""
     table = phrases.SYNONYMS[lang]
 
     def swap(match: re.Match[str]) -> str:
         word = match.group(0)
-        return rng.choice(table[word]) if rng.random() < PARAPHRASE_PROBABILITY else word
+        return rng.choice([word, *table[word]])
 
     return _synonym_pattern(lang).sub(swap, text)
 
@@ -171,7 +180,7 @@ def _view(scene: Scene) -> str:
     line = scene.fill(scene.pick(phrases.NO_VIEW[scene.lang]))
     own = _own_subjects(scene)
     if own and scene.rng.random() < 0.5:
-        line += ", " + scene.pick(phrases.RELATE[scene.lang]).format(own=scene.pick(own))
+        line += ", " + scene.fill(scene.pick(phrases.RELATE[scene.lang]), own=scene.pick(own))
     return line
 
 
@@ -197,10 +206,10 @@ def _reply_sentences(scene: Scene) -> list[str]:
     rng, table = scene.rng, phrases.RELATIONS[scene.lang]
     view = _view(scene)
     if scene.relation in ("agree", "disagree"):
-        stance_line = scene.fill(scene.pick(table[scene.relation]), reword=False)
+        stance_line = scene.fill(scene.pick(table[scene.relation]))
         return [stance_line, view] if rng.random() < 0.75 else [view, stance_line]
     if scene.relation == "ask":
-        question = scene.fill(scene.pick(table["ask"]), reword=False)
+        question = scene.fill(scene.pick(table["ask"]))
         return [view, question] if rng.random() < 0.6 else [question, view]
     if "?" in (scene.hints.reply_to_text or ""):
         if rng.random() < 0.4:
@@ -240,7 +249,7 @@ def _reason(scene: Scene) -> str:
     if topical and rng.random() < 0.3:
         return rng.choice(topical)
     subjects, verbs = phrases.REASON_PARTS[lang][polarity]
-    adverb = rng.choice(phrases.ADVERBS[lang])
+    adverb = rng.choice(phrases.ADVERBS[lang]).format(n=rng.randint(2, 9))
     reason = " ".join(part for part in (adverb, rng.choice(subjects), rng.choice(verbs)) if part)
     return paraphrase(reason, lang, rng)
 
@@ -250,7 +259,7 @@ def _tone_lines(scene: Scene) -> list[str]:
     for table, tone in ((phrases.EMOTIONS, scene.hints.emotion_tone), (phrases.CLOSERS, scene.hints.persona_tone)):
         options = table[scene.lang].get(tone)
         if options:
-            lines.append(scene.rng.choice(options))
+            lines.append(paraphrase(scene.rng.choice(options), scene.lang, scene.rng))
     return lines
 
 
@@ -310,7 +319,10 @@ def _opening(scene: Scene, first: str) -> str:
     if rng.random() >= LEAD_PROBABILITY or first.endswith("?"):
         return first
     own = phrases.OPENERS[scene.lang].get(hints.persona_tone, [])
-    lead = rng.choice(own) if own and rng.random() < 0.6 else rng.choice(phrases.LEADS[scene.lang])
+    if own and rng.random() < 0.6:
+        lead = rng.choice(own)
+    else:
+        lead = paraphrase(rng.choice(phrases.LEADS[scene.lang]), scene.lang, rng)
     return f"{lead}, {first}"
 
 
