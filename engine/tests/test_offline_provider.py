@@ -28,6 +28,7 @@ from engine.clients.llm import (
 from engine.clients.llm.offline import display_topic, relation_to, text_polarity
 from engine.clients.loops import run
 from engine.runtime_settings import RuntimeConfig
+from engine.services import postprocess
 from engine.services.context import choose_length
 
 SEEDS = range(60)
@@ -407,14 +408,16 @@ class SymbolTests(SimpleTestCase):
 
 class MemoryTests(SimpleTestCase):
     def test_memories_are_told_sometimes(self) -> None:
-        memory = "2001 krizinde portföyümün yarısı eridi"
+        memory = "Her sabah açılıştan önce gazeteyi okuyup çayımı içerim"
         hints = replace(BASE, length="long", memories=[memory + "."])
         told = sum(memory in text for text in texts(hints))
         assert 0 < told < 0.4 * len(SEEDS)
 
     def test_a_memory_pulling_against_the_view_is_left_out(self) -> None:
-        hints = replace(BASE, length="long", memories=["AKBNK zayıf, düşüş sürecek diye korkmuştum."])
-        assert not any("korkmuştum" in text for text in texts(hints))
+        for memory in ("AKBNK zayıf, düşüş sürecek diye korkmuştum.", "2001 krizinde portföyümün yarısı eridi."):
+            with self.subTest(memory=memory):
+                hints = replace(BASE, length="long", memories=[memory])
+                assert not any(memory.rstrip(".") in text for text in texts(hints))
 
 
 class CrowdVarietyTests(SimpleTestCase):
@@ -441,12 +444,28 @@ class CrowdVarietyTests(SimpleTestCase):
             signed = sum(any(phrase in text for phrase in spec.emotion.signature_phrases) for text in own)
             assert signed <= len(own) / 7, (spec.name, signed, len(own))
 
-    def test_distinct_bigrams_are_at_least_the_measured_floor(self) -> None:
-        # Measured: 0.57 over 170 messages (a 30-minute bench's size), 0.33 over 600; the target is 0.7.
-        assert crowd_figures(self.messages[:170])["distinct_2"] >= 0.55, self.figures
+    def test_distinct_bigrams_reach_0_7_over_a_benchmark_sized_window(self) -> None:
+        # 170 messages is what the demo crowd writes in a 30-minute quality benchmark; six fixed seed sets.
+        windows = [crowd_figures(crowd_messages(170, seed=seed))["distinct_2"] for seed in range(6)]
+        assert statistics.mean(windows) >= 0.7, windows
+        assert min(windows) >= 0.65, windows
 
 
 class ComplianceTests(SimpleTestCase):
+    def test_the_crowd_passes_the_local_stance_and_compliance_checks(self) -> None:
+        # A failed check costs a repair call; the few left come from topic keywords ("usdt" starts "USDTRY").
+        said: list[Said] = []
+        failed = 0
+        for turn in range(600):
+            rng = random.Random(turn)
+            spec = rng.choices(DEMO_BOTS, weights=[s.talkativeness for s in DEMO_BOTS], k=1)[0]
+            hints = crowd_hints(spec, rng, "tr", said)
+            text = write(hints, turn + 1)
+            said.append((spec.name, text, hints.symbol, hints.topic))
+            stances = [(s.topic, str(s.polarity)) for s in hints.stances]
+            failed += bool(postprocess.compliance_problems(text) + postprocess.stance_problems(text, stances))
+        assert failed <= 0.01 * len(said), failed
+
     def test_no_profit_promises_or_buy_sell_instructions(self) -> None:
         tones, emotions = list(PersonaTone), list(EmotionTone)
         for lang, polarity, length in product(("tr", "en"), ("bullish", "bearish", "neutral"), ("short", "long")):

@@ -32,9 +32,10 @@ EMOJI_PROBABILITY = 0.35
 # Kept rare so no persona sounds like a catchphrase machine: a signature phrase in about one message in fourteen.
 SIGNATURE_PROBABILITY = 0.07
 ADDRESS_PROBABILITY = 0.05
-LEAD_PROBABILITY = 0.4
+LEAD_PROBABILITY = 0.35
 TAIL_PROBABILITY = 0.2
 INVERT = 0.45
+OWN_OPENER_SHARE = 0.45  # of the leads, the persona's own openers (the rest are any persona's)
 INVERTIBLE_AFTER = ("bana", "benim", "radarımda", "ekranımda", "şu", "bir", "yükselen", "düşen")
 LEVEL_BAND = (0.9, 1.12)  # levels stay near the bot's own average price
 
@@ -100,12 +101,15 @@ def _inverted(template: str) -> str:
     """The subject moved to the end ("THYAO için pozitifim" → "Pozitifim THYAO için"), common in spoken Turkish;
     only where the word after it carries no suffix tied to it, and never before "i…" (a capital İ casefolds to
     "i̇", which breaks naive word matching downstream)."""
-    for head in ("{topic} {pp} ", *(f"{{topic}} {word} " for word in INVERTIBLE_AFTER)):
-        if template.startswith(head) and "," not in template:
-            rest = template[len("{topic} {pp} ") if head == "{topic} {pp} " else len("{topic} ") :]
-            moved = "{topic} {pp}" if head == "{topic} {pp} " else "{topic}"
-            return template if rest[:1] == "i" else f"{rest} {moved}"
-    return template
+    if "," in template:
+        return template
+    if template.startswith("{topic} {pp} "):
+        moved, rest = "{topic} {pp}", template[len("{topic} {pp} ") :]
+    elif template.startswith("{topic} ") and template.split(" ", 2)[1] in INVERTIBLE_AFTER:
+        moved, rest = "{topic}", template[len("{topic} ") :]
+    else:
+        return template
+    return template if rest.startswith("i") else f"{rest} {moved}"
 
 
 @cache
@@ -289,8 +293,10 @@ def round_significant(value: Decimal, digits: int = 3) -> Decimal:
 def _holding(scene: Scene) -> str | None:
     """Holdings are mentioned sparingly: the one on the subject, rarely another."""
     holding = _subject_holding(scene)
-    if holding is None and scene.hints.holdings and scene.rng.random() < 0.5:
-        holding = scene.rng.choice(scene.hints.holdings)
+    if holding is None and scene.rng.random() < 0.5:
+        # Another position only when the bot's view on it does not pull against this message's direction.
+        others = [h for h in scene.hints.holdings if _view_on(scene, h.symbol) in (None, scene.polarity)]
+        holding = scene.rng.choice(others) if others else None
     if holding is None:
         return None
     return scene.pick(phrases.HOLDINGS[scene.lang]).format(
@@ -300,15 +306,26 @@ def _holding(scene: Scene) -> str | None:
     )
 
 
+def _view_on(scene: Scene, symbol: str) -> str | None:
+    key = display_topic(symbol).casefold()
+    return next((s.polarity for s in scene.hints.stances if display_topic(s.topic).casefold() == key), None)
+
+
 def _memory(scene: Scene) -> str | None:
-    """A memory that does not pull against the view (one that points the other way is left out)."""
-    opposite = {"bullish": "bearish", "bearish": "bullish"}.get(scene.polarity)
-    usable = [m for m in scene.hints.memories if opposite is None or text_polarity(m) != opposite]
+    """A memory that does not pull against the view (one that moves the other way, or any way when undecided,
+    is left out)."""
+    against = {"bullish": ["bearish"], "bearish": ["bullish"]}.get(scene.polarity, ["bullish", "bearish"])
+    usable = [m for m in scene.hints.memories if not any(_moves(m, side) for side in against)]
     if not usable:
         return None
     memory = scene.rng.choice(usable).strip().rstrip(".")
     intro = scene.rng.choice(phrases.MEMORY_INTROS[scene.lang])
     return f"{intro}: {memory}" if intro else memory
+
+
+def _moves(text: str, side: str) -> bool:
+    lowered = text.replace("İ", "i").casefold()
+    return any(word in lowered for word in (*phrases.POLARITY_MARKERS[side], *phrases.MOVES[side]))
 
 
 def _opening(scene: Scene, first: str) -> str:
@@ -319,7 +336,7 @@ def _opening(scene: Scene, first: str) -> str:
     if rng.random() >= LEAD_PROBABILITY or first.endswith("?"):
         return first
     own = phrases.OPENERS[scene.lang].get(hints.persona_tone, [])
-    if own and rng.random() < 0.6:
+    if own and rng.random() < OWN_OPENER_SHARE:
         lead = rng.choice(own)
     else:
         lead = paraphrase(rng.choice(phrases.LEADS[scene.lang]), scene.lang, rng)
