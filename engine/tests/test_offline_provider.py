@@ -421,22 +421,27 @@ class MemoryTests(SimpleTestCase):
 
 
 class CrowdVarietyTests(SimpleTestCase):
-    """The demo crowd's personas writing 600 messages (member questions, replies to each other, new messages)."""
+    """The demo crowd's personas writing 600 messages (member questions, replies to each other, new messages),
+    in Turkish (the demo chat's language) and in English."""
 
     messages: list[tuple[str, str]]
-    figures: dict[str, float]
+    figures: dict[str, dict[str, float]]
 
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
         cls.messages = crowd_messages(600)
-        cls.figures = crowd_figures(cls.messages)
+        cls.figures = {"tr": crowd_figures(cls.messages), "en": crowd_figures(crowd_messages(600, language="en"))}
 
     def test_no_opener_starts_more_than_one_message_in_twenty(self) -> None:
-        assert self.figures["most_common_opener"] <= 0.05, self.figures
+        for language, figures in self.figures.items():
+            with self.subTest(language=language):
+                assert figures["most_common_opener"] <= 0.05, figures
 
     def test_no_bot_repeats_a_three_word_phrase_in_more_than_15_percent_of_its_messages(self) -> None:
-        assert self.figures["max_bot_trigram"] <= 0.15, self.figures
+        for language, figures in self.figures.items():
+            with self.subTest(language=language):
+                assert figures["max_bot_trigram"] <= 0.15, figures
 
     def test_signature_phrases_appear_in_at_most_one_message_in_seven_per_bot(self) -> None:
         for spec in DEMO_BOTS:
@@ -445,7 +450,8 @@ class CrowdVarietyTests(SimpleTestCase):
             assert signed <= len(own) / 7, (spec.name, signed, len(own))
 
     def test_distinct_bigrams_reach_0_7_over_a_benchmark_sized_window(self) -> None:
-        # 170 messages is what the demo crowd writes in a 30-minute quality benchmark; six fixed seed sets.
+        # ~170 messages: a 30-minute window, scaled from the issue's 7-minute trial (the old provider's distinct-2 of
+        # 0.53 there matches about 40 messages of this crowd); six fixed seed sets.
         windows = [crowd_figures(crowd_messages(170, seed=seed))["distinct_2"] for seed in range(6)]
         assert statistics.mean(windows) >= 0.7, windows
         assert min(windows) >= 0.65, windows
