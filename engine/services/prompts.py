@@ -262,4 +262,5 @@ def hints(context: TurnContext) -> GenerationHints:
         signature_emoji=context.emotion.signature_emoji,
         signature_phrases=list(context.emotion.signature_phrases),
         memories=[memory.content for memory in context.memories],
+        recent=[line.text for line in context.history],
     )

@@ -104,6 +104,7 @@ def crowd_hints(spec: DemoBot, rng: random.Random, language: str, said: list[Sai
         signature_emoji=spec.emotion.signature_emoji,
         signature_phrases=list(spec.emotion.signature_phrases),
         memories=[m.content for m in memories],
+        recent=[line[1] for line in said[-20:]],
     )
     roll, others = rng.random(), [line for line in said[-6:] if line[0] != spec.name]
     if roll < 0.35:
@@ -190,6 +191,15 @@ class DeterminismTests(SimpleTestCase):
 
     def test_different_seeds_mostly_give_different_texts(self) -> None:
         assert len(set(texts(BASE))) >= 0.7 * len(SEEDS)
+
+    def test_a_draft_echoing_a_recent_message_is_redrafted(self) -> None:
+        echoes = 0
+        for seed in SEEDS:
+            first = write(BASE, seed)
+            again = write(replace(BASE, recent=["Üye Ali: selam", first]), seed)
+            assert again != first
+            echoes += postprocess.is_duplicate(again, [first])
+        assert echoes <= 0.05 * len(SEEDS), echoes
 
     def test_without_a_seed_the_same_prompt_gives_the_same_text(self) -> None:
         assert write(BASE, None) == write(BASE, None)

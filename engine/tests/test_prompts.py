@@ -260,12 +260,14 @@ class RelationTests(TestCase):
         assert self._relation(None, "Endeks güçlü görünüyor") == "ask"
         assert self._relation(Stance.Polarity.BULLISH, "Bugün sakin") == "add"
 
-    def test_a_new_message_has_no_relation_and_hints_carry_the_memories(self) -> None:
+    def test_a_new_message_has_no_relation_and_hints_carry_memories_and_history(self) -> None:
         bot, chat = _bot(), ChatFactory.create()
         memory = MemoryFactory.create(bot=bot, content="2001 krizini gördüm.")
-        hints = prompts.hints(_context(bot, chat, memories=[memory]))
+        history = [_line("Mehmet", "THYAO ne olur?"), _line("Ayşe", "Bence yükselir.", is_self=True)]
+        hints = prompts.hints(_context(bot, chat, memories=[memory], history=history))
         assert hints.relation is None
         assert hints.memories == ["2001 krizini gördüm."]
+        assert hints.recent == ["THYAO ne olur?", "Bence yükselir."]
 
     def test_the_reply_prompt_asks_for_variety_the_relation_and_the_topic_asked(self) -> None:
         bot, chat = _bot(), ChatFactory.create()

@@ -64,6 +64,7 @@ class GenerationHints:
     signature_emoji: str | None = None
     signature_phrases: list[str] = field(default_factory=list)
     memories: list[str] = field(default_factory=list)
+    recent: list[str] = field(default_factory=list)  # the chat's latest messages, not to be echoed
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
+
 from engine.clients.llm import phrases
 from engine.clients.llm.base import (
     GenerationHints,
@@ -24,7 +27,7 @@ from engine.clients.llm.base import (
 )
 from engine.clients.llm.phrases import relation_to, text_polarity
 
-__all__ = ["OfflineProvider", "compose", "display_topic", "pick_stance", "relation_to", "text_polarity"]
+__all__ = ["OfflineProvider", "compose", "display_topic", "draft", "pick_stance", "relation_to", "text_polarity"]
 
 # Sentences after the view (and the reply's relation), by length.
 EXTRAS_BY_LENGTH = {"short": (0, 0), "medium": (1, 1), "long": (2, 3)}
@@ -34,10 +37,15 @@ SIGNATURE_PROBABILITY = 0.07
 ADDRESS_PROBABILITY = 0.05
 LEAD_PROBABILITY = 0.35
 TAIL_PROBABILITY = 0.2
-INVERT = 0.45
+INVERT = 0.7
 OWN_OPENER_SHARE = 0.45  # of the leads, the persona's own openers (the rest are any persona's)
 INVERTIBLE_AFTER = ("bana", "benim", "radarımda", "ekranımda", "şu", "bir", "yükselen", "düşen")
 LEVEL_BAND = (0.9, 1.12)  # levels stay near the bot's own average price
+# Like a model told not to repeat the chat, a draft too close to a recent message is rewritten (below the
+# generation's near-duplicate ratio of 0.82, so its dedup retry, a second call, is rarely needed).
+NEAR_ECHO = 0.7
+DRAFTS = 3
+NOT_WORD = re.compile(r"[^\w\s]|_")
 
 
 class OfflineProvider:
@@ -130,7 +138,26 @@ def paraphrase(text: str, lang: str, rng: random.Random) -> str:
 
 
 def compose(hints: GenerationHints, rng: random.Random) -> str:
-    """The message: the view on what is asked (or an in-character "no view"), related to the target, with
+    """The message (`draft`), redrafted up to twice while it is close to one of the chat's recent messages."""
+    recent = [_plain(text) for text in hints.recent]
+    best, closest = "", 2.0
+    for _ in range(DRAFTS if recent else 1):
+        text = draft(hints, rng)
+        found = process.extractOne(_plain(text), recent, scorer=Indel.normalized_similarity) if recent else None
+        score = found[1] if found else 0.0
+        if score < closest:
+            best, closest = text, score
+        if score < NEAR_ECHO:
+            break
+    return best
+
+
+def _plain(text: str) -> str:
+    return " ".join(NOT_WORD.sub("", text.casefold()).split())
+
+
+def draft(hints: GenerationHints, rng: random.Random) -> str:
+    """One draft: the view on what is asked (or an in-character "no view"), related to the target, with
     extras by length; rarely the addressee's name, a signature phrase or an emoji."""
     signed = rng.random() < SIGNATURE_PROBABILITY
     scene = _scene(hints, rng)
@@ -333,7 +360,9 @@ def _opening(scene: Scene, first: str) -> str:
     hints, rng = scene.hints, scene.rng
     if hints.mode == "reply" and hints.reply_to_name and rng.random() < ADDRESS_PROBABILITY:
         return rng.choice(phrases.ADDRESS[scene.lang]).format(name=hints.reply_to_name, text=first)
-    if rng.random() >= LEAD_PROBABILITY or first.endswith("?"):
+    # A subject everyone is already talking about rarely opens a message: a lead comes first more often.
+    chance = 2 * LEAD_PROBABILITY if first.startswith(scene.subject) else LEAD_PROBABILITY
+    if rng.random() >= chance or first.endswith("?"):
         return first
     own = phrases.OPENERS[scene.lang].get(hints.persona_tone, [])
     if own and rng.random() < OWN_OPENER_SHARE:
