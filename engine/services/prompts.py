@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from engine.clients.llm.base import ChatMessage, GenerationHints, HoldingHint, StanceHint
+from bots.symbols import symbols_match
+from engine.clients.llm.base import ChatMessage, GenerationHints, HoldingHint, Relation, StanceHint
+from engine.clients.llm.phrases import relation_to
 from engine.services.context import TurnContext
 
 TONES = {
@@ -53,6 +55,16 @@ TEXT = {
         },
         "new": "Görevin: gruba bu konuda yeni bir mesaj yaz.",
         "reply": 'Görevin: {name} adlı kişinin şu mesajına yanıt ver: "{text}"',
+        "answer": "Sorulana cevap ver ({topic}); konu dışına çıkma. Bu konuda görüşün yoksa bunu kendi üslubunla "
+        "söyle ya da bildiğin bir şeyle ilişkilendir.",
+        "variety": "Mesaja karşındakinin adıyla başlama; açılışını her mesajda değiştir, imza sözlerini nadiren "
+        "kullan.",
+        "relation": {
+            "agree": "Ona katıldığını kendi gerekçenle göster.",
+            "disagree": "Ona kibarca katılmadığını kendi gerekçenle söyle.",
+            "ask": "Kısaca kendi durumunu söyle ve ona bir soru sor.",
+            "add": "Söylediğine ya da sorusuna bir bilgi veya kendi görüşünle katkı yap; soruysa doğrudan cevapla.",
+        },
         "stances": "Görüşlerin (bunlarla tutarlı kal):",
         "holdings": "Portföyün (istersen bahsedebilirsin):",
         "memories": "Hatırladıkların:",
@@ -86,6 +98,16 @@ TEXT = {
         },
         "new": "Your task: write a new message to the group about this topic.",
         "reply": 'Your task: reply to this message from {name}: "{text}"',
+        "answer": "Answer what was asked ({topic}); do not change the subject. If you have no view on it, say so "
+        "in your own voice or relate it to something you know.",
+        "variety": "Do not open with the other person's name; vary how you open each message and use your "
+        "catchphrases rarely.",
+        "relation": {
+            "agree": "Show that you agree, with a reason of your own.",
+            "disagree": "Disagree politely, with a reason of your own.",
+            "ask": "Say briefly where you stand and ask them a question back.",
+            "add": "Add a fact or your own view to what they said; if it is a question, answer it directly.",
+        },
         "stances": "Your views (stay consistent with them):",
         "holdings": "Your portfolio (mention it if you like):",
         "memories": "Things you remember:",
@@ -156,6 +178,7 @@ def user_prompt(context: TurnContext) -> str:
     parts += _asked_lines(context, t)
     if context.target is not None:
         parts.append(t["reply"].format(name=context.target.speaker_label, text=context.target.text[:500]))
+        parts += [t["answer"].format(topic=context.topic), t["relation"][relation(context)], t["variety"]]
     else:
         parts.append(t["new"])
     parts += _section(t["stances"], [_stance_line(s.topic, s.polarity, s.stance, t) for s in context.stances])
@@ -228,6 +251,24 @@ def max_tokens(context: TurnContext) -> int:
     return MAX_TOKENS[context.length]
 
 
+def relation(context: TurnContext) -> Relation | None:
+    """How the reply relates to its target: the bot's stance on the topic versus the target's apparent view."""
+    if context.target is None:
+        return None
+    subjects = [subject for subject in (context.symbol, context.topic) if subject]  # the symbol asked about first
+    own = next((s.polarity for subject in subjects for s in context.stances if _about(s.topic, subject)), "neutral")
+    return relation_to(str(own), context.target.text, tie=context.turn.pk or 0)
+
+
+def _about(stance_topic: str, topic: str) -> bool:
+    if stance_topic.casefold() == topic.casefold():
+        return True
+    try:
+        return symbols_match(stance_topic, topic)
+    except ValueError:
+        return False
+
+
 def hints(context: TurnContext) -> GenerationHints:
     """The structured facts behind the prompt (the offline provider writes from these)."""
     target = context.target
@@ -242,10 +283,13 @@ def hints(context: TurnContext) -> GenerationHints:
         topic=context.topic,
         symbol=context.symbol,
         view=context.view,
+        relation=relation(context),
         stances=[StanceHint(s.topic, s.polarity, s.stance) for s in context.stances],  # type: ignore[arg-type]
         holdings=[HoldingHint(h.symbol, h.size, h.average_price) for h in context.holdings],
         length=context.length,  # type: ignore[arg-type]
         emojis=context.persona.style.emojis,
         signature_emoji=context.emotion.signature_emoji,
         signature_phrases=list(context.emotion.signature_phrases),
+        memories=[memory.content for memory in context.memories],
+        recent=[line.text for line in context.history],
     )

@@ -281,3 +281,44 @@ class SpeakerLabelTests(TestCase):
     def test_a_message_from_a_bot_is_labelled_with_the_bot_name(self) -> None:
         message: Message = MessageFactory.create(bot=BotFactory.create(name="Kemal"), sender_name="Piyasa Sohbet")
         assert message.speaker_label == "Kemal"
+
+
+class RelationTests(TestCase):
+    def _relation(self, polarity: Stance.Polarity | None, text: str, *, topic: str = "BIST") -> str | None:
+        bot, chat = _bot(), ChatFactory.create()
+        stances = [StanceFactory.create(bot=bot, topic="BIST", polarity=polarity, stance="x")] if polarity else []
+        target = MessageFactory.create(chat=chat, sender_name="Mehmet", text=text)
+        return prompts.hints(_context(bot, chat, stances=stances, target=target, topic=topic)).relation
+
+    def test_a_reply_agrees_or_disagrees_by_stance_polarity_versus_the_targets(self) -> None:
+        assert self._relation(Stance.Polarity.BULLISH, "Borsa bence yükselişte") == "agree"
+        assert self._relation(Stance.Polarity.BULLISH, "Borsa bence zayıf, düşüş gelir") == "disagree"
+        assert self._relation(Stance.Polarity.BEARISH, "Endeks güçlü görünüyor") == "disagree"
+
+    def test_a_question_is_answered_and_an_undecided_bot_asks_back(self) -> None:
+        assert self._relation(Stance.Polarity.BEARISH, "THYAO yükselir mi?") == "add"
+        assert self._relation(None, "Endeks güçlü görünüyor") == "ask"
+        assert self._relation(Stance.Polarity.BULLISH, "Bugün sakin") == "add"
+
+    def test_a_new_message_has_no_relation_and_hints_carry_memories_and_history(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        memory = MemoryFactory.create(bot=bot, content="2001 krizini gördüm.")
+        history = [_line("Mehmet", "THYAO ne olur?"), _line("Ayşe", "Bence yükselir.", is_self=True)]
+        hints = prompts.hints(_context(bot, chat, memories=[memory], history=history))
+        assert hints.relation is None
+        assert hints.memories == ["2001 krizini gördüm."]
+        assert hints.recent == ["THYAO ne olur?", "Bence yükselir."]
+
+    def test_the_reply_prompt_asks_for_variety_the_relation_and_the_topic_asked(self) -> None:
+        bot, chat = _bot(), ChatFactory.create()
+        stance = StanceFactory.create(bot=bot, topic="BIST", polarity=Stance.Polarity.BULLISH, stance="x")
+        target = MessageFactory.create(chat=chat, sender_name="Mehmet", text="BIST bence zayıf")
+        tr = prompts.user_prompt(_context(bot, chat, stances=[stance], target=target))
+        en = prompts.user_prompt(_context(bot, chat, language="en", stances=[stance], target=target))
+        assert "Mesaja karşındakinin adıyla başlama" in tr
+        assert "Ona kibarca katılmadığını kendi gerekçenle söyle." in tr
+        assert "Sorulana cevap ver (BIST)" in tr
+        assert "Do not open with the other person's name" in en
+        assert "Disagree politely, with a reason of your own." in en
+        new = prompts.user_prompt(_context(bot, chat, stances=[stance]))
+        assert "adıyla başlama" not in new

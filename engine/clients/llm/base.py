@@ -17,6 +17,8 @@ Mode = Literal["new", "reply"]
 LengthHint = Literal["short", "medium", "long"]
 LanguageCode = Literal["tr", "en"]
 SymbolView = Literal["symbol", "topic", "none"]  # a stance on the symbol asked about, only on its topic, or neither
+# How a reply relates to its target: agree with it, disagree, ask back, or add a fact or a view (answers too).
+Relation = Literal["agree", "disagree", "ask", "add"]
 
 
 class ChatMessage(TypedDict):
@@ -56,12 +58,15 @@ class GenerationHints:
     topic: str | None = None
     symbol: str | None = None  # the symbol asked about (BIST:THYAO, XAUUSD); the message is about it
     view: SymbolView | None = None  # with a symbol: "none" = no stance on it or its topic (say so in character)
+    relation: Relation | None = None
     stances: list[StanceHint] = field(default_factory=list)
     holdings: list[HoldingHint] = field(default_factory=list)
     length: LengthHint = "medium"
     emojis: bool = True
     signature_emoji: str | None = None
     signature_phrases: list[str] = field(default_factory=list)
+    memories: list[str] = field(default_factory=list)
+    recent: list[str] = field(default_factory=list)  # the chat's latest messages, not to be echoed
 
 
 @dataclass(frozen=True)

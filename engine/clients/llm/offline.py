@@ -1,11 +1,18 @@
-"""The offline provider: persona-, stance- and holding-aware chat messages from templates, no network."""
+"""The offline provider: persona-, stance- and holding-aware chat messages from phrase tables, no network."""
 
 from __future__ import annotations
 
+import math
 import random
+import re
 import time
 import zlib
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
 
 from engine.clients.llm import phrases
 from engine.clients.llm.base import (
@@ -13,13 +20,32 @@ from engine.clients.llm.base import (
     HoldingHint,
     LlmRequest,
     LlmResponse,
+    Relation,
     StanceHint,
     estimate_prompt_tokens,
     estimate_tokens,
 )
+from engine.clients.llm.phrases import relation_to, text_polarity
 
-EXTRAS_BY_LENGTH = {"short": (0, 0), "medium": (1, 2), "long": (3, 4)}
-EMOJI_PROBABILITY = 0.55
+__all__ = ["OfflineProvider", "compose", "display_topic", "draft", "pick_stance", "relation_to", "text_polarity"]
+
+# Sentences after the view (and the reply's relation), by length.
+EXTRAS_BY_LENGTH = {"short": (0, 0), "medium": (1, 1), "long": (2, 3)}
+EMOJI_PROBABILITY = 0.35
+# Kept rare so no persona sounds like a catchphrase machine: a signature phrase in about one message in fourteen.
+SIGNATURE_PROBABILITY = 0.07
+ADDRESS_PROBABILITY = 0.05
+LEAD_PROBABILITY = 0.35
+TAIL_PROBABILITY = 0.2
+INVERT = 0.7
+OWN_OPENER_SHARE = 0.45  # of the leads, the persona's own openers (the rest are any persona's)
+INVERTIBLE_AFTER = ("bana", "benim", "radarımda", "ekranımda", "şu", "bir", "yükselen", "düşen")
+LEVEL_BAND = (0.9, 1.12)  # levels stay near the bot's own average price
+# Like a model told not to repeat the chat, a draft too close to a recent message is rewritten (below the
+# generation's near-duplicate ratio of 0.82, so its dedup retry, a second call, is rarely needed).
+NEAR_ECHO = 0.7
+DRAFTS = 3
+NOT_WORD = re.compile(r"[^\w\s]|_")
 
 
 class OfflineProvider:
@@ -53,26 +79,120 @@ def _seed(request: LlmRequest) -> int:
     return zlib.crc32("\n".join(message["content"] for message in request.messages).encode())
 
 
+@dataclass(frozen=True)
+class Scene:
+    """What one message is written from: the hints, the subject as written in chat, the view on it."""
+
+    hints: GenerationHints
+    lang: str
+    subject: str
+    stance: StanceHint | None
+    relation: Relation | None
+    rng: random.Random
+
+    @property
+    def polarity(self) -> str:
+        return self.stance.polarity if self.stance else "neutral"
+
+    def pick(self, options: list[str]) -> str:
+        return self.rng.choice(options)
+
+    def fill(self, template: str, *, reword: bool = True, **values: str) -> str:
+        """A template with the subject, a postposition and the values filled in, then (`reword`) paraphrased."""
+        if self.lang == "tr" and self.rng.random() < INVERT:
+            template = _inverted(template)
+        text = template.format(topic=self.subject, pp=self.pick(phrases.PREPOSITIONS[self.lang]), **values)
+        return paraphrase(text, self.lang, self.rng) if reword else text
+
+
+def _inverted(template: str) -> str:
+    """The subject moved to the end ("THYAO için pozitifim" → "Pozitifim THYAO için"), common in spoken Turkish;
+    only where the word after it carries no suffix tied to it, and never before "i…" (a capital İ casefolds to
+    "i̇", which breaks naive word matching downstream)."""
+    if "," in template:
+        return template
+    if template.startswith("{topic} {pp} "):
+        moved, rest = "{topic} {pp}", template[len("{topic} {pp} ") :]
+    elif template.startswith("{topic} ") and template.split(" ", 2)[1] in INVERTIBLE_AFTER:
+        moved, rest = "{topic}", template[len("{topic} ") :]
+    else:
+        return template
+    return template if rest.startswith("i") else f"{rest} {moved}"
+
+
+@cache
+def _synonym_pattern(lang: str) -> re.Pattern[str]:
+    keys = sorted(phrases.SYNONYMS[lang], key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(key) for key in keys) + r")(?!\w)")
+
+
+def paraphrase(text: str, lang: str, rng: random.Random) -> str:
+    """Template words swapped for a synonym of the same form (or kept), each choice equally likely."""
+    table = phrases.SYNONYMS[lang]
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return rng.choice([word, *table[word]])
+
+    return _synonym_pattern(lang).sub(swap, text)
+
+
 def compose(hints: GenerationHints, rng: random.Random) -> str:
-    """The message: optional reply address, the stance, extras by length, maybe an emoji."""
+    """The message (`draft`), redrafted up to twice while it is close to one of the chat's recent messages."""
+    recent = [_plain(text) for text in hints.recent]
+    best, closest = "", 2.0
+    for _ in range(DRAFTS if recent else 1):
+        text = draft(hints, rng)
+        found = process.extractOne(_plain(text), recent, scorer=Indel.normalized_similarity) if recent else None
+        score = found[1] if found else 0.0
+        if score < closest:
+            best, closest = text, score
+        if score < NEAR_ECHO:
+            break
+    return best
+
+
+def _plain(text: str) -> str:
+    return " ".join(NOT_WORD.sub("", text.casefold()).split())
+
+
+def draft(hints: GenerationHints, rng: random.Random) -> str:
+    """One draft: the view on what is asked (or an in-character "no view"), related to the target, with
+    extras by length; rarely the addressee's name, a signature phrase or an emoji."""
+    signed = rng.random() < SIGNATURE_PROBABILITY
+    scene = _scene(hints, rng)
+    sentences = _reply_sentences(scene) if hints.mode == "reply" else [_view(scene)]
+    sentences += _extras(scene)
+    if hints.signature_phrases and signed:
+        sentences.insert(rng.randint(1, len(sentences)), rng.choice(hints.signature_phrases))
+    sentences[0] = _opening(scene, sentences[0])
+    text = " ".join(_sentence(part, scene.lang, hints.emotion_tone, rng) for part in sentences if part)
+    return _with_emoji(text, hints, scene.polarity, rng)
+
+
+def _scene(hints: GenerationHints, rng: random.Random) -> Scene:
     lang = hints.language if hints.language in phrases.STANCES else "tr"
     stance = pick_stance(hints)
-    polarity = stance.polarity if stance else "neutral"
-    topic = display_topic(stance.topic if stance else hints.topic) or phrases.DEFAULT_TOPIC[lang]
-    sentences = []
-    if hints.mode == "reply" and hints.reply_to_name:
-        sentences.append(_reply_opening(hints, lang, polarity, rng))
-    sentences.append(_core(hints, lang, polarity, topic, rng))
-    sentences.extend(_extras(hints, lang, polarity, topic, rng))
-    text = " ".join(_sentence(part, lang, hints.emotion_tone, rng) for part in sentences)
-    return _with_emoji(text, hints, polarity, rng)
+    subject = display_topic(hints.symbol or hints.topic or (stance.topic if stance else None))
+    relation = hints.relation
+    if relation is None and hints.mode == "reply":
+        relation = relation_to(
+            stance.polarity if stance else "neutral", hints.reply_to_text or "", tie=rng.randint(0, 1)
+        )
+    return Scene(hints, lang, subject or phrases.DEFAULT_TOPIC[lang], stance, relation, rng)
 
 
 def pick_stance(hints: GenerationHints) -> StanceHint | None:
-    """The stance on the current topic (symbol prefixes ignored), else the first stance when no topic."""
-    if hints.topic:
-        wanted = display_topic(hints.topic).casefold()
-        return next((s for s in hints.stances if display_topic(s.topic).casefold() == wanted), None)
+    """The stance on the symbol asked about, else on the topic (symbol prefixes ignored); the first stance
+    when neither is given; None when the bot has no view on what is asked."""
+    for wanted in (hints.symbol, hints.topic):
+        if wanted:
+            key = display_topic(wanted).casefold()
+            found = next((s for s in hints.stances if display_topic(s.topic).casefold() == key), None)
+            if found is not None:
+                return found
+    if hints.topic or hints.symbol:
+        return None
     return hints.stances[0] if hints.stances else None
 
 
@@ -81,61 +201,175 @@ def display_topic(topic: str | None) -> str:
     return (topic or "").rsplit(":", 1)[-1].strip()
 
 
-def _reply_opening(hints: GenerationHints, lang: str, polarity: str, rng: random.Random) -> str:
-    theirs = text_polarity(hints.reply_to_text or "")
-    relation = "agree" if theirs == polarity else "disagree"
-    if "neutral" in (theirs, polarity):
-        relation = "neutral"
-    return rng.choice(phrases.REPLIES[lang][relation]).format(name=hints.reply_to_name)
+def _view(scene: Scene) -> str:
+    """The bot's view on the subject; asked without one, that it has none (sometimes pointing at what it follows)."""
+    if scene.stance is not None or not _asked(scene):
+        view = scene.fill(scene.pick(phrases.STANCES[scene.lang][scene.polarity]))
+        if scene.rng.random() < TAIL_PROBABILITY and "," not in view:
+            view += ", " + scene.pick(phrases.TAILS[scene.lang])
+        return view
+    line = scene.fill(scene.pick(phrases.NO_VIEW[scene.lang]))
+    own = _own_subjects(scene)
+    if own and scene.rng.random() < 0.5:
+        line += ", " + scene.fill(scene.pick(phrases.RELATE[scene.lang]), own=scene.pick(own))
+    return line
 
 
-def text_polarity(text: str) -> str:
-    """Crude direction of a message from marker words: bullish, bearish or neutral."""
-    lowered = text.casefold()
-    scores = {side: sum(marker in lowered for marker in words) for side, words in phrases.POLARITY_MARKERS.items()}
-    if scores["bullish"] == scores["bearish"]:
-        return "neutral"
-    return "bullish" if scores["bullish"] > scores["bearish"] else "bearish"
+def _asked(scene: Scene) -> bool:
+    """Whether the bot must own up to having no view: asked a question, or (half the time) answering a view;
+    otherwise an undecided bot just describes what it sees."""
+    hints = scene.hints
+    if hints.mode != "reply":
+        return False
+    return "?" in (hints.reply_to_text or "") or scene.rng.random() < 0.5
 
 
-def _core(hints: GenerationHints, lang: str, polarity: str, topic: str, rng: random.Random) -> str:
-    core = rng.choice(phrases.STANCES[lang][polarity]).format(topic=topic)
-    openers = phrases.OPENERS[lang].get(hints.persona_tone)
-    if openers and rng.random() < 0.6:
-        core = f"{rng.choice(openers)}, {core}"
-    return core
+def _own_subjects(scene: Scene) -> list[str]:
+    subject = scene.subject.casefold()
+    named = [display_topic(s.topic) for s in scene.hints.stances] + [
+        display_topic(h.symbol) for h in scene.hints.holdings
+    ]
+    return sorted({name for name in named if name.casefold() != subject})
 
 
-def _extras(hints: GenerationHints, lang: str, polarity: str, topic: str, rng: random.Random) -> list[str]:
-    low, high = EXTRAS_BY_LENGTH.get(hints.length, (1, 2))
-    pool = [rng.choice(phrases.REASONS[lang][polarity])]
-    pool += _tone_lines(hints, lang, rng)
-    if hints.holdings and rng.random() < 0.5:
-        pool.append(_holding_line(rng.choice(hints.holdings), lang, rng))
-    rng.shuffle(pool)
-    chosen = pool[: rng.randint(low, high)]
-    if hints.signature_phrases and rng.random() < 0.3:
-        chosen.append(rng.choice(hints.signature_phrases))
-    if hints.length == "long" and hints.mode == "new" and rng.random() < 0.5:
-        chosen.append(rng.choice(phrases.QUESTIONS[lang]).format(topic=topic))
-    return chosen
+def _reply_sentences(scene: Scene) -> list[str]:
+    """The reply's relation to its target and the view, in a varied order."""
+    rng, table = scene.rng, phrases.RELATIONS[scene.lang]
+    view = _view(scene)
+    if scene.relation in ("agree", "disagree"):
+        stance_line = scene.fill(scene.pick(table[scene.relation]))
+        return [stance_line, view] if rng.random() < 0.75 else [view, stance_line]
+    if scene.relation == "ask":
+        question = scene.fill(scene.pick(table["ask"]))
+        return [view, question] if rng.random() < 0.6 else [question, view]
+    if "?" in (scene.hints.reply_to_text or ""):
+        if rng.random() < 0.4:
+            return [f"{scene.pick(table['answer'])}: {view}"]
+        return [view]
+    if rng.random() < 0.5:
+        return [view, scene.pick(table["add"]) + ": " + _reason(scene)]
+    return [view]
 
 
-def _tone_lines(hints: GenerationHints, lang: str, rng: random.Random) -> list[str]:
+def _extras(scene: Scene) -> list[str]:
+    """Reasons, a level, a holding, a memory, a tone line or a question to the group, by the length hint."""
+    hints, rng = scene.hints, scene.rng
+    low, high = EXTRAS_BY_LENGTH.get(hints.length, (1, 1))
+    count = rng.randint(low, high)
+    if not count:
+        return []
+    pool: list[tuple[float, str]] = [(1.0, _reason(scene)), (0.6, _reason(scene))]
+    pool += [(0.5, line) for line in _tone_lines(scene)]
+    for weight, line in ((1.0, _level(scene)), (0.4, _holding(scene)), (0.3, _memory(scene))):
+        if line:
+            pool.append((weight, line))
+    if hints.mode == "new" and hints.length == "long":
+        pool.append((0.8, scene.fill(scene.pick(phrases.QUESTIONS[scene.lang]))))
+    return _weighted_sample(pool, count, rng)
+
+
+def _weighted_sample(pool: list[tuple[float, str]], count: int, rng: random.Random) -> list[str]:
+    # Efraimidis–Spirakis: each item's key is u^(1/w); the largest keys win, without replacement.
+    keyed = sorted(pool, key=lambda item: rng.random() ** (1.0 / item[0]), reverse=True)
+    return [line for _, line in keyed[:count]]
+
+
+def _reason(scene: Scene) -> str:
+    rng, lang, polarity = scene.rng, scene.lang, scene.polarity
+    topical = phrases.TOPIC_REASONS[lang].get(scene.hints.topic or "", {}).get(polarity)
+    if topical and rng.random() < 0.3:
+        return rng.choice(topical)
+    subjects, verbs = phrases.REASON_PARTS[lang][polarity]
+    adverb = rng.choice(phrases.ADVERBS[lang]).format(n=rng.randint(2, 9))
+    reason = " ".join(part for part in (adverb, rng.choice(subjects), rng.choice(verbs)) if part)
+    return paraphrase(reason, lang, rng)
+
+
+def _tone_lines(scene: Scene) -> list[str]:
     lines = []
-    for table, tone in ((phrases.EMOTIONS, hints.emotion_tone), (phrases.CLOSERS, hints.persona_tone)):
-        options = table[lang].get(tone)
+    for table, tone in ((phrases.EMOTIONS, scene.hints.emotion_tone), (phrases.CLOSERS, scene.hints.persona_tone)):
+        options = table[scene.lang].get(tone)
         if options:
-            lines.append(rng.choice(options))
+            lines.append(paraphrase(scene.rng.choice(options), scene.lang, scene.rng))
     return lines
 
 
-def _holding_line(holding: HoldingHint, lang: str, rng: random.Random) -> str:
-    return rng.choice(phrases.HOLDINGS[lang]).format(
+def _subject_holding(scene: Scene) -> HoldingHint | None:
+    key = scene.subject.casefold()
+    return next((h for h in scene.hints.holdings if display_topic(h.symbol).casefold() == key), None)
+
+
+def _level(scene: Scene) -> str | None:
+    """A price level near the bot's own average on the subject; nothing when it holds none."""
+    holding = _subject_holding(scene)
+    if holding is None:
+        return None
+    level = round_significant(Decimal(str(holding.avg_price)) * Decimal(str(scene.rng.uniform(*LEVEL_BAND))))
+    template = scene.pick(phrases.LEVELS[scene.lang][scene.polarity])
+    return scene.fill(template, level=format_number(level, scene.lang, 2))
+
+
+def round_significant(value: Decimal, digits: int = 3) -> Decimal:
+    """A price rounded to a few significant digits, as people quote levels (245.5 → 246, 41.2 → 41.2)."""
+    if value <= 0:
+        return value
+    exponent = math.floor(math.log10(value)) - digits + 1
+    return value.quantize(Decimal(1).scaleb(max(exponent, -2)))
+
+
+def _holding(scene: Scene) -> str | None:
+    """Holdings are mentioned sparingly: the one on the subject, rarely another."""
+    holding = _subject_holding(scene)
+    if holding is None and scene.rng.random() < 0.5:
+        # Another position only when the bot's view on it does not pull against this message's direction.
+        others = [h for h in scene.hints.holdings if _view_on(scene, h.symbol) in (None, scene.polarity)]
+        holding = scene.rng.choice(others) if others else None
+    if holding is None:
+        return None
+    return scene.pick(phrases.HOLDINGS[scene.lang]).format(
         symbol=display_topic(holding.symbol),
-        size=format_number(holding.size, lang, 4),
-        price=format_number(holding.avg_price, lang, 2, trim=False),
+        size=format_number(holding.size, scene.lang, 4),
+        price=format_number(holding.avg_price, scene.lang, 2, trim=False),
     )
+
+
+def _view_on(scene: Scene, symbol: str) -> str | None:
+    key = display_topic(symbol).casefold()
+    return next((s.polarity for s in scene.hints.stances if display_topic(s.topic).casefold() == key), None)
+
+
+def _memory(scene: Scene) -> str | None:
+    """A memory that does not pull against the view (one that moves the other way, or any way when undecided,
+    is left out)."""
+    against = {"bullish": ["bearish"], "bearish": ["bullish"]}.get(scene.polarity, ["bullish", "bearish"])
+    usable = [m for m in scene.hints.memories if not any(_moves(m, side) for side in against)]
+    if not usable:
+        return None
+    memory = scene.rng.choice(usable).strip().rstrip(".")
+    intro = scene.rng.choice(phrases.MEMORY_INTROS[scene.lang])
+    return f"{intro}: {memory}" if intro else memory
+
+
+def _moves(text: str, side: str) -> bool:
+    lowered = text.replace("İ", "i").casefold()
+    return any(word in lowered for word in (*phrases.POLARITY_MARKERS[side], *phrases.MOVES[side]))
+
+
+def _opening(scene: Scene, first: str) -> str:
+    """The first sentence, sometimes after a discourse marker or the persona's opener, rarely after a name."""
+    hints, rng = scene.hints, scene.rng
+    if hints.mode == "reply" and hints.reply_to_name and rng.random() < ADDRESS_PROBABILITY:
+        return rng.choice(phrases.ADDRESS[scene.lang]).format(name=hints.reply_to_name, text=first)
+    # A subject everyone is already talking about rarely opens a message: a lead comes first more often.
+    chance = 2 * LEAD_PROBABILITY if first.startswith(scene.subject) else LEAD_PROBABILITY
+    if rng.random() >= chance or first.endswith("?"):
+        return first
+    own = phrases.OPENERS[scene.lang].get(hints.persona_tone, [])
+    if own and rng.random() < OWN_OPENER_SHARE:
+        lead = rng.choice(own)
+    else:
+        lead = paraphrase(rng.choice(phrases.LEADS[scene.lang]), scene.lang, rng)
+    return f"{lead}, {first}"
 
 
 def format_number(value: Decimal | float, lang: str, decimals: int, *, trim: bool = True) -> str:
@@ -151,6 +385,7 @@ def format_number(value: Decimal | float, lang: str, decimals: int, *, trim: boo
 
 
 def _sentence(part: str, lang: str, emotion_tone: str, rng: random.Random) -> str:
+    """Capitalise the first letter only (templates start lower case; names and tickers keep their case)."""
     part = part.strip()
     first = "İ" if lang == "tr" and part[:1] == "i" else part[:1].upper()
     part = first + part[1:]
@@ -162,6 +397,6 @@ def _sentence(part: str, lang: str, emotion_tone: str, rng: random.Random) -> st
 def _with_emoji(text: str, hints: GenerationHints, polarity: str, rng: random.Random) -> str:
     if not hints.emojis or rng.random() >= EMOJI_PROBABILITY:
         return text
-    if hints.signature_emoji and rng.random() < 0.6:
+    if hints.signature_emoji and rng.random() < 0.5:
         return f"{text} {hints.signature_emoji}"
     return f"{text} {rng.choice(phrases.EMOJIS[polarity])}"
