@@ -194,7 +194,9 @@ class UserPromptTests(TestCase):
                 assert prompt.index("BIST:THYAO") > prompt.index("Konu: BIST" if language == "tr" else "Topic: BIST")
         plain = prompts.user_prompt(_context(bot, chat, target=target))
         assert "Sorulan sembol" not in plain
-        assert "görüşün yok" not in plain
+        # Without a symbol there is no symbol-specific advice (the general "answer what was asked" line stays).
+        assert "hakkında bir görüşün yok" not in plain
+        assert "için ayrı bir görüşün yok" not in plain
 
     def test_history_lines_label_speakers_and_the_bot_itself(self) -> None:
         history = [
