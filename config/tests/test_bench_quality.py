@@ -39,5 +39,16 @@ class QualityBenchTests(SimpleTestCase):
             expected = f"{RESULTS_HEADING}\n\n{offline}\n\nnew figures\n\n{fake}\n\nfake figures\n\n## Later\n\nkept\n"
             self.assertEqual(doc.read_text(), f"# Q\n\nintro\n\n{expected}")
 
+    def test_the_results_stay_in_the_order_of_the_llms_whatever_order_they_ran_in(self) -> None:
+        offline, fake, realistic = subsection("offline"), subsection("fake"), subsection("realistic")
+        with tempfile.TemporaryDirectory() as folder:
+            doc = Path(folder) / "quality.md"
+            doc.write_text(f"# Q\n\n{RESULTS_HEADING}\n\nNot run yet.\n")
+            for llm in ("realistic", "fake", "offline", "realistic"):
+                write_results(f"{subsection(llm)}\n\n{llm} figures\n", llm, doc)
+            blocks = doc.read_text().split(f"{RESULTS_HEADING}\n\n")[1]
+            expected = f"{offline}\n\noffline figures\n\n{fake}\n\nfake figures\n\n{realistic}\n\nrealistic figures\n"
+            self.assertEqual(blocks, expected)
+
     def test_the_repo_doc_has_a_results_section_to_fill(self) -> None:
         self.assertIn(f"\n{RESULTS_HEADING}\n", DOC.read_text())
