@@ -14,6 +14,12 @@ from engine.selectors import settings_all
 from engine.services.turns import Outcome
 
 
+def preload() -> None:
+    """Import every job's service now: a worker does it when it starts, so a job's first moments after a restart
+    (before it records its claim on its turns, engine.liveness) are not spent importing them."""
+    from engine.services import delivery, dispatch, generation, news, planning, recovery, webhooks  # noqa: F401
+
+
 def tick() -> dict[str, Any]:
     """The periodic tick: record the heartbeat, then plan the turns of every due chat."""
     from engine.services import planning

@@ -12,6 +12,7 @@ from rq.queue import Queue
 from rq.scheduler import SCHEDULER_LOCKING_KEY_TEMPLATE
 from rq.worker import SimpleWorker
 
+from engine import jobs
 from engine.liveness import liveness_start
 
 # RQ moves due `enqueue_at` jobs (every typing action and send) from the worker holding the scheduler lock.
@@ -46,8 +47,9 @@ class EngineWorker(SimpleWorker):
         return DEQUEUE_TIMEOUT_S
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
-        """Mark this worker alive (engine.liveness), tune garbage collection, then work as usual."""
+        """Mark this worker alive (engine.liveness), load the jobs' services, tune garbage collection, then work."""
         liveness_start(self.name)
+        jobs.preload()  # before tune_gc, so the services are frozen with the rest
         tune_gc()
         return super().work(*args, **kwargs)
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -57,6 +60,28 @@ class EngineWorkerTests(WorkerTestCase):
             engine_worker.work(burst=True)
             assert liveness._worker_name == engine_worker.name
         assert engine_worker.connection.exists(liveness.ALIVE_PREFIX + engine_worker.name)
+
+    def test_work_loads_the_jobs_services_before_the_first_job_and_before_freezing(self) -> None:
+        calls: list[str] = []
+        with (
+            patch.object(liveness, "REFRESH_S", 3600),
+            patch("engine.worker.jobs.preload", side_effect=lambda: calls.append("preload")),
+            patch("engine.worker.tune_gc", side_effect=lambda: calls.append("tune_gc")),
+        ):
+            worker().work(burst=True)
+        assert calls == ["preload", "tune_gc"]
+
+    def test_preloading_imports_every_service_a_job_calls(self) -> None:
+        code = (
+            "import django, sys; django.setup(); from engine import jobs; "
+            "names = [f'engine.services.{n}' for n in "
+            "('delivery', 'dispatch', 'generation', 'news', 'planning', 'recovery', 'webhooks')]; "
+            "print('engine.services.generation' in sys.modules, end=' '); jobs.preload(); "
+            "print(all(name in sys.modules for name in names))"
+        )
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        assert result.stdout.strip() == "False True"  # not loaded by importing the jobs; loaded by preload
 
     def test_work_freezes_what_is_loaded_and_collects_young_garbage_less_often(self) -> None:
         gc.unfreeze()
