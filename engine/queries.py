@@ -156,8 +156,8 @@ def _own_statements_sql(bots: int, topics: int) -> str:
     )
 
 
-def recent_bot_texts(chat_ids: Iterable[int], since: datetime, limit: int) -> list[tuple[int, int, str]]:
-    """(chat, message id, stored normalised text) of each chat's newest `limit` bot messages since `since`, newest
+def recent_bot_texts(chat_ids: Iterable[int], since: datetime, limit: int) -> list[tuple[int, int, str, int]]:
+    """(chat, message id, stored normalised text, bot) of each chat's newest `limit` bot messages since `since`, newest
     first per chat: a window the ORM compiled afresh for every batch."""
     ids = sorted(set(chat_ids))
     if not ids:
@@ -167,25 +167,27 @@ def recent_bot_texts(chat_ids: Iterable[int], since: datetime, limit: int) -> li
         return cursor.fetchall()  # rows are tuples already
 
 
-def recent_bot_texts_orm(chat_ids: Iterable[int], since: datetime, limit: int) -> list[tuple[int, int, str]]:
+def recent_bot_texts_orm(chat_ids: Iterable[int], since: datetime, limit: int) -> list[tuple[int, int, str, int]]:
     """`recent_bot_texts` through the ORM: the reference it is tested against."""
     rows = (
         Message.objects.filter(chat_id__in=set(chat_ids), bot__isnull=False, created_at__gte=since)
         .annotate(rank=_newest_first([F("chat_id")]))
         .filter(rank__lte=limit)
     )
-    return list(rows.order_by("chat_id", "rank").values_list("chat_id", "id", "text_normalized"))
+    return list(rows.order_by("chat_id", "rank").values_list("chat_id", "id", "text_normalized", "bot_id"))
 
 
 @cache
 def _recent_bot_texts_sql(chats: int) -> str:
     quote = connection.ops.quote_name
-    chat, pk, normalized, created = (quote(name) for name in ("chat_id", "id", "text_normalized", "created_at"))
+    chat, pk, normalized, created, bot = (
+        quote(name) for name in ("chat_id", "id", "text_normalized", "created_at", "bot_id")
+    )
     rank = f"ROW_NUMBER() OVER (PARTITION BY {chat} ORDER BY {created} DESC, {pk} DESC)"
     return (
-        f"SELECT {chat}, {pk}, {normalized} FROM (SELECT {chat}, {pk}, {normalized}, {rank} AS {quote('rank')} "
-        f"FROM {quote(Message._meta.db_table)} WHERE {chat} IN ({_marks(chats)}) "
-        f"AND {quote('bot_id')} IS NOT NULL AND {created} >= %s) ranked WHERE {quote('rank')} <= %s "
+        f"SELECT {chat}, {pk}, {normalized}, {bot} FROM (SELECT {chat}, {pk}, {normalized}, {bot}, "
+        f"{rank} AS {quote('rank')} FROM {quote(Message._meta.db_table)} WHERE {chat} IN ({_marks(chats)}) "
+        f"AND {bot} IS NOT NULL AND {created} >= %s) ranked WHERE {quote('rank')} <= %s "
         f"ORDER BY {chat}, {quote('rank')}"
     )
 

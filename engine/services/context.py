@@ -61,6 +61,7 @@ class TurnContext:
     holdings: list[Holding] = field(default_factory=list)
     memories: list[Memory] = field(default_factory=list)
     own_statements: list[str] = field(default_factory=list)
+    own_texts: list[str] = field(default_factory=list)  # the bot's recent messages in the chat, normalised
     headline: str | None = None
     headline_id: int | None = None
     full_persona: bool = True
@@ -98,6 +99,7 @@ def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Rand
         stances=focus.stances,
         holdings=focus.holdings,
         memories=focus.memories,
+        own_texts=loaded.own_texts,
         headline=headline,
         headline_id=headline_id,
         full_persona=persona_refresh_due(turn.kind, loaded.refresh, config),

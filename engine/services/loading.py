@@ -27,6 +27,7 @@ HISTORY_LIMIT = 20
 HOLDINGS_LIMIT = 5
 MEMORY_SCAN_LIMIT = 200
 DEDUP_SCAN_LIMIT = 200
+OWN_TEXTS_LIMIT = 12  # the bot's own recent messages a writer avoids rephrasing the same way (GenerationHints.own)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class LoadedTurn:
     facts: BotFacts
     refresh: RefreshState | None  # None when the bot is no longer a member of the chat
     recent_texts: list[str]  # the chat's recent bot messages, normalised, for dedup (empty when dedup is off)
+    own_texts: list[str]  # the bot's own among them, newest first, at most OWN_TEXTS_LIMIT
 
 
 def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn]:
@@ -95,7 +97,8 @@ def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn
             target=targets.get(turn.reply_to_id) if turn.reply_to_id is not None else None,
             facts=facts[turn.bot_id],
             refresh=refresh.get((turn.chat_id, turn.bot_id)),
-            recent_texts=texts.get(turn.chat_id, []),
+            recent_texts=[text for _, text in texts.get(turn.chat_id, [])],
+            own_texts=[text for bot, text in texts.get(turn.chat_id, []) if bot == turn.bot_id][:OWN_TEXTS_LIMIT],
         )
         for turn in ordered
     ]
@@ -189,17 +192,18 @@ def _by_bot(rows: QuerySet[R], order: list[Any], bots: int, *, limit: int | None
     return grouped
 
 
-def recent_bot_texts(chat_ids: set[int], config: RuntimeConfig) -> dict[int, list[str]]:
-    """Each chat's bot messages inside the dedup window, newest first, at most DEDUP_SCAN_LIMIT, normalised.
+def recent_bot_texts(chat_ids: set[int], config: RuntimeConfig) -> dict[int, list[tuple[int, str]]]:
+    """Each chat's bot messages inside the dedup window as (bot, normalised text), newest first, at most
+    DEDUP_SCAN_LIMIT.
 
     Texts come in the form stored with them (docs/decisions/023-dedup-normalised-rapidfuzz.md); a message stored
     without it (not recorded by the engine) is read and folded here, in a second query only when there is one.
     """
     since = timezone.now() - timedelta(hours=config.dedup_window_hours)
     rows = queries.recent_bot_texts(chat_ids, since, DEDUP_SCAN_LIMIT)
-    unfolded = [pk for _, pk, normalized in rows if not normalized]
+    unfolded = [pk for _, pk, normalized, _ in rows if not normalized]
     unread = dict(Message.objects.filter(pk__in=unfolded).values_list("pk", "text")) if unfolded else {}
-    texts: dict[int, list[str]] = {chat_id: [] for chat_id in chat_ids}
-    for chat_id, pk, normalized in rows:
-        texts[chat_id].append(normalized or postprocess.normalize(unread[pk]))
+    texts: dict[int, list[tuple[int, str]]] = {chat_id: [] for chat_id in chat_ids}
+    for chat_id, pk, normalized, bot_id in rows:
+        texts[chat_id].append((bot_id, normalized or postprocess.normalize(unread[pk])))
     return texts

@@ -292,4 +292,5 @@ def hints(context: TurnContext) -> GenerationHints:
         signature_phrases=list(context.emotion.signature_phrases),
         memories=[memory.content for memory in context.memories],
         recent=[line.text for line in context.history],
+        own=[line.text for line in context.history if line.is_self] + context.own_texts,
     )

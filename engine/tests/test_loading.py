@@ -13,7 +13,7 @@ from chats.tests.factories import ChatFactory, MessageFactory
 from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services.context import build_context
-from engine.services.loading import HOLDINGS_LIMIT, bot_facts, latest_messages, load_batch
+from engine.services.loading import HOLDINGS_LIMIT, OWN_TEXTS_LIMIT, bot_facts, latest_messages, load_batch
 from engine.tests.factories import TurnFactory, crowd, say
 
 
@@ -92,6 +92,16 @@ class LoadBatchTests(TestCase):
         )
         assert loaded.target.pk not in {message.pk for message in loaded.history}
         assert loaded.target.addressed_bot_id == turn.bot_id  # read with it: the bot of its priority reply
+
+    def test_the_bots_own_recent_messages_come_normalised_newest_first_and_bounded(self) -> None:
+        turn = _busy_chat_turn()
+        for n in range(OWN_TEXTS_LIMIT + 2):
+            say(turn.chat, f"Benim {n}. sözüm!", bot=turn.bot, minutes_ago=0)
+        (loaded,) = load_batch([turn.pk], config=settings_all())
+        newest = [f"benim {n} sozum" for n in reversed(range(OWN_TEXTS_LIMIT + 2))]
+        assert loaded.own_texts == newest[:OWN_TEXTS_LIMIT]
+        assert "bist 1 ne olur" in loaded.recent_texts  # the other bot's: in the dedup texts, not the own ones
+        assert build_context(loaded, config=settings_all(), rng=random.Random(1)).own_texts == loaded.own_texts
 
     def test_no_membership_means_no_refresh_state_and_no_dedup_texts_when_dedup_is_off(self) -> None:
         turn = TurnFactory.create()

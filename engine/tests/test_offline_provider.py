@@ -30,6 +30,7 @@ from engine.clients.loops import run
 from engine.runtime_settings import RuntimeConfig
 from engine.services import postprocess
 from engine.services.context import choose_length
+from engine.services.loading import OWN_TEXTS_LIMIT
 
 SEEDS = range(60)
 MESSAGES: list[ChatMessage] = [{"role": "system", "content": "persona"}, {"role": "user", "content": "yaz"}]
@@ -105,6 +106,7 @@ def crowd_hints(spec: DemoBot, rng: random.Random, language: str, said: list[Sai
         signature_phrases=list(spec.emotion.signature_phrases),
         memories=[m.content for m in memories],
         recent=[line[1] for line in said[-20:]],
+        own=[line[1] for line in reversed(said) if line[0] == spec.name][:OWN_TEXTS_LIMIT],
     )
     roll, others = rng.random(), [line for line in said[-6:] if line[0] != spec.name]
     if roll < 0.35:
@@ -200,6 +202,15 @@ class DeterminismTests(SimpleTestCase):
             assert again != first
             echoes += postprocess.is_duplicate(again, [first])
         assert echoes <= 0.05 * len(SEEDS), echoes
+
+    def test_a_draft_reusing_three_words_of_the_bots_own_messages_is_redrafted(self) -> None:
+        reused = 0
+        for seed in SEEDS:
+            first = write(BASE, seed)
+            again = tokens(write(replace(BASE, own=[postprocess.normalize(first)]), seed + 1))
+            before = set(ngrams(tokens(postprocess.normalize(first)), 3))
+            reused += bool(before & set(ngrams(tokens(postprocess.normalize(" ".join(again))), 3)))
+        assert reused <= 0.05 * len(SEEDS), reused
 
     def test_without_a_seed_the_same_prompt_gives_the_same_text(self) -> None:
         assert write(BASE, None) == write(BASE, None)
@@ -452,6 +463,15 @@ class CrowdVarietyTests(SimpleTestCase):
         for language, figures in self.figures.items():
             with self.subTest(language=language):
                 assert figures["max_bot_trigram"] <= 0.15, figures
+
+    def test_no_bot_repeats_a_three_word_phrase_in_a_benchmark_sized_window(self) -> None:
+        # bench.quality's 30 minutes: ~30 bot messages, five or six bots; the 15 % bound allows one message in seven.
+        for seed in range(12):
+            window = crowd_messages(30, seed=seed)
+            by_bot = Counter(bot for bot, _ in window)
+            talkers = [(bot, text) for bot, text in window if by_bot[bot] >= 7]
+            with self.subTest(seed=seed):
+                assert not talkers or crowd_figures(talkers)["max_bot_trigram"] <= 0.15, window
 
     def test_signature_phrases_appear_in_at_most_one_message_in_seven_per_bot(self) -> None:
         for spec in DEMO_BOTS:

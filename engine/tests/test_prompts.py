@@ -306,10 +306,13 @@ class RelationTests(TestCase):
         bot, chat = _bot(), ChatFactory.create()
         memory = MemoryFactory.create(bot=bot, content="2001 krizini gördüm.")
         history = [_line("Mehmet", "THYAO ne olur?"), _line("Ayşe", "Bence yükselir.", is_self=True)]
-        hints = prompts.hints(_context(bot, chat, memories=[memory], history=history))
+        hints = prompts.hints(
+            _context(bot, chat, memories=[memory], history=history, own_texts=["dun thyao icin temkinliydim"])
+        )
         assert hints.relation is None
         assert hints.memories == ["2001 krizini gördüm."]
         assert hints.recent == ["THYAO ne olur?", "Bence yükselir."]
+        assert hints.own == ["Bence yükselir.", "dun thyao icin temkinliydim"]  # its lines, then its stored messages
 
     def test_the_reply_prompt_asks_for_variety_the_relation_and_the_topic_asked(self) -> None:
         bot, chat = _bot(), ChatFactory.create()

@@ -67,6 +67,7 @@ class GenerationHints:
     signature_phrases: list[str] = field(default_factory=list)
     memories: list[str] = field(default_factory=list)
     recent: list[str] = field(default_factory=list)  # the chat's latest messages, not to be echoed
+    own: list[str] = field(default_factory=list)  # the bot's own recent messages, whose phrasing it does not reuse
 
 
 @dataclass(frozen=True)

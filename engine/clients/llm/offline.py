@@ -6,6 +6,7 @@ import math
 import random
 import re
 import time
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -44,8 +45,12 @@ LEVEL_BAND = (0.9, 1.12)  # levels stay near the bot's own average price
 # Like a model told not to repeat the chat, a draft too close to a recent message is rewritten (below the
 # generation's near-duplicate ratio of 0.82, so its dedup retry, a second call, is rarely needed).
 NEAR_ECHO = 0.7
-DRAFTS = 3
+# A writer does not repeat its own turns of phrase: a draft sharing a three-word run with one of the bot's own
+# recent messages is redrafted too (keeps the evaluator's per-bot 3-gram reuse low, docs/quality.md).
+DRAFTS = 6
 NOT_WORD = re.compile(r"[^\w\s]|_")
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+HANDLE = re.compile(r"(?<!\w)@\w+")
 
 
 class OfflineProvider:
@@ -138,18 +143,29 @@ def paraphrase(text: str, lang: str, rng: random.Random) -> str:
 
 
 def compose(hints: GenerationHints, rng: random.Random) -> str:
-    """The message (`draft`), redrafted up to twice while it is close to one of the chat's recent messages."""
+    """The message (`draft`), redrafted while it is close to one of the chat's recent messages or reuses a
+    three-word run of the bot's own; the least repetitive of `DRAFTS` drafts."""
     recent = [_plain(text) for text in hints.recent]
-    best, closest = "", 2.0
-    for _ in range(DRAFTS if recent else 1):
+    used = set().union(*(_trigrams(text) for text in hints.own))
+    best, best_key = "", (True, 0, 2.0)
+    for _ in range(DRAFTS if recent or used else 1):
         text = draft(hints, rng)
         found = process.extractOne(_plain(text), recent, scorer=Indel.normalized_similarity) if recent else None
         score = found[1] if found else 0.0
-        if score < closest:
-            best, closest = text, score
-        if score < NEAR_ECHO:
+        key = (score >= NEAR_ECHO, len(_trigrams(text) & used), score)
+        if key < best_key:
+            best, best_key = text, key
+        if key[:2] == (False, 0):
             break
     return best
+
+
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    """The message's runs of three words, @handles left out, compared without case or accents (the bot's stored
+    messages come in the dedup's normalised form)."""
+    folded = unicodedata.normalize("NFKD", HANDLE.sub(" ", text).casefold().replace("ı", "i"))
+    words = WORD.findall("".join(char for char in folded if not unicodedata.combining(char)))
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
 def _plain(text: str) -> str:

@@ -185,7 +185,7 @@ NO_VIEW: dict[str, list[str]] = {
         "{topic} is outside what I trade",
         "{topic} never made it onto my screens",
         "only know the headlines {pp} {topic}",
-        "no position and no real opinion {pp} {topic}",
+        "zero position, zero opinion {pp} {topic}",
         "others here know {topic} better than I do",
     ],
 }
@@ -318,7 +318,7 @@ RELATIONS: Table = {
             "same way I see it",
             "we're on the same page",
             "exactly my thinking",
-            "no argument from me",
+            "hard to argue with that",
             "you're right on this one",
             "seeing a similar picture here",
             "fair take",
