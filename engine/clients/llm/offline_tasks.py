@@ -80,7 +80,9 @@ def _view(scene: offline.Scene, general: bool) -> str:
 def _stance_line(scene: offline.Scene) -> str:
     assert scene.stance is not None
     text = scene.stance.text.strip().rstrip(".")
-    return VIEWS[scene.lang][scene.stance.polarity].format(topic=scene.subject, stance=text[:1].lower() + text[1:])
+    if not text[1:2].isupper():  # "Tourism helps" → "tourism helps", but "ETF outflows" stays
+        text = text[:1].lower() + text[1:]
+    return VIEWS[scene.lang][scene.stance.polarity].format(topic=scene.subject, stance=text)
 
 
 def _finished(sentence: str, lang: str) -> str:
