@@ -263,7 +263,8 @@ def persona_drafts(hints: GenerationHints, rng: random.Random) -> str:
     brief, lang = (hints.question or "").strip(), hints.language if hints.language in NAMES else "tr"
     roles = brief_roles(brief)
     count = hints.count or len(roles) or 3
-    roles += [FILL_ROLES[lang][i % len(FILL_ROLES[lang])] for i in range(max(0, count - len(roles)))]
+    fill = FILL_ROLES[lang]
+    roles += [fill[(len(roles) + i) % len(fill)] for i in range(max(0, count - len(roles)))]
     seeded = random.Random(zlib.crc32(f"{lang}:{brief}".encode()))
     names = seeded.sample(NAMES[lang], k=min(count, len(NAMES[lang])))
     symbols = brief_symbols(brief)
