@@ -61,6 +61,7 @@ class BotInterviewsView(generics.ListCreateAPIView[Interview]):
     to a chat), the answer is screened like chat output and logged, the call counted in the LLM budget."""
 
     serializer_class = InterviewSerializer
+    queryset = Interview.objects.none()  # the schema's model; requests read get_queryset()
     required_permissions = {"GET": ["bots.view_bot"], "POST": ["bots.change_bot"]}
 
     def get_queryset(self) -> QuerySet[Interview]:
