@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from bots import crypto
-from bots.models import Bot, Holding, Memory, Stance
+from bots.models import Bot, Holding, Interview, Memory, Stance
 from bots.schemas import PersonaTone
 from bots.services import bots_set_enabled
 from chats.models import Membership
@@ -210,3 +210,18 @@ class MemoryAdmin(admin.ModelAdmin):
     @admin.display(description="content")
     def excerpt(self, obj: Memory) -> str:
         return obj.content[:80]
+
+
+@admin.register(Interview)
+class InterviewAdmin(admin.ModelAdmin):
+    """The interview log: operators' private questions to bots and the answers (asked from the dashboard, API or
+    `manage.py interview`, never here)."""
+
+    list_display = ("created_at", "bot", "question", "provider", "model", "tokens_in", "tokens_out", "asked_by")
+    list_filter = ("provider",)
+    search_fields = ("question", "answer", "bot__name")
+    list_select_related = ("bot", "asked_by")
+    readonly_fields = [field.name for field in Interview._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -153,3 +154,26 @@ class Memory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot}: {self.content[:40]}"
+
+
+class Interview(models.Model):
+    """An operator's private question to a bot and its in-character answer; never posted to any chat."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="interviews")
+    question = models.TextField()
+    answer = models.TextField()
+    provider = models.CharField(max_length=32, help_text="The LLM provider that answered.")
+    model = models.CharField(max_length=100, blank=True, default="")
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=8, default=0)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.bot}: {self.question[:40]}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import auth, bot_parts, bots, chats, chats_edit, overview, settings, turns
+from dashboard.views import auth, bot_parts, bots, chats, chats_edit, operator_tools, overview, settings, turns
 
 app_name = "dashboard"
 
@@ -37,6 +37,9 @@ urlpatterns = [
     ),
     path("bots/", bots.BotListView.as_view(), name="bot-list"),
     path("bots/new/", bots.BotCreateView.as_view(), name="bot-new"),
+    path("bots/generate/", operator_tools.PersonaGenerateView.as_view(), name="persona-generate"),
+    path("bots/generate/review/", operator_tools.PersonaReviewView.as_view(), name="persona-review"),
+    path("bots/<int:pk>/interview/", operator_tools.BotInterviewView.as_view(), name="bot-interview"),
     path("bots/<int:pk>/", bots.BotDetailView.as_view(), name="bot-detail"),
     path("bots/<int:pk>/delete/", bots.BotDeleteView.as_view(), name="bot-delete"),
     path(

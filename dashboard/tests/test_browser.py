@@ -20,7 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from accounts.roles import Role
 from accounts.services import api_user_create
-from bots.models import Bot
+from bots.models import Bot, Interview, Stance
 from chats.models import Chat, Message
 from config.testing.cases import RedisTransactionTestCase
 from engine import jobs
@@ -200,4 +200,46 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         assert "name that symbol or its topic" in (definition.get_attribute("title") or "")
         expect(definition.locator(".definition")).to_be_visible()
         shot(page, "13-chat-quality")
+        assert problems == []
+
+    def test_an_operator_interviews_a_bot_on_its_page_and_nothing_is_posted(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        demo_crowd()
+        stance = Stance.objects.order_by("bot__name", "topic").first()
+        assert stance is not None
+        bot, messages = stance.bot, Message.objects.count()
+        log_in(page, base)
+        page.goto(f"{base}/bots/{bot.pk}/")
+        page.fill("#interview-form [name='question']", f"{stance.topic.rpartition(':')[2]} hakkında ne düşünüyorsun?")
+        page.click("#interview-form button[type=submit]")
+        page.wait_for_selector(".flash-success:has-text('answered (privately; nothing was posted)')")
+        interview = Interview.objects.get()
+        expect(page.locator(f"[data-interview='{interview.pk}'] .interview-answer")).to_contain_text(interview.answer)
+        assert stance.stance.rstrip(".")[1:] in interview.answer
+        assert Message.objects.count() == messages, "an interview is never posted"
+        assert not Turn.objects.exists()
+        shot(page, "14-bot-interview")
+        assert problems == []
+
+    def test_an_operator_generates_reviews_edits_and_saves_personas(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        log_in(page, base)
+        page.goto(f"{base}/bots/")
+        page.click("a[href='/bots/generate/']")
+        page.fill("#id_brief", "Generate personas for a crypto-heavy group: a retired banker, a student")
+        page.fill("#id_count", "2")
+        page.click("#generate-form button[type=submit]")
+        page.wait_for_url(f"{base}/bots/generate/review/")
+        expect(page.locator("section.draft")).to_have_count(2)
+        assert not Bot.objects.exists(), "nothing is saved before review"
+        shot(page, "15-persona-review")
+        page.fill("#draft-0-form [name='d0-name']", "Kemal Bey")
+        page.click("#draft-0-form button[name=save]")
+        page.wait_for_selector(".flash-success:has-text('Saved Kemal Bey')")
+        expect(page.locator("section.draft")).to_have_count(1)
+        bot = Bot.objects.get()
+        assert (bot.name, bot.persona["tone"]) == ("Kemal Bey", "veteran")
+        assert bot.stances.exists()
+        assert bot.holdings.exists()
+        shot(page, "16-persona-saved")
         assert problems == []

@@ -24,6 +24,7 @@ from dashboard.forms_bots import BotForm, BotMembershipAddForm, HoldingForm, Mem
 from dashboard.forms_common import add_service_errors, bound_or, make_read_only, without_help
 from dashboard.views.access import RoleRequiredMixin
 from dashboard.views.editing import EditPageMixin, Row, Section, membership_section
+from dashboard.views.operator_tools import interview_context
 
 
 def _updated(item: Any) -> str:
@@ -126,6 +127,7 @@ class BotDetailView(EditPageMixin, DetailView):
         context["sections"].append(self._memberships(bound))
         context["can_change"] = self.user_may("bots.change_bot")
         context["can_delete"] = self.user_may("bots.delete_bot")
+        context |= interview_context(bot, may_ask=self.user_may("bots.change_bot"))
         context["nav"] = "bots"
         return context
 

@@ -1,11 +1,12 @@
-"""Engine API routes: /api/settings/, /api/control/…, /api/turns/, /api/chats/<chat_id>/quality/."""
+"""Engine API routes: /api/settings/, /api/control/…, /api/turns/, /api/chats/<chat_id>/quality/,
+/api/bots/<bot_id>/interviews/, /api/personas/generate/."""
 
 from __future__ import annotations
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from engine.api import quality, views
+from engine.api import interviews, quality, views
 
 router = SimpleRouter()
 router.register("turns", views.TurnViewSet, basename="turn")
@@ -17,5 +18,7 @@ urlpatterns = [
     path("control/stop/", views.StopView.as_view(), name="control-stop"),
     path("control/scale/", views.ScaleView.as_view(), name="control-scale"),
     path("chats/<int:chat_id>/quality/", quality.ChatQualityView.as_view(), name="chat-quality"),
+    path("bots/<int:bot_id>/interviews/", interviews.BotInterviewsView.as_view(), name="bot-interviews"),
+    path("personas/generate/", interviews.PersonaGenerateView.as_view(), name="personas-generate"),
     *router.urls,
 ]

@@ -13,7 +13,8 @@ from typing import Literal, NamedTuple, Protocol, TypedDict
 from engine.providers import PRICES_PER_MILLION
 
 Polarity = Literal["bullish", "bearish", "neutral"]
-Mode = Literal["new", "reply"]
+# "interview": a private answer to the operator's `question`; "personas": persona drafts (JSON) for the brief.
+Mode = Literal["new", "reply", "interview", "personas"]
 LengthHint = Literal["short", "medium", "long"]
 LanguageCode = Literal["tr", "en"]
 SymbolView = Literal["symbol", "topic", "none"]  # a stance on the symbol asked about, only on its topic, or neither
@@ -68,6 +69,8 @@ class GenerationHints:
     memories: list[str] = field(default_factory=list)
     recent: list[str] = field(default_factory=list)  # the chat's latest messages, not to be echoed
     own: list[str] = field(default_factory=list)  # the bot's own recent messages, whose phrasing it does not reuse
+    question: str | None = None  # interview: the operator's question; personas: the operator's brief
+    count: int = 0  # personas: how many drafts are asked for
 
 
 @dataclass(frozen=True)

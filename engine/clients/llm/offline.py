@@ -8,6 +8,7 @@ import re
 import time
 import unicodedata
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -66,7 +67,8 @@ class OfflineProvider:
     async def complete(self, request: LlmRequest) -> LlmResponse:
         """Write one message (no network, ~0 latency)."""
         started = time.perf_counter()
-        text = compose(request.hints or GenerationHints(), random.Random(_seed(request)))
+        hints = request.hints or GenerationHints()
+        text = _writer(hints)(hints, random.Random(_seed(request)))
         return LlmResponse(
             text=text,
             model=request.model or "offline",
@@ -75,6 +77,15 @@ class OfflineProvider:
             tokens_out=estimate_tokens(text),
             latency_ms=round((time.perf_counter() - started) * 1000),
         )
+
+
+def _writer(hints: GenerationHints) -> Callable[[GenerationHints, random.Random], str]:
+    """A chat message, or an operator's task: an interview answer, persona drafts (`offline_tasks`)."""
+    if hints.mode not in ("interview", "personas"):
+        return compose
+    from engine.clients.llm import offline_tasks  # it builds on this module's functions
+
+    return offline_tasks.interview_answer if hints.mode == "interview" else offline_tasks.persona_drafts
 
 
 def _seed(request: LlmRequest) -> int:
