@@ -232,7 +232,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.rest.Pagination",
     "EXCEPTION_HANDLER": "config.rest.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="5/min")},
-    # Clients are identified by REMOTE_ADDR unless NUM_PROXIES trusted proxies set X-Forwarded-For.
+    # The login throttle keys a client by REMOTE_ADDR, or behind NUM_PROXIES trusted proxies by the address
+    # the nearest one appended to X-Forwarded-For (compose sets 1: its TLS proxy). Too high a count lets a
+    # client pick its own address by sending X-Forwarded-For; 0 makes everyone behind a proxy one client.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
