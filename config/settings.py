@@ -218,6 +218,10 @@ CONTENT_SECURITY_POLICY: dict[str, tuple[str, ...]] = {
     "frame-ancestors": ("'none'",),
 }
 
+# Outbound fetches of operator-typed URLs (news feeds) connect only to public addresses (config.security);
+# the tests' fake servers on 127.0.0.1 are the one exception, and no runtime setting can add another.
+OUTBOUND_ALLOWED_ADDRESSES: tuple[str, ...] = ("127.0.0.1",) if TESTING else ()
+
 # --- REST API ---
 # Token first: its WWW-Authenticate header makes unauthenticated requests 401, not 403.
 # Every view needs its role's permission (accounts.roles); see docs/architecture.md, "REST API".
