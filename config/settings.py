@@ -15,7 +15,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from config.embedded_redis import EmbeddedRedis
-from config.secrets import local_secret_key, local_token_keys
+from config.secrets import local_secret_key, local_token_keys, private_dir, private_file
 from engine.providers import PROVIDERS
 from engine.queues import TIMEOUTS_S
 
@@ -23,7 +23,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # FileAwareEnv also reads NAME_FILE for every NAME (docker/kubernetes secrets).
 env = environ.FileAwareEnv()
-VAR_DIR = Path(env.str("PIYASA_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR = private_dir(Path(env.str("PIYASA_VAR_DIR", default=str(BASE_DIR / "var"))))  # 0700: keys, database
 TESTING = "pytest" in sys.modules
 
 
@@ -118,9 +118,11 @@ TEMPLATES = [
 ]
 
 # --- Database: PostgreSQL in production and CI, an SQLite file under var/ by default ---
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'piyasa.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if str(DATABASES["default"]["NAME"]).startswith(str(VAR_DIR)):
+        # SQLite creates its file by the umask (0644) and its -wal/-shm files like the database: create it 0600.
+        private_file(Path(DATABASES["default"]["NAME"]))
     # WAL + immediate transactions let the web, cron and worker processes write concurrently.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
