@@ -18,6 +18,7 @@ from unittest import mock
 
 import feedparser
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,7 @@ from accounts.roles import Role
 from accounts.tests.factories import role_client
 from engine import jobs
 from engine.models import NewsItem, Setting
+from engine.runtime_settings import parse_setting
 from engine.services import news, setting_set
 
 TURKISH_RSS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -397,6 +399,11 @@ class FeedUrlSettingTests(TestCase):
                 self.assertIn(reason, message)
                 self.assertIn("public addresses only", message)
         self.assertFalse(Setting.objects.filter(key="news_feed_urls").exists())
+
+    def test_the_dashboard_forms_validation_gives_the_same_reason(self) -> None:
+        # dashboard/forms_settings.py cleans every setting with parse_setting.
+        with self.assertRaisesMessage(ValidationError, "169.254.169.254 is a link-local address"):
+            parse_setting("news_feed_urls", ["http://169.254.169.254/latest/meta-data/"])
 
     def test_a_public_feed_url_is_accepted(self) -> None:
         api, _, _ = role_client(Role.ADMIN)
