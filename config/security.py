@@ -1,6 +1,6 @@
 """Security plumbing: the Content-Security-Policy of every response, and public-only outbound HTTP.
 
-Outbound fetches of URLs that operators type (news feeds) go through `public_http_transport()`: every
+Outbound fetches of URLs that operators type (news feeds) go through `public_http_client()`: every
 connection, the first and each redirect's, resolves the host and connects only to a public address it checked,
 so neither an internal URL nor a name that resolves (or re-resolves, DNS rebinding) to one reaches a service
 on the host or its network.
