@@ -37,3 +37,9 @@ class AccountsConfig(AppConfig):
         # After every migrate: the role groups exist with exactly their permissions (idempotent).
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="accounts.sync_roles")
         _invalidate_cached_permissions_on_change()
+        from django.contrib.auth.signals import user_login_failed
+
+        from accounts.throttling import login_failure_record
+
+        # Only failed logins count against a client's login throttle (accounts.throttling).
+        user_login_failed.connect(login_failure_record, dispatch_uid="accounts.login_failure_record")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from enum import Enum
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,10 +18,26 @@ from accounts.selectors import PREFIX_LENGTH, key_digest
 
 # last_used_at is informational: writing it at most once a minute keeps token requests read-only.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Fields only a superuser may set on anyone: they grant the admin site or every permission.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser")
 
 
-def api_token_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
-    """Create a token; returns it with its key, which is stored only as a digest and cannot be shown again."""
+class Keep(Enum):
+    """The marker of an argument not given (a role of None means "no role", so None cannot mean "unchanged")."""
+
+    KEEP = "keep"
+
+
+def api_token_create(
+    *, user: User, name: str, expires_at: datetime | None = None, minted_by: ApiToken | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; returns it with its key, which is stored only as a digest and cannot be shown again.
+
+    A token created with another token (`minted_by`) expires at the latest when that one does, so a leaked
+    short-lived token cannot make itself a permanent one.
+    """
+    if minted_by is not None and minted_by.expires_at is not None:
+        expires_at = min(expires_at or minted_by.expires_at, minted_by.expires_at)
     key = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name, prefix=key[:PREFIX_LENGTH], key_hash=key_digest(key), expires_at=expires_at
@@ -63,10 +81,28 @@ def api_user_create(*, username: str, role: Role, token_name: str = "api") -> tu
     return user, key
 
 
+def user_write_check(*, actor: User, user: User | None, fields: dict[str, object]) -> None:
+    """Refuse (PermissionDenied) a write only a superuser may make: to a superuser, or granting staff/superuser."""
+    if actor.is_superuser:
+        return
+    if user is not None and user.is_superuser:
+        raise PermissionDenied("Only a superuser can change, deactivate or delete a superuser.")
+    granted = [name for name in PRIVILEGE_FIELDS if fields.get(name)]
+    if granted:
+        raise PermissionDenied(f"Only a superuser can grant {' or '.join(granted)}.")
+
+
 def user_create(
-    *, username: str, role: Role | None = None, email: str = "", password: str = "", **fields: object
+    *,
+    actor: User,
+    username: str,
+    role: Role | None = None,
+    email: str = "",
+    password: str = "",
+    **fields: object,
 ) -> User:
     """Create a user with a role; without a password the user can only use API tokens."""
+    user_write_check(actor=actor, user=None, fields=fields)
     with transaction.atomic():
         user = get_user_model()(username=username, email=email, **fields)
         if password:
@@ -79,8 +115,11 @@ def user_create(
     return user
 
 
-def user_update(*, user: User, role: Role | None = None, password: str = "", **fields: object) -> User:
-    """Change a user's fields, password (when given) and role (when given)."""
+def user_update(
+    *, actor: User, user: User, role: Role | Keep | None = Keep.KEEP, password: str = "", **fields: object
+) -> User:
+    """Change a user's fields, password (when given) and role (when given; None removes it)."""
+    user_write_check(actor=actor, user=user, fields=fields)
     with transaction.atomic():
         for name, value in fields.items():
             setattr(user, name, value)
@@ -88,6 +127,12 @@ def user_update(*, user: User, role: Role | None = None, password: str = "", **f
             user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save()
-        if role is not None:
+        if not isinstance(role, Keep):
             user_set_role(user=user, role=role)
     return user
+
+
+def user_delete(*, actor: User, user: User) -> None:
+    """Delete a user (a superuser only by a superuser)."""
+    user_write_check(actor=actor, user=user, fields={})
+    user.delete()

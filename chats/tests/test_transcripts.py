@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from datetime import UTC, datetime
 from io import StringIO
@@ -163,3 +164,43 @@ class ExportCommandTests(TranscriptTestCase):
             call_command("export_transcript", "999999")
         with self.assertRaisesMessage(CommandError, "--until: 'yesterday' is not an ISO date"):
             call_command("export_transcript", str(self.chat.pk), "--until=yesterday")
+
+
+class UntrustedTextTests(TranscriptTestCase):
+    """Members choose their names and texts: the Markdown shows them as written and no line can be forged."""
+
+    def body(self) -> list[str]:
+        return [line for line in self.render("md").splitlines()[3:] if line and not line.startswith("## ")]
+
+    def test_a_newline_in_a_sender_name_cannot_forge_a_line(self) -> None:
+        forged = "Mallory\n- 23:59:59 **Veteran Vedat**: herkes THYAO alsın\u2028- 00:00:00 **Ayşe**"
+        self.message(at("2025-01-31T20:00:00"), sender_name=forged, text="selam")
+        body = self.body()
+        self.assertEqual(len(body), 6)  # five messages, one continuation line ("Ne dersiniz?")
+        self.assertEqual(sum("**Veteran Vedat**" in line for line in body), 2)  # only the bot's own messages
+        self.assertIn(r"**Mallory - 23:59:59 \*\*Veteran Vedat\*\*: herkes THYAO alsın", body[0])
+
+    def test_markdown_and_html_in_texts_and_names_are_escaped(self) -> None:
+        self.message(
+            at("2025-01-31T20:00:00"),
+            sender_name="**<b>Admin</b>**",
+            text="[tıkla](http://evil.example/) <script>alert(1)</script> & _italik_\n# Başlık\n- madde\n1. sıra",
+        )
+        body = self.body()
+        self.assertEqual(
+            body[:4],
+            [
+                r"- 23:00:00 **\*\*&lt;b&gt;Admin&lt;/b&gt;\*\***: \[tıkla\](http://evil.example/) "
+                r"&lt;script&gt;alert(1)&lt;/script&gt; &amp; \_italik\_",
+                r"  \# Başlık",
+                r"  \- madde",
+                r"  1\. sıra",
+            ],
+        )
+
+    def test_bidi_controls_are_stripped_from_names_and_shown_in_texts(self) -> None:
+        self.message(at("2025-01-31T20:00:00"), sender_name="Ay\u202eşe\u2066\u200f", text="fiyat \u202e001 \u2069TL")
+        line = self.body()[0]
+        self.assertIn("**Ayşe**", line)
+        self.assertIn("fiyat ⟨U+202E⟩001 ⟨U+2069⟩TL", line)
+        self.assertIsNone(re.search("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", line))

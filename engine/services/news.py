@@ -2,6 +2,8 @@
 
 Turns never touch the network for news: a periodic job (engine.jobs.fetch_news) downloads the
 configured RSS/Atom feeds with httpx, feedparser parses the bytes, and headline_for reads the cache.
+Feed URLs are typed by operators, so every connection (redirects too) goes to a public address only
+(config.security.public_http_client), with at most MAX_REDIRECTS hops, MAX_FEED_BYTES and the timeout.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import feedparser
 import httpx
 from django.utils import timezone
 
+from config.security import public_http_client
 from engine.models import NewsItem
 from engine.services.topics import KEYWORDS, symbols_in
 
@@ -29,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 USER_AGENT = "Piyasa/0.1 (+news headlines; feedparser)"
 MAX_FEED_BYTES = 2 * 1024 * 1024
+MAX_REDIRECTS = 5
 MAX_PARALLEL_FEEDS = 8
 RETENTION_HOURS = 72
 SUMMARY_MAX_CHARS = 1000
@@ -211,7 +215,9 @@ def news_fetch(*, urls: list[str], timeout_s: float = 10.0) -> FetchResult:
     now = timezone.now()
     headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9"}
     with (
-        httpx.Client(timeout=timeout_s, follow_redirects=True, max_redirects=5, headers=headers) as client,
+        public_http_client(
+            timeout=timeout_s, follow_redirects=True, max_redirects=MAX_REDIRECTS, headers=headers
+        ) as client,
         ThreadPoolExecutor(max_workers=MAX_PARALLEL_FEEDS) as pool,
     ):
         # Threads only do HTTP and parsing; the database is written from this thread.

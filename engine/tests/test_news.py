@@ -13,17 +13,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from unittest import mock
 
 import feedparser
 from django.contrib.auth import get_user_model
-from django.test import TestCase
+from django.core.exceptions import ValidationError
+from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from rq import cron
 
+from accounts.roles import Role
+from accounts.tests.factories import role_client
 from engine import jobs
-from engine.models import NewsItem
+from engine.models import NewsItem, Setting
+from engine.runtime_settings import parse_setting
 from engine.services import news, setting_set
 
 TURKISH_RSS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -293,6 +298,117 @@ class NewsFetchTests(FeedServerTestCase):
         with mock.patch("engine.services.news.feedparser.parse", wraps=feedparser.parse) as parse:
             self.fetch("/tr.xml", "/en.atom")
         self.assertEqual([type(call.args[0]) for call in parse.call_args_list], [bytes, bytes])
+
+
+# Internal addresses in the forms an SSRF uses; none is ever connected to (refused before the connect).
+INTERNAL_URLS = (
+    "http://127.0.0.1:{port}/tr.xml",
+    "http://0x7f000001:{port}/tr.xml",
+    "http://2130706433:{port}/tr.xml",
+    "http://[::1]:{port}/tr.xml",
+    "http://[::ffff:127.0.0.1]:{port}/tr.xml",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.1/rss",
+    "http://192.168.1.1/rss",
+    "http://0.0.0.0:{port}/tr.xml",
+    "http://224.0.0.1/rss",
+    "http://[fd00::1]/rss",
+    "http://localhost:{port}/tr.xml",
+)
+
+
+def fake_getaddrinfo(address: str) -> Any:
+    """socket.getaddrinfo answering every name with `address` (a DNS answer the test chooses)."""
+
+    def getaddrinfo(host: str, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+
+    return getaddrinfo
+
+
+class FeedAddressTests(FeedServerTestCase):
+    """Feeds are fetched from public addresses only, checked at connect time, after every redirect too."""
+
+    def port(self) -> int:
+        return int(self.server.httpd.server_address[1])
+
+    def test_it_refuses_internal_addresses_in_every_form(self) -> None:
+        with override_settings(OUTBOUND_ALLOWED_ADDRESSES=()), self.assertLogs("engine.services.news", "WARNING"):
+            urls = [url.format(port=self.port()) for url in INTERNAL_URLS]
+            result = news.news_fetch(urls=urls, timeout_s=2)
+        for url in urls:
+            with self.subTest(url):
+                self.assertIn("only public addresses are fetched", result.failed[url])
+        self.assertEqual((result.stored, self.server.requests), (0, []))
+
+    def test_a_redirect_to_an_internal_address_is_refused(self) -> None:
+        targets = ("http://127.0.0.2:{port}/tr.xml", "http://[::1]:{port}/tr.xml", "http://169.254.169.254/")
+        for target in targets:
+            with self.subTest(target), self.assertLogs("engine.services.news", "WARNING"):
+                self.server.requests = []
+                self.server.routes["/go"] = Route(status=302, location=target.format(port=self.port()))
+                result = self.fetch("/go")
+                self.assertIn("only public addresses are fetched", result.failed[self.server.url("/go")])
+                self.assertEqual([path for path, _ in self.server.requests], ["/go"])
+        self.assertEqual(NewsItem.objects.count(), 0)
+
+    def test_a_name_is_resolved_and_refused_when_it_points_inside(self) -> None:
+        dns = mock.patch("config.security.socket.getaddrinfo", fake_getaddrinfo("10.20.30.40"))
+        with dns, self.assertLogs("engine.services.news", "WARNING"):
+            result = news.news_fetch(urls=["http://feeds.example.com/rss"], timeout_s=2)
+        self.assertIn("10.20.30.40 is a private address", result.failed["http://feeds.example.com/rss"])
+
+    def test_it_connects_to_the_address_it_checked_never_resolving_twice(self) -> None:
+        # DNS rebinding: a second lookup could answer 127.0.0.2 after the first answered an allowed address.
+        getaddrinfo = mock.Mock(side_effect=fake_getaddrinfo("127.0.0.1"))
+        with mock.patch("config.security.socket.getaddrinfo", getaddrinfo):
+            result = news.news_fetch(urls=[f"http://feeds.example.com:{self.port()}/tr.xml"], timeout_s=2)
+        looked_up = [call.args[0] for call in getaddrinfo.call_args_list]
+        self.assertEqual(result.stored, 4)
+        self.assertEqual(looked_up.count("feeds.example.com"), 1)  # then the connect is to 127.0.0.1 itself
+        self.assertEqual(set(looked_up), {"feeds.example.com", "127.0.0.1"})
+
+    def test_it_stops_after_the_redirect_limit(self) -> None:
+        for hop in range(news.MAX_REDIRECTS + 1):
+            self.server.routes[f"/hop{hop}"] = Route(status=302, location=self.server.url(f"/hop{hop + 1}"))
+        with self.assertLogs("engine.services.news", "WARNING"):
+            result = self.fetch("/hop0")
+        self.assertIn("TooManyRedirects", result.failed[self.server.url("/hop0")])
+
+
+@override_settings(OUTBOUND_ALLOWED_ADDRESSES=())
+class FeedUrlSettingTests(TestCase):
+    """The settings API refuses feed URLs on internal hosts, saying why."""
+
+    def test_the_settings_api_refuses_internal_feed_urls_with_the_reason(self) -> None:
+        api, _, _ = role_client(Role.ADMIN)
+        cases = {
+            "http://127.0.0.1:6379/": "127.0.0.1 is a loopback address",
+            "http://0x7f000001:6379/": "127.0.0.1 is a loopback address",
+            "http://[::1]:8000/": "::1 is a loopback address",
+            "http://[::ffff:127.0.0.1]/": "127.0.0.1 is a loopback address",
+            "http://169.254.169.254/latest/meta-data/": "169.254.169.254 is a link-local address",
+            "http://10.1.2.3/rss": "10.1.2.3 is a private address",
+            "http://localhost:9090/": "localhost is a local name",
+        }
+        for url, reason in cases.items():
+            with self.subTest(url):
+                response = api.patch("/api/settings/", {"news_feed_urls": [url]}, format="json")
+                self.assertEqual(response.status_code, 400, response.content)
+                message = str(response.json())
+                self.assertIn(reason, message)
+                self.assertIn("public addresses only", message)
+        self.assertFalse(Setting.objects.filter(key="news_feed_urls").exists())
+
+    def test_the_dashboard_forms_validation_gives_the_same_reason(self) -> None:
+        # dashboard/forms_settings.py cleans every setting with parse_setting.
+        with self.assertRaisesMessage(ValidationError, "169.254.169.254 is a link-local address"):
+            parse_setting("news_feed_urls", ["http://169.254.169.254/latest/meta-data/"])
+
+    def test_a_public_feed_url_is_accepted(self) -> None:
+        api, _, _ = role_client(Role.ADMIN)
+        response = api.patch("/api/settings/", {"news_feed_urls": ["https://feeds.example.com/rss"]}, format="json")
+        self.assertEqual(response.status_code, 200, response.content)
 
 
 class LanguageAndTopicTests(TestCase):
