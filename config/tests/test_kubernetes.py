@@ -19,7 +19,7 @@ from engine.queues import QueueName
 ROOT = Path(__file__).resolve().parent.parent.parent
 MANIFESTS = ROOT / "deploy" / "kubernetes"
 # Documented alternatives, not applied with the rest (each says why in its header).
-NOT_IN_KUSTOMIZATION = {"worker-hpa.yaml"}
+NOT_IN_KUSTOMIZATION = {"worker-hpa.yaml", "secret.yaml"}
 APP_WORKLOADS = {"piyasa-web", "piyasa-worker", "piyasa-cron", "piyasa-migrate"}
 
 
