@@ -56,7 +56,7 @@ ENV PATH=/usr/local/python/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
     LANG=C.UTF-8
 CMD ["python3"]
 CONTAINERFILE
-    podman build --quiet --format docker -t "$PYTHON_IMAGE" "$context" >/dev/null
+    podman build --quiet --format docker --network host -t "$PYTHON_IMAGE" "$context" >/dev/null
     rm -rf "$context"
 fi
 echo "$PYTHON_IMAGE"
