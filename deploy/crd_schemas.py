@@ -113,29 +113,19 @@ _PROMETHEUS_RULE = _object(
         },
     },
 )
-_SERVICE_MONITOR = _object(
-    "monitoring.coreos.com/v1",
-    "ServiceMonitor",
-    {
+
+
+def _monitor(kind: str, endpoints: str) -> Schema:
+    """ServiceMonitor and PodMonitor: a label selector and at least one scrape endpoint."""
+    spec = {
         "type": "object",
-        "required": ["selector", "endpoints"],
+        "required": ["selector", endpoints],
         "additionalProperties": False,
-        "properties": {"selector": _LABEL_SELECTOR, "endpoints": {"type": "array", "minItems": 1, "items": _ENDPOINT}},
-    },
-)
-_POD_MONITOR = _object(
-    "monitoring.coreos.com/v1",
-    "PodMonitor",
-    {
-        "type": "object",
-        "required": ["selector", "podMetricsEndpoints"],
-        "additionalProperties": False,
-        "properties": {
-            "selector": _LABEL_SELECTOR,
-            "podMetricsEndpoints": {"type": "array", "minItems": 1, "items": _ENDPOINT},
-        },
-    },
-)
+        "properties": {"selector": _LABEL_SELECTOR, endpoints: {"type": "array", "minItems": 1, "items": _ENDPOINT}},
+    }
+    return _object("monitoring.coreos.com/v1", kind, spec)
+
+
 _TRIGGER: Schema = {
     "type": "object",
     "required": ["type", "metadata"],
@@ -182,7 +172,7 @@ _SCALED_OBJECT = _object(
 
 CRD_SCHEMAS: dict[tuple[str, str], Schema] = {
     ("monitoring.coreos.com/v1", "PrometheusRule"): _PROMETHEUS_RULE,
-    ("monitoring.coreos.com/v1", "ServiceMonitor"): _SERVICE_MONITOR,
-    ("monitoring.coreos.com/v1", "PodMonitor"): _POD_MONITOR,
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): _monitor("ServiceMonitor", "endpoints"),
+    ("monitoring.coreos.com/v1", "PodMonitor"): _monitor("PodMonitor", "podMetricsEndpoints"),
     ("keda.sh/v1alpha1", "ScaledObject"): _SCALED_OBJECT,
 }
