@@ -149,7 +149,19 @@ class EntrypointTests(TestCase):
         code, calls = self._run("web")
         self.assertEqual(code, 0)
         self.assertEqual(calls[0], "python manage.py migrate --noinput")
-        self.assertEqual(calls[1], "gunicorn -c config/gunicorn.py config.wsgi:application")
+        self.assertEqual(calls[1], "gunicorn -c config/gunicorn.py --no-control-socket config.wsgi:application")
+
+    def test_serve_starts_gunicorn_without_migrating(self) -> None:
+        # Kubernetes migrates in a Job (deploy/kubernetes/migrate-job.yaml), never in every web pod.
+        code, calls = self._run("serve")
+        self.assertEqual(
+            (code, calls), (0, ["gunicorn -c config/gunicorn.py --no-control-socket config.wsgi:application"])
+        )
+
+    def test_roles_accept_the_service_urls_as_secret_files(self) -> None:
+        code, calls = self._run("serve", REDIS_URL="", DATABASE_URL="", REDIS_URL_FILE="/r", DATABASE_URL_FILE="/d")
+        self.assertEqual(code, 0)
+        self.assertEqual(len(calls), 1)
 
     def test_the_gunicorn_settings_serve_on_8000_with_sync_workers_per_core(self) -> None:
         gunicorn = Path(sys.executable).parent / "gunicorn"
