@@ -1,11 +1,11 @@
-"""Engine API routes: /api/settings/, /api/control/…, /api/turns/, /api/chats/<chat_id>/quality/."""
+"""Engine API routes: /api/settings/, /api/control/…, /api/turns/, /api/chats/<chat_id>/quality/, /api/crowd/…."""
 
 from __future__ import annotations
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from engine.api import quality, views
+from engine.api import crowd, quality, views
 
 router = SimpleRouter()
 router.register("turns", views.TurnViewSet, basename="turn")
@@ -17,5 +17,7 @@ urlpatterns = [
     path("control/stop/", views.StopView.as_view(), name="control-stop"),
     path("control/scale/", views.ScaleView.as_view(), name="control-scale"),
     path("chats/<int:chat_id>/quality/", quality.ChatQualityView.as_view(), name="chat-quality"),
+    path("crowd/export/", crowd.CrowdExportView.as_view(), name="crowd-export"),
+    path("crowd/import/", crowd.CrowdImportView.as_view(), name="crowd-import"),
     *router.urls,
 ]
