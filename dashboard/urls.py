@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import auth, bot_parts, bots, chats, chats_edit, overview, settings, turns
+from dashboard.views import auth, bot_parts, bots, cards, chats, chats_edit, crowd, overview, settings, turns
 
 app_name = "dashboard"
 
@@ -37,6 +37,9 @@ urlpatterns = [
     ),
     path("bots/", bots.BotListView.as_view(), name="bot-list"),
     path("bots/new/", bots.BotCreateView.as_view(), name="bot-new"),
+    path("bots/new/card/", cards.BotFromCardView.as_view(), name="bot-from-card"),
+    path("crowd/", crowd.CrowdView.as_view(), name="crowd"),
+    path("crowd/export/", crowd.CrowdExportView.as_view(), name="crowd-export"),
     path("bots/<int:pk>/", bots.BotDetailView.as_view(), name="bot-detail"),
     path("bots/<int:pk>/delete/", bots.BotDeleteView.as_view(), name="bot-delete"),
     path(

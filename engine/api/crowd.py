@@ -11,14 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from engine.portability import CHANGE_SETTING, EXPORT_PERMISSIONS, IMPORT_PERMISSIONS
 from engine.portability.exporting import crowd_export
 from engine.portability.importing import CrowdImportError, crowd_import
 
-# Reading a crowd needs what reading its parts needs; importing needs what editing them needs (an operator).
-EXPORT_PERMISSIONS = ["bots.view_bot", "chats.view_chat", "chats.view_membership", "engine.view_setting"]
-IMPORT_PERMISSIONS = ["bots.add_bot", "bots.change_bot", "chats.add_chat", "chats.change_chat"]
-IMPORT_PERMISSIONS += ["chats.add_membership", "chats.change_membership"]
-CHANGE_SETTING = "engine.change_setting"
 DOCUMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": (
@@ -90,7 +86,7 @@ class ImportReportSerializer(serializers.Serializer[None]):
 class CrowdExportView(APIView):
     """The whole crowd as one versioned JSON document (viewer and up); tokens are never in it."""
 
-    required_permissions = {"GET": EXPORT_PERMISSIONS}
+    required_permissions = {"GET": list(EXPORT_PERMISSIONS)}
 
     @extend_schema(responses={200: OpenApiResponse(DOCUMENT_SCHEMA, description="The crowd document.")})
     def get(self, request: Request) -> Response:
@@ -100,7 +96,7 @@ class CrowdExportView(APIView):
 class CrowdImportView(APIView):
     """Import a crowd document: validated first, applied all or nothing (operator; settings only for admins)."""
 
-    required_permissions = {"POST": IMPORT_PERMISSIONS}
+    required_permissions = {"POST": list(IMPORT_PERMISSIONS)}
     parser_classes = [JSONParser]
 
     @extend_schema(
