@@ -6,6 +6,7 @@ live server exactly as an operator's browser would. Screenshots of each page go 
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from chats.models import Chat, Message
 from config.testing.cases import RedisTransactionTestCase
 from engine import jobs
 from engine.models import Turn
+from engine.portability.exporting import crowd_export
 from engine.selectors import settings_all
 from engine.services import settings_update
 from engine.tests.pipeline import FAST_SPEED, drain
@@ -200,4 +202,35 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         assert "name that symbol or its topic" in (definition.get_attribute("title") or "")
         expect(definition.locator(".definition")).to_be_visible()
         shot(page, "13-chat-quality")
+        assert problems == []
+
+    def test_an_operator_exports_the_crowd_and_imports_it_back(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        demo_crowd()
+        Chat.objects.update(cadence=20)  # demo_crowd's 30 is beyond what an operator may set: the import refuses it
+        before = crowd_export()
+        log_in(page, base)
+        page.goto(f"{base}/bots/")
+        page.click("#crowd-link")
+        page.wait_for_selector("#export")
+        shot(page, "14-crowd")
+        with page.expect_download() as download:
+            page.click("#export-button")
+        path = SCREENSHOTS / "crowd.json"
+        download.value.save_as(path)
+        assert json.loads(path.read_text())["bots"] == before["bots"]
+
+        Bot.objects.all().delete()
+        Chat.objects.all().delete()
+        page.set_input_files("#id_document", str(path))
+        page.click("#preview-button")
+        expect(page.locator("#import-preview")).to_contain_text("dry run, nothing written yet")
+        expect(page.locator("#import-preview tbody tr")).to_have_count(len(before["bots"]) + len(before["chats"]))
+        assert not Bot.objects.exists()
+        shot(page, "15-crowd-preview")
+        page.click("#apply-button")
+        page.wait_for_url(f"{base}/bots/")
+        expect(page.locator(".flash")).to_contain_text(f"Imported {len(before['bots'])} bot(s)")
+        after = crowd_export()
+        assert (after["bots"], after["chats"]) == (before["bots"], before["chats"])
         assert problems == []
