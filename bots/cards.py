@@ -108,7 +108,8 @@ def card_read(raw: bytes) -> tuple[str, CardData]:
 
 def _json(raw: bytes) -> Any:
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        # NUL characters cannot be stored (PostgreSQL) and never belong in a persona.
+        return json.loads(raw.decode("utf-8-sig").replace("\\u0000", ""))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CardError("card: neither a PNG nor valid JSON") from None
 

@@ -100,6 +100,9 @@ class CardDraftTest(SimpleTestCase):
         assert len(draft.persona["bio"]) <= 2000
         assert draft.persona["bio"].endswith("…")
 
+    def test_nul_characters_are_dropped(self) -> None:
+        assert card_draft(v2({"name": "A\u0000li", "description": "x\u0000y"})).bot_fields()["name"] == "Ali"
+
     def test_suggested_usernames_are_ascii_handles(self) -> None:
         for name, expected in [("Şükrü Öztürk", "sukru_ozturk_bot"), ("Işıl", "isil_bot"), ("!!!", "card_bot")]:
             with self.subTest(name):

@@ -154,6 +154,18 @@ def _shown(key: Any) -> str:
     return f"the chat {key[0]} {key[1]}" if isinstance(key, tuple) else repr(key)
 
 
+def nul_errors(node: Any, loc: tuple[int | str, ...], data: Any) -> list[str]:
+    """Strings (keys or values) holding a NUL character, which PostgreSQL cannot store, each named by its path."""
+    if isinstance(node, str):
+        return [f"{location(loc, data)}: contains a NUL character"] if "\x00" in node else []
+    if isinstance(node, dict):
+        errors = [f"{location(loc, data)}: a key contains a NUL character" for key in node if "\x00" in str(key)]
+        return errors + [error for key, value in node.items() for error in nul_errors(value, (*loc, str(key)), data)]
+    if isinstance(node, list):
+        return [error for index, value in enumerate(node) for error in nul_errors(value, (*loc, index), data)]
+    return []
+
+
 def error_lines(error: PydanticValidationError, data: Any) -> list[str]:
     """Each error as `path: message`, the path written like code (`bots["kemal_bot"].stances[0].polarity`)."""
     return [f"{location(item['loc'], data)}: {item['msg'].removeprefix('Value error, ')}" for item in error.errors()]

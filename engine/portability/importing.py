@@ -20,6 +20,7 @@ from engine.portability.document import (
     ChatItem,
     CrowdDocument,
     location,
+    nul_errors,
     reference_errors,
 )
 from engine.portability.document import error_lines as document_errors
@@ -126,6 +127,8 @@ def crowd_parse(data: Any) -> CrowdDocument:
     """The validated document; every problem is named by its path (`bots["kemal_bot"].persona.tone: …`)."""
     if isinstance(data, dict) and data.get("format") != "piyasa-crowd":
         raise CrowdImportError(['format: not a crowd document (expected "format": "piyasa-crowd")'])
+    if errors := nul_errors(data, (), data):
+        raise CrowdImportError(errors)
     try:
         document = CrowdDocument.model_validate(data)
     except PydanticValidationError as error:

@@ -189,6 +189,7 @@ class ValidationTest(CrowdFixture):
             (["settings", "no_such"], 1, "settings.no_such: 'no_such' is not a setting"),
             (["settings", "simulation_active"], True, "settings.simulation_active: is not imported"),
             (["version"], 2, "version: Input should be 1"),
+            (["bots", 0, "memories", 0, "content"], "a\x00b", 'bots["kemal_bot"].memories[0].content: contains a NUL'),
         ]
         for path, value, expected in cases:
             with self.subTest(path=path):
