@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -233,4 +234,24 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         expect(page.locator(".flash")).to_contain_text(f"Imported {len(before['bots'])} bot(s)")
         after = crowd_export()
         assert (after["bots"], after["chats"]) == (before["bots"], before["chats"])
+        assert problems == []
+
+    def test_an_operator_drafts_a_bot_from_a_character_card_and_creates_it(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        card = {"spec": "chara_card_v2", "spec_version": "2.0", "data": {"name": "Deniz", "personality": "student"}}
+        path = SCREENSHOTS / "card.json"
+        path.write_text(json.dumps(card))
+        log_in(page, base)
+        page.goto(f"{base}/bots/new/")
+        page.set_input_files("#id_card", str(path))
+        page.click("#card-button")
+        expect(page.locator("#card-draft")).to_contain_text("Nothing is saved yet")
+        expect(page.locator("#id_name")).to_have_value("Deniz")
+        assert not Bot.objects.exists()
+        shot(page, "16-bot-from-card")
+        page.fill("#id_username", "deniz_ogrenci_bot")
+        page.click("#bot-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/bots/\d+/$"))
+        bot = Bot.objects.get()
+        assert (bot.username, bot.persona["tone"]) == ("deniz_ogrenci_bot", "newbie")
         assert problems == []

@@ -93,6 +93,7 @@ class BotFromCardTests(EditPageTestCase):
         assert 'value="Ayşe"' in html
         assert 'value="ayse_bot"' in html
         assert "&quot;tone&quot;: &quot;newbie&quot;" in html
+        assert 'action="/bots/new/" novalidate id="bot-form"' in html  # Create posts to the new-bot page
         assert not Bot.objects.exists()
 
     def test_a_broken_card_is_named_at_the_field(self) -> None:
