@@ -151,8 +151,7 @@ def _plan_bots(document: CrowdDocument, data: Any, errors: list[str]) -> list[Pl
     for position, item in enumerate(document.bots):
         existing = Bot.objects.filter(username__iexact=item.username).first() if item.username else None
         bot = existing or Bot()
-        for name, value in item.model_dump(mode="json", exclude={"stances", "holdings", "memories"}).items():
-            setattr(bot, name, value)
+        assign(bot, item.model_dump(mode="json", exclude={"stances", "holdings", "memories"}))
         prefix = location(("bots", position), data)
         errors += _clean(bot, prefix)
         for kind, model, _ in KNOWLEDGE:
@@ -168,8 +167,7 @@ def _plan_chats(document: CrowdDocument, errors: list[str]) -> list[PlannedChat]
     for position, item in enumerate(document.chats):
         found = Chat.objects.filter(transport=item.transport, telegram_chat_id=item.telegram_chat_id).first()
         chat = found or Chat()
-        for name, value in item.model_dump(mode="json", exclude={"memberships"}).items():
-            setattr(chat, name, value)
+        assign(chat, item.model_dump(mode="json", exclude={"memberships"}))
         errors += _clean(chat, f"chats[{position}]")
         for index, member in enumerate(item.memberships):
             fields = member.model_dump(exclude={"bot"})
@@ -191,6 +189,14 @@ def _plan_settings(values: dict[str, Any], errors: list[str]) -> dict[str, Any]:
             lines = error.messages if hasattr(error, "error_list") else [f"{key}: {m}" for m in error.messages]
             errors += [f"settings.{line}" for line in lines]
     return parsed
+
+
+def assign(instance: models.Model, fields: dict[str, Any]) -> None:
+    """Set model fields from the document (Django's own field assignment; a name that is no field raises)."""
+    for name, value in fields.items():
+        field = instance._meta.get_field(name)
+        assert isinstance(field, models.Field), name
+        field.save_form_data(instance, value)
 
 
 def _clean(instance: models.Model, prefix: str, exclude: list[str] | None = None) -> list[str]:
@@ -242,8 +248,7 @@ def _replace_knowledge(bot: Bot, model: type[models.Model], items: list[Any], ke
     existing = {key(instance): instance for instance in model._default_manager.filter(bot=bot)}
     for item in items:
         instance = existing.pop(key(item), None) or model(bot=bot)
-        for name, value in item.model_dump().items():
-            setattr(instance, name, value)
+        assign(instance, item.model_dump())
         instance.save()
     if existing:
         model._default_manager.filter(pk__in=[instance.pk for instance in existing.values()]).delete()
