@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import auth, bot_parts, bots, chats, chats_edit, operator_tools, overview, settings, turns
+from dashboard.views import (
+    auth,
+    bot_parts,
+    bots,
+    cards,
+    chats,
+    chats_edit,
+    crowd,
+    operator_tools,
+    overview,
+    settings,
+    turns,
+)
 
 app_name = "dashboard"
 
@@ -40,6 +52,9 @@ urlpatterns = [
     path("bots/generate/", operator_tools.PersonaGenerateView.as_view(), name="persona-generate"),
     path("bots/generate/review/", operator_tools.PersonaReviewView.as_view(), name="persona-review"),
     path("bots/<int:pk>/interview/", operator_tools.BotInterviewView.as_view(), name="bot-interview"),
+    path("bots/new/card/", cards.BotFromCardView.as_view(), name="bot-from-card"),
+    path("crowd/", crowd.CrowdView.as_view(), name="crowd"),
+    path("crowd/export/", crowd.CrowdExportView.as_view(), name="crowd-export"),
     path("bots/<int:pk>/", bots.BotDetailView.as_view(), name="bot-detail"),
     path("bots/<int:pk>/delete/", bots.BotDeleteView.as_view(), name="bot-delete"),
     path(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from bots.api import views
+from bots.api import cards, views
 
 router = SimpleRouter()
 router.register("bots", views.BotViewSet, basename="bot")
@@ -12,4 +13,5 @@ router.register(r"bots/(?P<bot_pk>[0-9]+)/stances", views.StanceViewSet, basenam
 router.register(r"bots/(?P<bot_pk>[0-9]+)/holdings", views.HoldingViewSet, basename="bot-holding")
 router.register(r"bots/(?P<bot_pk>[0-9]+)/memories", views.MemoryViewSet, basename="bot-memory")
 
-urlpatterns = router.urls
+# Before the router: its bots/<pk>/ route would take "cards" for a pk.
+urlpatterns = [path("bots/cards/", cards.CardImportView.as_view(), name="bot-card-import"), *router.urls]

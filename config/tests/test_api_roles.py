@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from rest_framework.test import APIClient
 
@@ -71,6 +72,7 @@ class Case:
     url: Callable[[World], str]
     expected: dict[str, int]
     data: Callable[[World], dict[str, Any]] = lambda w: {}
+    format: str = "json"
 
 
 def _victim_token(w: World) -> str:
@@ -246,6 +248,22 @@ CASES: list[Case] = [
         admin_only(200),
         lambda w: {"username": "someone", "role": "viewer"},
     ),
+    Case("crowd-export", "get", lambda w: "/api/crowd/export/", read()),
+    Case(
+        "crowd-import",
+        "post",
+        lambda w: "/api/crowd/import/?dry_run=true",
+        crowd_write(200),
+        lambda w: {"format": "piyasa-crowd", "version": 1},
+    ),
+    Case(
+        "bot-card-import",
+        "post",
+        lambda w: "/api/bots/cards/",
+        crowd_write(200),
+        lambda w: {"file": SimpleUploadedFile("card.json", b'{"name": "Kart"}')},
+        format="multipart",
+    ),
     # Deletes last: they remove what the cases above point at.
     Case("bot-stance-detail", "delete", lambda w: f"/api/bots/{w.bot.pk}/stances/{w.stance.pk}/", admin_only(204)),
     Case("bot-holding-detail", "delete", lambda w: f"/api/bots/{w.bot.pk}/holdings/{w.holding.pk}/", admin_only(204)),
@@ -288,7 +306,7 @@ class RoleMatrixTest(TestCase):
         for case in CASES:
             url = case.url(world)
             with self.subTest(role=role, method=case.method, url=url):
-                response = getattr(client, case.method)(url, case.data(world), format="json")
+                response = getattr(client, case.method)(url, case.data(world), format=case.format)
                 self.assertEqual(response.status_code, case.expected[role], response.content[:300])
                 body = response.content.decode(errors="replace")
                 self.assertNotIn(TELEGRAM_TOKEN, body)

@@ -6,7 +6,9 @@ live server exactly as an operator's browser would. Screenshots of each page go 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +27,7 @@ from chats.models import Chat, Message
 from config.testing.cases import RedisTransactionTestCase
 from engine import jobs
 from engine.models import Turn
+from engine.portability.exporting import crowd_export
 from engine.selectors import settings_all
 from engine.services import settings_update
 from engine.tests.pipeline import FAST_SPEED, drain
@@ -242,4 +245,53 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         assert bot.stances.exists()
         assert bot.holdings.exists()
         shot(page, "16-persona-saved")
+    def test_an_operator_exports_the_crowd_and_imports_it_back(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        demo_crowd()
+        Chat.objects.update(cadence=20)  # demo_crowd's 30 is beyond what an operator may set: the import refuses it
+        before = crowd_export()
+        log_in(page, base)
+        page.goto(f"{base}/bots/")
+        page.click("#crowd-link")
+        page.wait_for_selector("#export")
+        shot(page, "17-crowd")
+        with page.expect_download() as download:
+            page.click("#export-button")
+        path = SCREENSHOTS / "crowd.json"
+        download.value.save_as(path)
+        assert json.loads(path.read_text())["bots"] == before["bots"]
+
+        Bot.objects.all().delete()
+        Chat.objects.all().delete()
+        page.set_input_files("#id_document", str(path))
+        page.click("#preview-button")
+        expect(page.locator("#import-preview")).to_contain_text("dry run, nothing written yet")
+        expect(page.locator("#import-preview tbody tr")).to_have_count(len(before["bots"]) + len(before["chats"]))
+        assert not Bot.objects.exists()
+        shot(page, "18-crowd-preview")
+        page.click("#apply-button")
+        page.wait_for_url(f"{base}/bots/")
+        expect(page.locator(".flash")).to_contain_text(f"Imported {len(before['bots'])} bot(s)")
+        after = crowd_export()
+        assert (after["bots"], after["chats"]) == (before["bots"], before["chats"])
+        assert problems == []
+
+    def test_an_operator_drafts_a_bot_from_a_character_card_and_creates_it(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        card = {"spec": "chara_card_v2", "spec_version": "2.0", "data": {"name": "Deniz", "personality": "student"}}
+        path = SCREENSHOTS / "card.json"
+        path.write_text(json.dumps(card))
+        log_in(page, base)
+        page.goto(f"{base}/bots/new/")
+        page.set_input_files("#id_card", str(path))
+        page.click("#card-button")
+        expect(page.locator("#card-draft")).to_contain_text("Nothing is saved yet")
+        expect(page.locator("#id_name")).to_have_value("Deniz")
+        assert not Bot.objects.exists()
+        shot(page, "19-bot-from-card")
+        page.fill("#id_username", "deniz_ogrenci_bot")
+        page.click("#bot-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/bots/\d+/$"))
+        bot = Bot.objects.get()
+        assert (bot.username, bot.persona["tone"]) == ("deniz_ogrenci_bot", "newbie")
         assert problems == []

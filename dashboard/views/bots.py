@@ -23,6 +23,7 @@ from chats.models import Membership
 from dashboard.forms_bots import BotForm, BotMembershipAddForm, HoldingForm, MemoryForm, StanceForm
 from dashboard.forms_common import add_service_errors, bound_or, make_read_only, without_help
 from dashboard.views.access import RoleRequiredMixin
+from dashboard.views.cards import CardUploadForm
 from dashboard.views.editing import EditPageMixin, Row, Section, membership_section
 from dashboard.views.operator_tools import interview_context
 
@@ -87,6 +88,7 @@ class BotCreateView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.setdefault("form", BotForm())
+        context.setdefault("card_form", CardUploadForm())
         context["nav"] = "bots"
         return context
 

@@ -1,12 +1,12 @@
 """Engine API routes: /api/settings/, /api/control/…, /api/turns/, /api/chats/<chat_id>/quality/,
-/api/bots/<bot_id>/interviews/, /api/personas/generate/."""
+/api/bots/<bot_id>/interviews/, /api/personas/generate/, /api/crowd/…."""
 
 from __future__ import annotations
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from engine.api import interviews, quality, views
+from engine.api import crowd, interviews, quality, views
 
 router = SimpleRouter()
 router.register("turns", views.TurnViewSet, basename="turn")
@@ -20,5 +20,7 @@ urlpatterns = [
     path("chats/<int:chat_id>/quality/", quality.ChatQualityView.as_view(), name="chat-quality"),
     path("bots/<int:bot_id>/interviews/", interviews.BotInterviewsView.as_view(), name="bot-interviews"),
     path("personas/generate/", interviews.PersonaGenerateView.as_view(), name="personas-generate"),
+    path("crowd/export/", crowd.CrowdExportView.as_view(), name="crowd-export"),
+    path("crowd/import/", crowd.CrowdImportView.as_view(), name="crowd-import"),
     *router.urls,
 ]

@@ -1,0 +1,10 @@
+"""Crowd portability: a whole crowd (bots, what they know, chats, runtime settings) as one versioned JSON document."""
+
+# Reading a crowd needs what reading its parts needs; importing needs what editing them needs (an operator).
+EXPORT_PERMISSIONS = ("bots.view_bot", "chats.view_chat", "chats.view_membership", "engine.view_setting")
+IMPORT_PERMISSIONS = (
+    *("bots.add_bot", "bots.change_bot", "chats.add_chat", "chats.change_chat"),
+    *("chats.add_membership", "chats.change_membership"),
+)
+# Settings in the document are stored only for a role that may change them (an admin).
+CHANGE_SETTING = "engine.change_setting"
