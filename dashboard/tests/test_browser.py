@@ -245,6 +245,8 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         assert bot.stances.exists()
         assert bot.holdings.exists()
         shot(page, "16-persona-saved")
+        assert problems == []
+
     def test_an_operator_exports_the_crowd_and_imports_it_back(self) -> None:
         page, problems, base = self.page, self.problems, self.live_server_url
         demo_crowd()
