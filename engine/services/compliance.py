@@ -313,15 +313,14 @@ RULES: tuple[Rule, ...] = (
 )
 # A cheap first test: most messages have none of the words any rule needs.
 TRIGGER = _rx(
-    r"<(?:al|alin\w*|als\w*|aliver\w*|sat\w*|gir\w*|cik\w*|elden|bosalt\w*|topla\w*|doldur\w*|yukle\w*|biriktir\w*|"
-    r"ekle\w*|koyun|kacirma\w*|bin|binin|atla\w*|acin|aciniz|ac|gec\w*|kurun|alma\w*|girme\w*|cikma\w*|ekleme\w*|"
-    r"alim|satis|giris|olsam|almayan\w*|satmayan\w*|girmeyen\w*|alin\w*|toplan\w*|girilir|alabilirsiniz|bas|parayi|"
-    r"kesin\w*|garanti\w*|yuzde|katla\w*|katina|kaybet\w*|zarar|sifir|hic|bedava|risksiz|zengin|\d+\s*x|"
-    r"buy|sell|dump|grab|scoop|load|stack|accumulate|ape|fomo|get|jump|pile|go|add|take|back|fill|short|long|cash|"
-    r"time|should|must|need|needs|have|has|gotta|got|better|ought|oughta|want|wanna|we|anyone|everyone|whoever|"
-    r"you'?d|if|i'?d|i|my|do|it'?s|its|now'?s|strong|screaming|don'?t|last|you'?ll|before|guarantee\w*|100|hundred|"
-    r"can'?t|cannot|can|impossible|no|zero|risk|free|sure|easy|easiest|print\w*|double|triple|won'?t|will|gonna|"
-    r"pick|yatirim)>|%|'ll>|going>"
+    r"<(?:al|alin\w*|als\w*|aliver\w*|alma\w*|almak|sat\w*|gir\w*|cik\w*|elden|bosalt\w*|topla\w*|toplan\w*|"
+    r"doldur\w*|yukle\w*|biriktir\w*|yatirim|ekle\w*|koyun|kacirma\w*|bin|binin|atla\w*|acin|aciniz|ac|gec\w*|"
+    r"kurun|zamani|vakti|olsam|girilir|girilmeli|alabilirsiniz|bas|parayi|kesin\w*|garanti\w*|yuzde|katla\w*|"
+    r"katina|kaybet\w*|zarar|sifir|hic|bedava|risksiz|zengin|\d+\s*x|"
+    r"buy|sell|dump|grab|scoop|pick|load|stack|accumulate|ape|fomo|get|jump|pile|go|add|take|back|fill|short|long|"
+    r"cash|time|exit|bail|own|buying|selling|loading|miss|late|regret|crazy|stupid|foolish|fool|insane|mad|nuts|"
+    r"silly|guarantee\w*|100|hundred|percent|lose|wrong|fail|way|chance|risk|free|sure|easy|easiest|print\w*|money|"
+    r"double|triple|quadruple|moon|skyrocket|explode|parabolic|rich|fortune|thank)>|%"
 )
 SENTENCE_END = re.compile(r"[.!?\n]")
 NEGATION_BEFORE = _rx(

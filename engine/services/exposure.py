@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import Decimal
-from functools import cache
+from functools import lru_cache
 
 from engine.services.normalize import fold
 from engine.services.prompts import TEXT
@@ -58,23 +58,36 @@ def leaked(
     words = _words(text)
     if PROMPT_TALK.search(" ".join(words)):
         return True
-    if _runs(words, LEAK_RUN) & INSTRUCTION_RUNS or any(_recites(words, source, LEAK_RUN) for source in hidden):
+    runs: dict[int, set[tuple[str, ...]]] = {}  # the message's runs of each length, made once
+    if not _of(words, LEAK_RUN, runs).isdisjoint(INSTRUCTION_RUNS):
         return True
-    if sum(_recites(words, memory, MEMORY_RUN) for memory in memories) >= MEMORIES_LISTED:
+    if any(_recites(words, source, LEAK_RUN, runs) for source in hidden):
         return True
-    return holdings_listed(text, holdings)
+    if sum(_recites(words, memory, MEMORY_RUN, runs) for memory in memories) >= MEMORIES_LISTED:
+        return True
+    return holdings_listed(text, holdings, words=words)
 
 
-def holdings_listed(text: str, holdings: Iterable[tuple[str, Decimal | float]]) -> bool:
+def holdings_listed(
+    text: str, holdings: Iterable[tuple[str, Decimal | float]], *, words: list[str] | None = None
+) -> bool:
     """Several holdings each named with its exact quantity ("500 THYAO, 0,25 BTC"): the portfolio as a list."""
-    present = set(_words(text))
+    holdings = list(holdings)
+    if len(holdings) < HOLDINGS_LISTED:
+        return False
+    present = set(_words(text) if words is None else words)
+    named = [size for symbol, size in holdings if not _names(symbol).isdisjoint(present)]
+    if len(named) < HOLDINGS_LISTED:
+        return False
     numbers = {float(number.replace(",", ".")) for number in NUMBER.findall(THOUSANDS.sub("", text))}
-    listed = 0
-    for symbol, size in holdings:
-        ticker = fold(symbol.rsplit(":", 1)[-1])
-        names = {ticker, ticker.removesuffix("usdt"), ticker.removesuffix("usd"), ticker.removesuffix("try")}
-        listed += bool(names & present) and float(size) in numbers
-    return listed >= HOLDINGS_LISTED
+    return sum(float(size) in numbers for size in named) >= HOLDINGS_LISTED
+
+
+@lru_cache(maxsize=4096)
+def _names(symbol: str) -> frozenset[str]:
+    """How a holding's symbol is named in chat: BIST:THYAO as "thyao", BTCUSDT as "btcusdt" or "btc"."""
+    ticker = fold(symbol.rsplit(":", 1)[-1])
+    return frozenset({ticker, ticker.removesuffix("usdt"), ticker.removesuffix("usd"), ticker.removesuffix("try")})
 
 
 def _words(text: str) -> list[str]:
@@ -85,13 +98,19 @@ def _runs(words: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def _recites(words: list[str], source: str, n: int) -> bool:
+def _recites(words: list[str], source: str, n: int, made: dict[int, set[tuple[str, ...]]]) -> bool:
     """Whether the words share a run of n with the source (all of it when it is shorter, from three words)."""
     length, runs = _runs_of(source, n)
-    return bool(runs) and not runs.isdisjoint(_runs(words, length))
+    return bool(runs) and not runs.isdisjoint(_of(words, length, made))
 
 
-@cache
+def _of(words: list[str], n: int, made: dict[int, set[tuple[str, ...]]]) -> set[tuple[str, ...]]:
+    if n not in made:
+        made[n] = _runs(words, n)
+    return made[n]
+
+
+@lru_cache(maxsize=4096)  # a bot's bio and memories, met again on each of its turns
 def _runs_of(source: str, n: int) -> tuple[int, frozenset[tuple[str, ...]]]:
     words = _words(source)
     length = min(n, len(words))

@@ -46,8 +46,10 @@ CASING = str.maketrans({"İ": "i", "I": "i", "ı": "i"})
 def fold(text: str) -> str:
     """The matching form of a text: NFKC, no hidden characters, look-alikes as ASCII letters, lower case, no
     accents (ş→s, ç→c, ğ→g, ı→i, ö→o, ü→u), repeated letters squeezed, single spaces."""
-    text = unicodedata.normalize("NFKC", INVISIBLE.sub("", text))
-    text = text.translate(CASING).translate(LOOK_ALIKES).lower().translate(CASING)
-    text = COMBINING.sub("", unicodedata.normalize("NFKD", text))
-    text = APOSTROPHES.sub("'", text)
+    if text.isascii():  # most English messages: nothing to fold but the case
+        text = text.lower().replace("`", "'")
+    else:
+        text = unicodedata.normalize("NFKC", INVISIBLE.sub("", text))
+        text = text.translate(CASING).translate(LOOK_ALIKES).lower().translate(CASING)
+        text = APOSTROPHES.sub("'", COMBINING.sub("", unicodedata.normalize("NFKD", text)))
     return SPACES.sub(" ", REPEATS.sub(r"\1", text)).strip()
