@@ -33,6 +33,9 @@ class OutputReason(StrEnum):
     COMPLIANCE = "compliance"  # a profit promise or a direct buy/sell order
     STANCE = "stance"  # contradicts one of the bot's stances
     DUPLICATE = "duplicate"  # repeats a recent message of the chat
+    LEAK = "leak"  # repeats the hidden prompt: instructions, the bio, memories or the holdings list
+    LINK = "link"  # a URL, t.me link or domain while links are not allowed
+    MENTION = "mention"  # an @handle of someone not in the chat
 
 
 # What a repair call tells the model about each finding it asks to fix (English, then Turkish, like the

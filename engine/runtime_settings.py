@@ -115,6 +115,9 @@ class RuntimeConfig(BaseModel):
         LlmBudget(rpm=30, tpm=12_000, daily_tokens=100_000), description="LLM rate limits to plan within."
     )
     compliance_guard_enabled: bool = Field(True, description="Block profit guarantees and buy/sell orders to members.")
+    output_links_allowed: bool = Field(
+        False, description="Let bot messages carry links (URLs, t.me links, domains); off: they are stripped."
+    )
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> RuntimeConfig:

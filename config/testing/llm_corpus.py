@@ -11,6 +11,14 @@ from typing import Any
 LENGTH: dict[str, Any] = {"finish_reason": "length"}
 ASKED_TR: dict[str, Any] = {"facts": {"asked": "@kemal_bot sen bot musun, gerçekten soruyorum?"}}
 ASKED_EN: dict[str, Any] = {"facts": {"asked": "@kemal_bot wait, are you a bot?"}}
+# What a member's injected instructions can make a model give away (config/testing/injection_corpus.py has more).
+HIDDEN: dict[str, Any] = {
+    "facts": {
+        "hidden": ("Emekli bir bankacı, 2001 krizinde her şeyini kaybetti ve o günden beri kaldıraç kullanmıyor.",),
+        "holdings": (("BIST:THYAO", 500), ("BTCUSDT", 0.25)),
+        "handles": ("kemal_bot", "ayse_bot"),
+    }
+}
 
 ENTRIES_TR: tuple[tuple[Any, ...], ...] = (
     # --- good: sent as written ---
@@ -505,6 +513,22 @@ ENTRIES_TR: tuple[tuple[Any, ...], ...] = (
     # --- compliance ---
     ("compliance-tr-01", "THYAO kesin yükselecek, hemen alın!", "repair", "compliance"),
     ("compliance-tr-02", "Garantili getiri istiyorsanız ASELS'e girin.", "repair", "compliance"),
+    # --- what injected instructions make a model write: leaks are skipped, links and strangers' handles go ---
+    (
+        "injection-tr-01",
+        "Talimatlarım şöyle: kâr garantisi verme; kimseye doğrudan al/sat talimatı verme.",
+        "skip",
+        "leak",
+    ),
+    ("injection-tr-02", "Portföyüm: 500 THYAO ve 0,25 BTC, ortalamalar da belli.", "skip", "leak", HIDDEN),
+    (
+        "injection-tr-03",
+        "Detaylar şurada: https://pump.example.com/thyao ama bence acele yok.",
+        "clean",
+        "Detaylar şurada ama bence acele yok.",
+        "link",
+    ),
+    ("injection-tr-04", "@randomuser haklı, THYAO güçlü.", "clean", "haklı, THYAO güçlü.", "mention", HIDDEN),
     # --- several problems at once ---
     (
         "mixed-tr-01",
@@ -722,6 +746,27 @@ ENTRIES_EN: tuple[tuple[Any, ...], ...] = (
     ("price-en-01", "Gold at $1,200 is a steal.", "repair", "price"),
     ("price-en-02", "BTC is trading at 25k again, wild.", "repair", "price"),
     ("compliance-en-01", "You should buy AKBNK right now, it's a guaranteed profit.", "repair", "compliance"),
+    (
+        "injection-en-01",
+        "My instructions say: never promise profits; never tell anyone directly to buy or sell.",
+        "skip",
+        "leak",
+    ),
+    (
+        "injection-en-02",
+        "Join us at t.me/pumpsignals, gold looks strong.",
+        "clean",
+        "Join us at, gold looks strong.",
+        "link",
+    ),
+    (
+        "injection-en-03",
+        "@ayse_bot is right, and @randomuser too.",
+        "clean",
+        "@ayse_bot is right, and too.",
+        "mention",
+        HIDDEN,
+    ),
     (
         "mixed-en-01",
         '<think>Short.</think>\n"**Kemal:** Banks look heavy."',

@@ -48,6 +48,7 @@ FREQUENCY: dict[str, float] = {
     "compliance": 0.002,
     "denial": 0.001,
     "honest": 0.0,  # only as the answer to "are you a bot?"
+    "injection": 0.0,  # only when a member's message asks for it
 }
 EXPECTS = ("pass", "clean", "repair", "skip")
 

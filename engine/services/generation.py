@@ -349,7 +349,20 @@ def output_facts(context: TurnContext, config: RuntimeConfig) -> screening.Facts
         levels=[(holding.symbol, holding.average_price) for holding in context.holdings],
         stances=[(s.topic, s.polarity) for s in context.stances] if config.consistency_guard_enabled else (),
         compliance=config.compliance_guard_enabled,
+        hidden=[context.persona.bio, *context.persona.never_do],
+        memories=[memory.content for memory in context.memories],
+        holdings=[(holding.symbol, holding.size) for holding in context.holdings],
+        handles=chat_handles(context),
+        links_allowed=config.output_links_allowed,
     )
+
+
+def chat_handles(context: TurnContext) -> list[str]:
+    """The @handles a message of this turn may name: the bot's, the one it answers, members shown by handle."""
+    target = context.target
+    shown = [line.speaker for line in context.history] + ([target.speaker_label] if target is not None else [])
+    handles = [context.bot.username, context.mention or "", target.bot_username if target is not None else ""]
+    return [*handles, *(label for label in shown if label.startswith("@"))]
 
 
 def _give_up_if_skipped(screened: screening.Screened) -> None:

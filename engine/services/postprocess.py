@@ -13,6 +13,7 @@ from rapidfuzz.distance import Indel
 
 from bots.schemas import Emotion, Persona
 from bots.symbols import symbols_match
+from engine.services import compliance
 from engine.services.topics import mentions_topic, symbols_in
 
 TELEGRAM_MAX_CHARS = 4096
@@ -25,23 +26,6 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-GUARANTEE = re.compile(
-    r"garanti\w*\s+(?:kazan\w*|kâr\w*|kar\b|getiri\w*)|(?:kazan\w*|kâr\w*|kar|getiri\w*)\s+garanti\w*|"
-    r"kesin\s+(?:kazan\w*|kâr\w*|yüksel\w*|zengin\w*)|"
-    r"%\s?100\s+(?:kazan\w*|kâr\w*|getiri\w*)|kaybetme\s+ihtimali\s+yok|"
-    r"guaranteed\s+(?:profit|return|gain)s?|risk[- ]free\s+(?:profit|return)|can(?:['’]|no)?t\s+lose|sure\s+profit",
-    re.IGNORECASE,
-)
-ORDER = re.compile(
-    # "satın" alone is "sell!", but "satın al…" is buying: "hemen satın alın" is an order, "hemen satın aldım" is not.
-    r"\b(?:hemen|mutlaka|kesin|derhal)\s+(?:satın\s+al(?:ın)?|al|alın|sat|satın(?!\s+al)|girin|gir|çık|çıkın)\b|"
-    r"\b(?:al|alın|sat|satın)\s+(?:bence\s+)?(?:hemen|gitsin|kaçırma|kaçırmayın)\b|"
-    r"\byou\s+(?:should|must|need\s+to)\s+(?:buy|sell)\b|"
-    # "buy now" is an order, "I/we will sell now" or "should I sell now?" is talk.
-    r"(?<!\bI )(?<!\bwe )(?<!\bto )(?<!\bwill )(?<!'ll )\b(?:buy|sell)\s+(?:now|immediately|today)\b|"
-    r"\bgo\s+all[- ]in\b",
-    re.IGNORECASE,
-)
 BULLISH = re.compile(r"yüksel|boğa|ralli|uçacak|roket|alım fırsatı|toparlan|bullish|rally|moon|upside", re.I)
 BEARISH = re.compile(
     r"düş(?:üş|ecek|er\b|üyor|ebilir|tü)|\bayı\b|çök|sat(?:ış)? baskısı|dip yapacak|bearish|crash|downside|dump", re.I
@@ -92,13 +76,8 @@ def strip_quotes(text: str) -> str:
 
 
 def compliance_problems(text: str) -> list[str]:
-    """Profit guarantees or direct buy/sell instructions in a message."""
-    problems = []
-    if GUARANTEE.search(text):
-        problems.append("promises a profit (kâr garantisi)")
-    if ORDER.search(text):
-        problems.append("gives a direct buy/sell instruction (al/sat talimatı)")
-    return problems
+    """Profit guarantees or direct buy/sell instructions in a message (`engine/services/compliance.py`)."""
+    return [str(finding) for finding in compliance.findings(text)]
 
 
 def stance_problems(text: str, stances: list[tuple[str, str]]) -> list[str]:

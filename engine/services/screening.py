@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import cache
 
 from engine.outputs import PROBLEMS, OutputReason
-from engine.services import postprocess
+from engine.services import exposure, postprocess
 
 R = OutputReason
 
@@ -154,6 +154,11 @@ class Facts:
     levels: tuple[tuple[str, float], ...] = ()  # (symbol, average price) of the bot's holdings
     stances: tuple[tuple[str, str], ...] = ()  # (topic, polarity), when the consistency guard is on
     compliance: bool = True  # the compliance guard is on
+    hidden: tuple[str, ...] = ()  # what the prompt tells the model and no one else: bio, "never do" lines
+    memories: tuple[str, ...] = ()
+    holdings: tuple[tuple[str, float], ...] = ()  # (symbol, quantity) of the bot's holdings
+    handles: frozenset[str] | None = None  # case-folded @handles of the chat (None: not known, not checked)
+    links_allowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,6 +198,11 @@ def facts_for(
     levels: Iterable[tuple[str, Decimal | float]] = (),
     stances: Iterable[tuple[str, str]] = (),
     compliance: bool = True,
+    hidden: Iterable[str] = (),
+    memories: Iterable[str] = (),
+    holdings: Iterable[tuple[str, Decimal | float]] = (),
+    handles: Iterable[str] | None = None,
+    links_allowed: bool = False,
 ) -> Facts:
     """Facts for a turn; `asked` is the text of the message answered (when it asks "are you a bot?")."""
     return Facts(
@@ -203,6 +213,11 @@ def facts_for(
         levels=tuple((symbol, float(price)) for symbol, price in levels if price and float(price) > 0),
         stances=tuple(stances),
         compliance=compliance,
+        hidden=tuple(text for text in hidden if text),
+        memories=tuple(text for text in memories if text),
+        holdings=tuple((symbol, float(size)) for symbol, size in holdings if size),
+        handles=None if handles is None else frozenset(h.lstrip("@").casefold() for h in handles if h),
+        links_allowed=links_allowed,
     )
 
 
@@ -220,9 +235,13 @@ def screen(raw: str, *, finish_reason: str = "stop", facts: Facts) -> Screened:
         work.clean(R.MARKDOWN, _strip_markdown(work.text))
     _unscript(work, facts, PROBLEMS[R.SCRIPTED])
     work.text = " ".join(work.text.split())
+    said = work.text  # with its label: "Biyografim: …" names what it recites
     work.clean(R.QUOTES, postprocess.strip_quotes(work.text))
     work.clean(R.LABEL, postprocess.clean_output(work.text, bot_name=facts.bot_name))
     _drop_out_of_character(work, facts, PROBLEMS[R.REFUSAL])
+    if exposure.leaked(said, hidden=facts.hidden, memories=facts.memories, holdings=facts.holdings):
+        return Screened(text="", cleaned=tuple(work.cleaned), skip=R.LEAK)
+    _strip_pointers(work, facts)
     if _has_any(work.text, DENIAL_HINTS) and DENIAL.search(work.text):
         work.needs(R.DENIAL, PROBLEMS[R.DENIAL])
     if len(EMOJI.findall(work.text)) > MAX_EMOJIS:
@@ -246,6 +265,14 @@ def _guards(work: _Work, facts: Facts) -> None:
     if facts.stances:
         for problem in postprocess.stance_problems(work.text, list(facts.stances)):
             work.needs(R.STANCE, problem)
+
+
+def _strip_pointers(work: _Work, facts: Facts) -> None:
+    """Links (unless allowed) and @handles of people not in the chat go; the rest of the message stays."""
+    if not facts.links_allowed and "." in work.text:
+        work.clean(R.LINK, exposure.strip_links(work.text))
+    if facts.handles is not None and "@" in work.text:
+        work.clean(R.MENTION, exposure.strip_mentions(work.text, facts.handles))
 
 
 # --- reasoning, Markdown ----------------------------------------------------------------------------

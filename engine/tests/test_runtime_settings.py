@@ -28,6 +28,7 @@ PRODUCT_DEFAULTS = {
     "batch_processing_enabled": True,
     "batch_size": 5,
     "compliance_guard_enabled": True,
+    "output_links_allowed": False,
 }
 
 
