@@ -8,7 +8,7 @@ import logging
 from bots.models import Bot
 from chats.models import Chat, Membership
 from chats.services import chat_discover, membership_pause, membership_resume
-from engine.clients.telegram import TelegramPermanentError
+from engine.clients.telegram import PermanentKind, TelegramPermanentError
 from engine.clients.telegram_types import GROUP_TYPES, TgChat, TgChatMember, TgChatMemberUpdated
 
 logger = logging.getLogger(__name__)
@@ -46,9 +46,19 @@ def status_reason(member: TgChatMember, *, by: str) -> str:
     return f"muted{who}: may not send messages; give it back the right to send messages to resume"
 
 
+# What a refused send says about the bot's standing, in the words of `status_reason`.
+REFUSALS = {
+    PermanentKind.BOT_KICKED: "removed from the group (kicked)",
+    PermanentKind.NOT_A_MEMBER: "not in the group any more",
+    PermanentKind.NOT_ENOUGH_RIGHTS: "muted: may not send messages",
+}
+
+
 def send_refused(*, chat: Chat, bot: Bot, error: TelegramPermanentError) -> None:
     """A send refused because the bot was kicked, left or muted pauses its membership the same way."""
-    membership_pause(chat=chat, bot=bot, reason=f"Telegram: {error}; resumes when Telegram lets the bot post again")
+    standing = REFUSALS.get(error.kind, "kept from posting")
+    reason = f"{standing}; Telegram refused a send ({error}); resumes when Telegram lets the bot post again"
+    membership_pause(chat=chat, bot=bot, reason=reason)
 
 
 def discover(*, telegram_chat: TgChat, receiver: Bot | None = None) -> tuple[Chat, bool]:

@@ -141,8 +141,8 @@ class SendTurnTests(FakeTelegramTestCase):
         membership = Membership.objects.get(chat=chat, bot=bots[0])
         assert (turn.status, membership.is_enabled, membership.is_paused) == (Turn.Status.FAILED, True, True)
         assert membership.paused_reason == (
-            "Telegram: sendMessage: Forbidden: bot was kicked from the group chat; "
-            "resumes when Telegram lets the bot post again"
+            "removed from the group (kicked); Telegram refused a send (sendMessage: Forbidden: bot was kicked from "
+            "the group chat); resumes when Telegram lets the bot post again"
         )
         assert not Message.objects.exists()
         # The paused member's next turn is skipped without calling Telegram.
