@@ -11,6 +11,7 @@ from accounts.roles import Role
 from accounts.tests.factories import role_client
 from bots.tests.factories import BotFactory
 from chats.models import Chat, Message
+from chats.services import chat_discover
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 
 
@@ -41,6 +42,38 @@ class ChatApiTest(TestCase):
         self.assertFalse(self.api.post(f"/api/chats/{chat.pk}/pause/").json()["is_enabled"])
         self.assertFalse(Chat.objects.get().is_enabled)
         self.assertTrue(self.api.post(f"/api/chats/{chat.pk}/resume/").json()["is_enabled"])
+
+
+class DiscoveredChatApiTest(TestCase):
+    """Groups a bot was added to, waiting for an operator."""
+
+    def test_a_discovered_group_is_listed_with_its_bots_and_enabled_by_one_action(self) -> None:
+        api, _, _ = role_client(Role.OPERATOR)
+        chat, _ = chat_discover(
+            telegram_chat_id=-1002000111222, title="Yeni", telegram_type="supergroup", is_forum=False
+        )
+        MembershipFactory.create(chat=chat, bot=BotFactory.create(name="Ayşe", username="ayse_bot"))
+        ChatFactory.create(title="Kum havuzu")
+        [listed] = api.get("/api/chats/?discovered=true").json()["results"]
+        assert {key: listed[key] for key in ("title", "telegram_chat_id", "telegram_type", "is_forum", "bots")} == {
+            "title": "Yeni",
+            "telegram_chat_id": -1002000111222,
+            "telegram_type": "supergroup",
+            "is_forum": False,
+            "bots": ["@ayse_bot"],
+        }
+        assert (listed["is_enabled"], listed["is_discovered"]) == (False, True)
+        enabled = api.post(f"/api/chats/{chat.pk}/enable/").json()
+        assert (enabled["is_enabled"], enabled["is_discovered"], enabled["discovered_at"]) == (True, False, None)
+        assert api.get("/api/chats/?discovered=true").json()["results"] == []
+
+    def test_viewers_cannot_enable_a_discovered_group(self) -> None:
+        api, _, _ = role_client(Role.VIEWER)
+        chat, _ = chat_discover(
+            telegram_chat_id=-1002000111222, title="Yeni", telegram_type="supergroup", is_forum=False
+        )
+        assert api.post(f"/api/chats/{chat.pk}/enable/").status_code == 403
+        assert Chat.objects.get().is_discovered
 
 
 class MembershipApiTest(TestCase):

@@ -604,6 +604,7 @@ class FakeTelegram:
         can_send_messages: bool = True,
         by: JSONDict | None = None,
         chat_title: str | None = None,
+        is_forum: bool = False,
     ) -> JSONDict:
         """Someone changes a bot's standing in a group (kicked, left, restricted, member, administrator): its requests
         there are refused or accepted from now on, and the bot gets a `my_chat_member` update (if it registered it).
@@ -614,8 +615,11 @@ class FakeTelegram:
             old = self._statuses.get((str(chat_id), bot.id)) or chat_member(bot.user(), "left" if joining else "member")
             new = chat_member(bot.user(), status, can_send_messages=can_send_messages)
             self._statuses[(str(chat_id), bot.id)] = new
+            chat = make_chat(chat_id, chat_title)
+            if is_forum:
+                chat["is_forum"] = True  # Telegram sets it only on forum supergroups
             change = {
-                "chat": make_chat(chat_id, chat_title),
+                "chat": chat,
                 "from": by or make_user(1, "Admin"),
                 "date": int(time.time()),
                 "old_chat_member": old,

@@ -58,10 +58,8 @@ def ingest_update(
         moved = follow_migration(from_chat_id=from_chat_id, to_chat_id=to_chat_id, source="update")
         return IngestResult("migrated" if moved is not None else "ignored: unknown chat")
     chat = Chat.objects.filter(transport=transport, telegram_chat_id=incoming.chat.id).first()
-    if chat is None:
+    if chat is None or chat.is_discovered:
         return IngestResult(lifecycle.unknown_chat_seen(telegram_chat=incoming.chat, receiver=receiver))
-    if chat.is_discovered:
-        return IngestResult("ignored: discovered chat, not enabled")
     sender = sender_of(incoming)
     if sender is None or not incoming.body.strip():
         return IngestResult("ignored: no sender or no text")
