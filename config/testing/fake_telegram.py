@@ -544,9 +544,11 @@ class FakeTelegram:
         to_tokens: list[str] | None = None,
         chat_title: str | None = None,
         extra: JSONDict | None = None,
+        as_caption: bool = False,
     ) -> JSONDict:
         """A member writes in a chat: store the message and queue an update for each bot (default all); `extra` adds
-        fields such as `sender_chat` (see `anonymous_admin_fields`, `automatic_forward_fields`)."""
+        fields such as `sender_chat` (see `anonymous_admin_fields`, `automatic_forward_fields`); `as_caption` sends
+        the text as a photo's caption (`caption`, `caption_entities`), as Telegram does."""
         with self._lock:
             chat = make_chat(chat_id, chat_title)
             reply = self._messages.get((str(chat_id), reply_to_message_id)) if reply_to_message_id else None
@@ -559,6 +561,10 @@ class FakeTelegram:
                 text=text,
                 reply_to_message=_public(reply) if reply else None,
             )
+            if as_caption:
+                message["caption"] = message.pop("text")
+                message["caption_entities"] = message.pop("entities", [])
+                message["photo"] = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 60}]
             message.update(extra or {})
             self._messages[(str(chat_id), message["message_id"])] = message
             for token in self._bots if to_tokens is None else to_tokens:
