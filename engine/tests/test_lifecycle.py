@@ -82,6 +82,16 @@ class FakeStatusTests(CrowdOnFakeTestCase):
             ALLOWED_UPDATES
         )
 
+    def test_a_webhook_gets_my_chat_member_only_if_it_registered_it(self) -> None:
+        old, new = self.fake.add_bot(username="old_hook_bot"), self.fake.add_bot(username="new_hook_bot")
+        url = "http://127.0.0.1:9/telegram/"  # nothing listens: an update that is sent fails to connect
+        self.fake.handle(old.token, "setWebhook", {"url": url, "allowed_updates": ["message"]}, "application/json")
+        self.fake.handle(new.token, "setWebhook", {"url": url, "allowed_updates": list(ALLOWED_UPDATES)}, "")
+        update = {"update_id": 1, "my_chat_member": self.fake.set_bot_status(GROUP_ID, old.token, "kicked")}
+        assert self.fake.deliver_webhook(old.token, update) is None
+        with self.assertRaises(OSError):
+            self.fake.deliver_webhook(new.token, update, timeout=1.0)
+
     def test_get_chat_member_answers_each_standing(self) -> None:
         self.fake.set_member_status(GROUP_ID, OWNER, "creator")
         for user_id, expected in ((OWNER["id"], "creator"), (MEMBER["id"], "member")):
