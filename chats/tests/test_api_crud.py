@@ -11,7 +11,7 @@ from accounts.roles import Role
 from accounts.tests.factories import role_client
 from bots.tests.factories import BotFactory
 from chats.models import Chat, Message
-from chats.services import chat_discover
+from chats.services import chat_discover, membership_pause
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 
 
@@ -96,6 +96,15 @@ class MembershipApiTest(TestCase):
         url = f"/api/chats/{self.chat.pk}/memberships/{membership.pk}/"
         self.assertEqual(self.api.get(url).json()["disabled_reason"], "bot was kicked")
         self.assertEqual(self.api.patch(url, {"is_enabled": True}).json()["disabled_reason"], "")
+
+    def test_a_paused_membership_says_why_and_cannot_be_unpaused_by_hand(self) -> None:
+        membership = MembershipFactory.create(chat=self.chat)
+        membership_pause(chat=self.chat, bot=membership.bot, reason="removed from the group by Kemal (kicked)")
+        url = f"/api/chats/{self.chat.pk}/memberships/{membership.pk}/"
+        shown = self.api.get(url).json()
+        assert (shown["is_enabled"], shown["is_paused"]) == (True, True)
+        assert shown["paused_reason"] == "removed from the group by Kemal (kicked)"
+        assert self.api.patch(url, {"paused_reason": "", "paused_at": None}, format="json").json()["is_paused"]
 
     def test_a_chat_id_beyond_64_bits_in_the_url_finds_nothing_instead_of_failing(self) -> None:
         # Found by schemathesis: filtering on chat_id with such a number overflowed SQLite's INTEGER (a 500).

@@ -71,7 +71,6 @@ WEBHOOK_CONFLICT = (
 )
 POLL_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 NOT_ENOUGH_RIGHTS = "Bad Request: not enough rights to send text messages to the chat"
-USER_NOT_FOUND = "Bad Request: user not found"
 ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
 TELEGRAM_SERVICE = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
 # What a bot gets when it never said which updates it wants (Bot API: getUpdates, allowed_updates).
