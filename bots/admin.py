@@ -130,7 +130,8 @@ class BotMembershipInline(admin.TabularInline):
     model = Membership
     fk_name = "bot"
     extra = 0
-    fields = ("chat", "is_enabled", "talkativeness", "disabled_reason")
+    fields = ("chat", "is_enabled", "talkativeness", "disabled_reason", "paused_reason")
+    readonly_fields = ("paused_reason",)
     autocomplete_fields = ("chat",)
 
 

@@ -10,7 +10,23 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from chats.models import Chat, Membership, Message
+from chats.services import chat_adopt
 from config.forms import JSON_FORMFIELD_OVERRIDES, pretty_json_html
+
+
+class DiscoveredFilter(admin.SimpleListFilter):
+    """Groups a bot was added to that wait for an operator's enable."""
+
+    title = "discovered"
+    parameter_name = "discovered"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "waiting to be enabled"), ("no", "configured")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Chat]) -> QuerySet[Chat]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(discovered_at__isnull=self.value() == "no")
+        return queryset
 
 
 class ChatMembershipInline(admin.TabularInline):
@@ -19,7 +35,8 @@ class ChatMembershipInline(admin.TabularInline):
     model = Membership
     fk_name = "chat"
     extra = 0
-    fields = ("bot", "is_enabled", "talkativeness", "disabled_reason")
+    fields = ("bot", "is_enabled", "talkativeness", "disabled_reason", "paused_reason")
+    readonly_fields = ("paused_reason",)
     autocomplete_fields = ("bot",)
 
 
@@ -28,14 +45,20 @@ class ChatAdmin(admin.ModelAdmin):
     """Chats: sandbox chats may leave the Telegram chat id blank (they get a local one)."""
 
     formfield_overrides = JSON_FORMFIELD_OVERRIDES
-    list_display = ("title", "transport", "telegram_chat_id", "language", "is_enabled", "cadence", "member_count")
-    list_filter = ("transport", "language", "is_enabled")
+    list_display = (
+        "title", "transport", "telegram_chat_id", "language", "is_enabled", "discovered", "cadence", "member_count",
+    )  # fmt: skip
+    list_filter = ("transport", "language", "is_enabled", DiscoveredFilter)
     search_fields = ("title",)
-    readonly_fields = ("migrated_from_chat_id", "migrated_at", "created_at", "updated_at")
+    readonly_fields = (
+        "telegram_type", "is_forum", "discovered_at", "migrated_from_chat_id", "migrated_at", "created_at",
+        "updated_at",
+    )  # fmt: skip
     inlines = (ChatMembershipInline,)
-    actions = ("enable_chats", "disable_chats")
+    actions = ("enable_discovered_chats", "enable_chats", "disable_chats")
     fieldsets = (
-        (None, {"fields": ("title", "transport", "telegram_chat_id", "is_enabled")}),
+        (None, {"fields": ("title", "transport", "telegram_chat_id", "is_enabled", "quiet_until")}),
+        ("Telegram", {"fields": ("telegram_type", "is_forum", "discovered_at")}),
         ("Conversation", {"fields": ("language", "timezone", "cadence", "topics")}),
         (
             "Timestamps",
@@ -50,6 +73,17 @@ class ChatAdmin(admin.ModelAdmin):
     def member_count(self, obj: Any) -> int:
         return int(getattr(obj, "member_total", 0))
 
+    @admin.display(description="discovered", boolean=True, ordering="discovered_at")
+    def discovered(self, obj: Chat) -> bool:
+        return obj.is_discovered
+
+    @admin.action(description="Enable selected discovered groups")
+    def enable_discovered_chats(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
+        chats = list(queryset.filter(discovered_at__isnull=False))
+        for chat in chats:
+            chat_adopt(chat=chat)
+        self.message_user(request, f"Enabled {len(chats)} discovered group(s).")
+
     @admin.action(description="Enable selected chats")
     def enable_chats(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
         changed = queryset.exclude(is_enabled=True).update(is_enabled=True)
@@ -61,13 +95,29 @@ class ChatAdmin(admin.ModelAdmin):
         self.message_user(request, f"Disabled {changed} chat(s).")
 
 
+class PausedFilter(admin.SimpleListFilter):
+    """Memberships Telegram keeps from posting (kicked, left, muted)."""
+
+    title = "paused"
+    parameter_name = "paused"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "paused by Telegram"), ("no", "not paused")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> QuerySet[Membership]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(paused_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     """Memberships across all chats, with the reason the engine disabled one."""
 
-    list_display = ("chat", "bot", "is_enabled", "talkativeness", "disabled_reason", "created_at")
-    list_filter = ("is_enabled", "chat")
-    search_fields = ("chat__title", "bot__name", "disabled_reason")
+    list_display = ("chat", "bot", "is_enabled", "talkativeness", "disabled_reason", "paused_reason", "created_at")
+    list_filter = ("is_enabled", PausedFilter, "chat")
+    readonly_fields = ("paused_at", "paused_reason")
+    search_fields = ("chat__title", "bot__name", "disabled_reason", "paused_reason")
     list_select_related = ("chat", "bot")
     autocomplete_fields = ("chat", "bot")
 

@@ -47,6 +47,14 @@ class Chat(models.Model):
         null=True, blank=True, editable=False, help_text="The group's id before Telegram upgraded it to a supergroup."
     )
     migrated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    discovered_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Found by a bot added to it; set until an operator enables it."
+    )
+    telegram_type = models.CharField(max_length=16, blank=True, default="", help_text="group, supergroup or channel.")
+    is_forum = models.BooleanField(default=False, help_text="A supergroup with forum topics, as Telegram reports it.")
+    quiet_until = models.DateTimeField(
+        null=True, blank=True, help_text="No proactive turns until then (a group admin's /quiet)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -79,6 +87,11 @@ class Chat(models.Model):
         return self.transport == self.Transport.SANDBOX
 
     @property
+    def is_discovered(self) -> bool:
+        """Found by a bot and waiting for an operator: its messages are not for the engine yet."""
+        return self.discovered_at is not None
+
+    @property
     def migration_note(self) -> str:
         """How the chat's history reads its upgrade, or "" when it was never moved."""
         if self.migrated_at is None:
@@ -88,7 +101,7 @@ class Chat(models.Model):
 
 
 class Membership(models.Model):
-    """A bot's place in a chat; only enabled members post there."""
+    """A bot's place in a chat; only enabled members that are not paused post there."""
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="memberships")
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="memberships")
@@ -98,6 +111,11 @@ class Membership(models.Model):
     )
     disabled_reason = models.CharField(
         max_length=300, blank=True, default="", help_text="Why the engine disabled it (e.g. bot was kicked)."
+    )
+    # Paused by Telegram's word (kicked, left, muted), resumed by it: the operator's `is_enabled` stays as set.
+    paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    paused_reason = models.CharField(
+        max_length=300, blank=True, default="", editable=False, help_text="Why Telegram keeps the bot from posting."
     )
     # Persona-refresh state lives here (not in process memory): the full persona is re-stated
     # every N messages or M minutes, whichever comes first.
@@ -111,6 +129,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot} in {self.chat}"
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
 
 
 class Message(models.Model):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bots.models import Bot
@@ -82,3 +83,53 @@ def memberships_count_sent(*, sent: Mapping[int, int], full_persona: list[int]) 
             messages_since_refresh=0, persona_refreshed_at=timezone.now()
         )
     add_to_counts(Membership, "messages_since_refresh", sent)
+
+
+def membership_pause(*, chat: Chat, bot: Bot, reason: str) -> bool:
+    """Telegram keeps the bot from posting here (kicked, left, muted): pause its membership with the reason, once.
+
+    The membership row stays (with the operator's `is_enabled`), so Telegram's word that the bot may post again
+    resumes it; True when this call paused it or changed the reason.
+    """
+    membership, _ = Membership.objects.get_or_create(chat=chat, bot=bot)
+    changed = Membership.objects.filter(pk=membership.pk).exclude(paused_at__isnull=False, paused_reason=reason[:300])
+    return bool(changed.update(paused_at=timezone.now(), paused_reason=reason[:300]))
+
+
+def membership_resume(*, chat: Chat, bot: Bot) -> bool:
+    """Telegram says the bot may post here again: its membership (created if new) resumes; True when it was paused."""
+    membership, created = Membership.objects.get_or_create(chat=chat, bot=bot)
+    paused = Membership.objects.filter(pk=membership.pk, paused_at__isnull=False)
+    return bool(paused.update(paused_at=None, paused_reason="")) or created
+
+
+def chat_discover(*, telegram_chat_id: int, title: str, telegram_type: str, is_forum: bool) -> tuple[Chat, bool]:
+    """A group a bot is in that nobody configured: a disabled Telegram chat, waiting for an operator's enable; (the
+    chat, whether it is new). Several bots reporting it at once find one row."""
+    fields = {"title": (title or str(telegram_chat_id))[:200], "telegram_type": telegram_type, "is_forum": is_forum}
+    try:
+        with transaction.atomic():
+            chat = Chat.objects.create(
+                transport=Chat.Transport.TELEGRAM,
+                telegram_chat_id=telegram_chat_id,
+                is_enabled=False,
+                discovered_at=timezone.now(),
+                **fields,
+            )
+    except IntegrityError:
+        return Chat.objects.get(transport=Chat.Transport.TELEGRAM, telegram_chat_id=telegram_chat_id), False
+    return chat, True
+
+
+def chat_adopt(*, chat: Chat) -> Chat:
+    """The operator's one action on a discovered chat: enable it, so its messages reach the engine."""
+    chat.is_enabled, chat.discovered_at = True, None
+    chat.save(update_fields=["is_enabled", "discovered_at", "updated_at"])
+    return chat
+
+
+def chat_quiet(*, chat: Chat, until: datetime | None) -> Chat:
+    """No proactive turns in the chat until `until` (None ends a quiet spell)."""
+    chat.quiet_until = until
+    chat.save(update_fields=["quiet_until", "updated_at"])
+    return chat

@@ -29,7 +29,7 @@ def chats_quiet_hours(chat_ids: Iterable[int] | None = None, *, now: datetime) -
 
     Eligible as the planner counts them: enabled memberships of enabled bots, active hours in the chat's timezone.
     """
-    rows = Membership.objects.filter(is_enabled=True, bot__is_enabled=True)
+    rows = Membership.objects.filter(is_enabled=True, paused_at__isnull=True, bot__is_enabled=True)
     rows = rows.filter(chat__is_enabled=True) if chat_ids is None else rows.filter(chat_id__in=set(chat_ids))
     chats: dict[int, tuple[str, list[list[str]]]] = {}
     for chat_id, timezone_name, hours in rows.values_list("chat_id", "chat__timezone", "bot__active_hours"):

@@ -51,5 +51,5 @@ def telegram_webhook(request: HttpRequest, webhook_id: UUID) -> JsonResponse:
     update = update_from_body(body)
     if update is None:
         return _error(400, "The body is not a Telegram update.")
-    result = ingest_update(update=update, transport=Chat.Transport.TELEGRAM)
+    result = ingest_update(update=update, transport=Chat.Transport.TELEGRAM, receiver=bot)
     return JsonResponse({"outcome": result.outcome})

@@ -60,7 +60,9 @@ def simulation_active() -> list[Metric]:
 
 def active_bots() -> list[Metric]:
     now = timezone.now()
-    memberships = Membership.objects.filter(is_enabled=True, chat__is_enabled=True, bot__is_enabled=True)
+    memberships = Membership.objects.filter(
+        is_enabled=True, paused_at__isnull=True, chat__is_enabled=True, bot__is_enabled=True
+    )
     rows = memberships.values_list("bot_id", "bot__active_hours", "chat__timezone")
     # Within its active hours in at least one of its chats: a crowd asleep at night is not an outage.
     awake = {bot_id for bot_id, hours, zone in rows if is_active(now, zone, hours or [])}

@@ -38,6 +38,7 @@ TELEGRAM_METHODS = (
     "setWebhook",
     "deleteWebhook",
     "getWebhookInfo",
+    "getChatMember",
 )
 TELEGRAM_OUTCOMES = ("ok", "rate_limited", "error")
 TRANSPORTS = ("telegram", "sandbox")

@@ -14,31 +14,52 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chats.models import Chat, Membership, Message
-from chats.services import chat_create, chat_set_enabled, chat_update, membership_add, membership_update
+from chats.services import (
+    chat_adopt,
+    chat_create,
+    chat_set_enabled,
+    chat_update,
+    membership_add,
+    membership_update,
+)
 
 
 class ChatSerializer(serializers.ModelSerializer[Chat]):
-    """A chat; sandbox chats get a local telegram_chat_id when none is given."""
+    """A chat; sandbox chats get a local telegram_chat_id when none is given. `discovered_at` is set while a group
+    a bot was added to waits for an operator's `enable`; `bots` names who is in it."""
+
+    is_discovered = serializers.BooleanField(read_only=True)
+    bots = serializers.SerializerMethodField()
 
     class Meta:
         model = Chat
         fields = (
             "id", "transport", "telegram_chat_id", "title", "is_enabled", "topics", "language", "timezone",
-            "cadence", "created_at", "updated_at",
+            "cadence", "telegram_type", "is_forum", "is_discovered", "discovered_at", "quiet_until", "bots",
+            "created_at", "updated_at",
         )  # fmt: skip
-        read_only_fields = ("created_at", "updated_at")
+        read_only_fields = ("telegram_type", "is_forum", "discovered_at", "created_at", "updated_at")
         validators: list[Any] = []  # the service's full_clean checks uniqueness and transport rules
+
+    def get_bots(self, chat: Chat) -> list[str]:
+        """The bots in the chat, by @handle or name (prefetched by the view)."""
+        return [f"@{bot.username}" if bot.username else bot.name for bot in chat.bots.all()]
 
 
 class MembershipSerializer(serializers.ModelSerializer[Membership]):
-    """A bot in a chat; `disabled_reason` says why the engine disabled it."""
+    """A bot in a chat; `disabled_reason` says why the engine disabled it, `paused_reason` why Telegram keeps it from
+    posting (paused until Telegram lets it again)."""
 
     bot_name = serializers.CharField(source="bot.name", read_only=True)
+    is_paused = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Membership
-        fields = ("id", "chat", "bot", "bot_name", "is_enabled", "talkativeness", "disabled_reason", "created_at")
-        read_only_fields = ("chat", "disabled_reason", "created_at")
+        fields = (
+            "id", "chat", "bot", "bot_name", "is_enabled", "talkativeness", "disabled_reason", "is_paused",
+            "paused_at", "paused_reason", "created_at",
+        )  # fmt: skip
+        read_only_fields = ("chat", "disabled_reason", "paused_at", "paused_reason", "created_at")
         validators: list[Any] = []
 
     def get_fields(self) -> dict[str, Any]:
@@ -74,13 +95,27 @@ class MessageFilter(django_filters.FilterSet):
         fields = ("chat", "bot")
 
 
+class ChatFilter(django_filters.FilterSet):
+    """?transport=&is_enabled=&language=&discovered=true (groups waiting for an operator's enable)."""
+
+    discovered = django_filters.BooleanFilter(field_name="discovered_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Chat
+        fields = ("transport", "is_enabled", "language")
+
+
 class ChatViewSet(viewsets.ModelViewSet[Chat]):
     """Chats; pause/resume switch proactive turns off and on."""
 
-    queryset = Chat.objects.all()
+    queryset = Chat.objects.prefetch_related("bots")
     serializer_class = ChatSerializer
-    filterset_fields = ("transport", "is_enabled", "language")
-    action_permissions = {"pause": ["chats.change_chat"], "resume": ["chats.change_chat"]}
+    filterset_class = ChatFilter
+    action_permissions = {
+        "pause": ["chats.change_chat"],
+        "resume": ["chats.change_chat"],
+        "enable": ["chats.change_chat"],
+    }
 
     def perform_create(self, serializer: serializers.BaseSerializer[Chat]) -> None:
         serializer.instance = chat_create(**serializer.validated_data)
@@ -101,6 +136,12 @@ class ChatViewSet(viewsets.ModelViewSet[Chat]):
         """Resume proactive turns in this chat."""
         return Response(self.get_serializer(chat_set_enabled(chat=self.get_object(), enabled=True)).data)
 
+    @extend_schema(request=None, responses=ChatSerializer)
+    @action(detail=True, methods=["post"])
+    def enable(self, request: Request, pk: str) -> Response:
+        """Take a discovered group into the crowd: enabled, its messages reach the engine from now on."""
+        return Response(self.get_serializer(chat_adopt(chat=self.get_object())).data)
+
 
 CHAT_PK = OpenApiParameter("chat_pk", int, OpenApiParameter.PATH, description="The chat's id.")
 
@@ -116,7 +157,7 @@ class MembershipViewSet(viewsets.ModelViewSet[Membership]):
 
     serializer_class = MembershipSerializer
     queryset = Membership.objects.select_related("bot")
-    filterset_fields = ("is_enabled", "bot")
+    filterset_fields = ("is_enabled", "bot")  # paused ones: see is_paused and paused_reason
 
     def get_queryset(self) -> QuerySet[Membership]:
         # chat__pk, not chat_id: a pk lookup treats an id beyond 64 bits as "no match" instead of overflowing.

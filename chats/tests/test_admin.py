@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from bots.tests.factories import BotFactory
 from chats.models import Chat, Message
+from chats.services import chat_discover, membership_pause
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 from config.testing.admin import AdminTestCase
 
@@ -93,6 +94,25 @@ class ChatListTest(AdminTestCase):
         self.client.post(url, {"action": "enable_chats", "_selected_action": [chosen.pk]})
         chosen.refresh_from_db()
         self.assertTrue(chosen.is_enabled)
+
+    def test_it_enables_a_discovered_group_and_filters_the_waiting_ones(self) -> None:
+        found, _ = chat_discover(
+            telegram_chat_id=-1002000111222, title="Yeni Grup", telegram_type="supergroup", is_forum=False
+        )
+        ChatFactory.create(title="Bilinen")
+        url = reverse("admin:chats_chat_changelist")
+        html = self.get_ok(url + "?discovered=yes")
+        self.assertIn("Yeni Grup", html)
+        self.assertNotIn("Bilinen", html)
+        self.client.post(url, {"action": "enable_discovered_chats", "_selected_action": [found.pk]})
+        found.refresh_from_db()
+        self.assertEqual((found.is_enabled, found.is_discovered), (True, False))
+
+    def test_it_lists_paused_memberships_with_their_reason(self) -> None:
+        membership = MembershipFactory.create()
+        membership_pause(chat=membership.chat, bot=membership.bot, reason="removed from the group (kicked)")
+        html = self.get_ok(reverse("admin:chats_membership_changelist") + "?paused=yes")
+        self.assertIn("removed from the group (kicked)", html)
 
     def test_it_filters_by_transport(self) -> None:
         ChatFactory.create(title="Yerel Kum Havuzu")

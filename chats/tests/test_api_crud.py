@@ -11,6 +11,7 @@ from accounts.roles import Role
 from accounts.tests.factories import role_client
 from bots.tests.factories import BotFactory
 from chats.models import Chat, Message
+from chats.services import chat_discover, membership_pause
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 
 
@@ -43,6 +44,38 @@ class ChatApiTest(TestCase):
         self.assertTrue(self.api.post(f"/api/chats/{chat.pk}/resume/").json()["is_enabled"])
 
 
+class DiscoveredChatApiTest(TestCase):
+    """Groups a bot was added to, waiting for an operator."""
+
+    def test_a_discovered_group_is_listed_with_its_bots_and_enabled_by_one_action(self) -> None:
+        api, _, _ = role_client(Role.OPERATOR)
+        chat, _ = chat_discover(
+            telegram_chat_id=-1002000111222, title="Yeni", telegram_type="supergroup", is_forum=False
+        )
+        MembershipFactory.create(chat=chat, bot=BotFactory.create(name="Ayşe", username="ayse_bot"))
+        ChatFactory.create(title="Kum havuzu")
+        [listed] = api.get("/api/chats/?discovered=true").json()["results"]
+        assert {key: listed[key] for key in ("title", "telegram_chat_id", "telegram_type", "is_forum", "bots")} == {
+            "title": "Yeni",
+            "telegram_chat_id": -1002000111222,
+            "telegram_type": "supergroup",
+            "is_forum": False,
+            "bots": ["@ayse_bot"],
+        }
+        assert (listed["is_enabled"], listed["is_discovered"]) == (False, True)
+        enabled = api.post(f"/api/chats/{chat.pk}/enable/").json()
+        assert (enabled["is_enabled"], enabled["is_discovered"], enabled["discovered_at"]) == (True, False, None)
+        assert api.get("/api/chats/?discovered=true").json()["results"] == []
+
+    def test_viewers_cannot_enable_a_discovered_group(self) -> None:
+        api, _, _ = role_client(Role.VIEWER)
+        chat, _ = chat_discover(
+            telegram_chat_id=-1002000111222, title="Yeni", telegram_type="supergroup", is_forum=False
+        )
+        assert api.post(f"/api/chats/{chat.pk}/enable/").status_code == 403
+        assert Chat.objects.get().is_discovered
+
+
 class MembershipApiTest(TestCase):
     """The bots of a chat."""
 
@@ -63,6 +96,15 @@ class MembershipApiTest(TestCase):
         url = f"/api/chats/{self.chat.pk}/memberships/{membership.pk}/"
         self.assertEqual(self.api.get(url).json()["disabled_reason"], "bot was kicked")
         self.assertEqual(self.api.patch(url, {"is_enabled": True}).json()["disabled_reason"], "")
+
+    def test_a_paused_membership_says_why_and_cannot_be_unpaused_by_hand(self) -> None:
+        membership = MembershipFactory.create(chat=self.chat)
+        membership_pause(chat=self.chat, bot=membership.bot, reason="removed from the group by Kemal (kicked)")
+        url = f"/api/chats/{self.chat.pk}/memberships/{membership.pk}/"
+        shown = self.api.get(url).json()
+        assert (shown["is_enabled"], shown["is_paused"]) == (True, True)
+        assert shown["paused_reason"] == "removed from the group by Kemal (kicked)"
+        assert self.api.patch(url, {"paused_reason": "", "paused_at": None}, format="json").json()["is_paused"]
 
     def test_a_chat_id_beyond_64_bits_in_the_url_finds_nothing_instead_of_failing(self) -> None:
         # Found by schemathesis: filtering on chat_id with such a number overflowed SQLite's INTEGER (a 500).

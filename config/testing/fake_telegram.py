@@ -45,7 +45,9 @@ MENTION_PATTERN = re.compile(r"@[A-Za-z0-9_]{3,32}")
 SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 # Form bodies carry every value as a string; these are decoded like Telegram does.
-INT_FIELDS = frozenset({"chat_id", "message_id", "offset", "limit", "timeout", "max_connections", "message_thread_id"})
+INT_FIELDS = frozenset(
+    {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections", "message_thread_id", "user_id"}
+)
 BOOL_FIELDS = frozenset({"is_big", "drop_pending_updates", "disable_notification", "protect_content"})
 JSON_FIELDS = frozenset(
     {"reply_parameters", "reaction", "allowed_updates", "entities", "reply_markup", "link_preview_options"}
@@ -69,6 +71,12 @@ WEBHOOK_CONFLICT = (
 )
 POLL_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 NOT_ENOUGH_RIGHTS = "Bad Request: not enough rights to send text messages to the chat"
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+TELEGRAM_SERVICE = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
+# What a bot gets when it never said which updates it wants (Bot API: getUpdates, allowed_updates).
+DEFAULT_ALLOWED = frozenset(
+    {"message", "edited_message", "channel_post", "edited_channel_post", "callback_query", "my_chat_member"}
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -236,6 +244,53 @@ def make_message(
     return message
 
 
+def chat_member(user: JSONDict, status: str, *, can_send_messages: bool = True) -> JSONDict:
+    """A ChatMember object of the given status (a restricted one with its `is_member` and send rights)."""
+    member: JSONDict = {"user": user, "status": status}
+    if status == "administrator":
+        member.update(can_be_edited=False, is_anonymous=False, can_manage_chat=True, can_delete_messages=True)
+        member.update(can_restrict_members=True, can_promote_members=False, can_change_info=True)
+        member.update(can_invite_users=True, can_pin_messages=True, can_manage_video_chats=True)
+        member.update(can_post_stories=False, can_edit_stories=False, can_delete_stories=False)
+    elif status == "creator":
+        member.update(is_anonymous=False)
+    elif status == "restricted":
+        member.update(is_member=True, can_send_messages=can_send_messages, until_date=0)
+        for right in RESTRICTED_RIGHTS:
+            member[right] = can_send_messages
+    elif status == "kicked":
+        member.update(until_date=0)
+    return member
+
+
+RESTRICTED_RIGHTS = (
+    "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos", "can_send_video_notes",
+    "can_send_voice_notes", "can_send_polls", "can_send_other_messages", "can_add_web_page_previews",
+    "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics",
+)  # fmt: skip
+
+
+def anonymous_admin_fields(chat_id: int, *, signature: str | None = None, title: str | None = None) -> JSONDict:
+    """What a message posted by a group admin as the group carries: `from` GroupAnonymousBot, `sender_chat` the
+    group itself, and the admin's custom title as `author_signature` if set."""
+    fields: JSONDict = {"from": dict(ANONYMOUS_ADMIN), "sender_chat": make_chat(chat_id, title)}
+    if signature:
+        fields["author_signature"] = signature
+    return fields
+
+
+def automatic_forward_fields(channel_id: int, channel_title: str, *, post_id: int = 1) -> JSONDict:
+    """What a linked channel's post forwarded into its discussion group carries: `from` Telegram (777000), the
+    channel as `sender_chat`, `is_automatic_forward` and the channel post as its origin."""
+    channel = {"id": channel_id, "type": "channel", "title": channel_title}
+    return {
+        "from": dict(TELEGRAM_SERVICE),
+        "sender_chat": channel,
+        "is_automatic_forward": True,
+        "forward_origin": {"type": "channel", "chat": channel, "message_id": post_id, "date": int(time.time())},
+    }
+
+
 def make_update(update_id: int, message: JSONDict, *, kind: str = "message") -> JSONDict:
     """A Telegram Update carrying a message (`kind` may be `edited_message`, `channel_post`, ...)."""
     return {"update_id": update_id, kind: message}
@@ -311,6 +366,8 @@ class FakeTelegram:
         self._webhooks: dict[str, WebhookState] = {}
         self._migrated: dict[int, int] = {}  # a basic group's id → its supergroup's
         self._deleted: set[tuple[str, int]] = set()  # (chat, message id) deleted in the chat
+        self._statuses: dict[tuple[str, int], JSONDict] = {}  # (chat, user id) → ChatMember; absent = member
+        self._allowed: dict[str, frozenset[str]] = {}  # what each bot registered with getUpdates or setWebhook
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -485,8 +542,12 @@ class FakeTelegram:
         reply_to_message_id: int | None = None,
         to_tokens: list[str] | None = None,
         chat_title: str | None = None,
+        extra: JSONDict | None = None,
+        as_caption: bool = False,
     ) -> JSONDict:
-        """A member writes in a chat: store the message and queue an update for each bot (default all)."""
+        """A member writes in a chat: store the message and queue an update for each bot (default all); `extra` adds
+        fields such as `sender_chat` (see `anonymous_admin_fields`, `automatic_forward_fields`); `as_caption` sends
+        the text as a photo's caption (`caption`, `caption_entities`), as Telegram does."""
         with self._lock:
             chat = make_chat(chat_id, chat_title)
             reply = self._messages.get((str(chat_id), reply_to_message_id)) if reply_to_message_id else None
@@ -499,6 +560,11 @@ class FakeTelegram:
                 text=text,
                 reply_to_message=_public(reply) if reply else None,
             )
+            if as_caption:
+                message["caption"] = message.pop("text")
+                message["caption_entities"] = message.pop("entities", [])
+                message["photo"] = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 60}]
+            message.update(extra or {})
             self._messages[(str(chat_id), message["message_id"])] = message
             for token in self._bots if to_tokens is None else to_tokens:
                 self._queue_locked(token, {"message": message})
@@ -534,6 +600,44 @@ class FakeTelegram:
                     self._queue_locked(token, {"message": from_})
         return new_id
 
+    def set_bot_status(
+        self,
+        chat_id: int,
+        token: str,
+        status: str,
+        *,
+        can_send_messages: bool = True,
+        by: JSONDict | None = None,
+        chat_title: str | None = None,
+        is_forum: bool = False,
+    ) -> JSONDict:
+        """Someone changes a bot's standing in a group (kicked, left, restricted, member, administrator): its requests
+        there are refused or accepted from now on, and the bot gets a `my_chat_member` update (if it registered it).
+        Returns the ChatMemberUpdated."""
+        with self._lock:
+            bot = self._bots[token]
+            joining = status in ("member", "administrator")
+            old = self._statuses.get((str(chat_id), bot.id)) or chat_member(bot.user(), "left" if joining else "member")
+            new = chat_member(bot.user(), status, can_send_messages=can_send_messages)
+            self._statuses[(str(chat_id), bot.id)] = new
+            chat = make_chat(chat_id, chat_title)
+            if is_forum:
+                chat["is_forum"] = True  # Telegram sets it only on forum supergroups
+            change = {
+                "chat": chat,
+                "from": by or make_user(1, "Admin"),
+                "date": int(time.time()),
+                "old_chat_member": old,
+                "new_chat_member": new,
+            }
+            self._queue_locked(token, {"my_chat_member": change})
+            return change
+
+    def set_member_status(self, chat_id: int, user: JSONDict, status: str) -> None:
+        """A member's standing in a group, as getChatMember will answer it (e.g. "administrator", "creator")."""
+        with self._lock:
+            self._statuses[(str(chat_id), int(user["id"]))] = chat_member(user, status)
+
     def delete_message(self, chat_id: int, message_id: int) -> None:
         """Someone deletes a message in the chat: replies to it fail unless `allow_sending_without_reply`."""
         with self._lock:
@@ -550,11 +654,14 @@ class FakeTelegram:
         with self._lock:
             return list(self._updates.get(token, []))
 
-    def deliver_webhook(self, token: str, update: JSONDict, *, timeout: float = 10.0) -> int:
-        """POST an update to the bot's registered webhook with its secret header, like Telegram; returns the status."""
+    def deliver_webhook(self, token: str, update: JSONDict, *, timeout: float = 10.0) -> int | None:
+        """POST an update to the bot's registered webhook with its secret header, like Telegram; returns the status,
+        or None when the bot's registered `allowed_updates` leave the update's kind out (Telegram never sends it)."""
         state = self.webhook(token)
         assert state is not None, "no webhook registered for this bot"
         assert state.url, "no webhook registered for this bot"
+        if not _allowed(update, frozenset(state.allowed_updates) or DEFAULT_ALLOWED):
+            return None
         headers = {"Content-Type": "application/json"}
         if state.secret_token:
             headers["X-Telegram-Bot-Api-Secret-Token"] = state.secret_token
@@ -577,6 +684,7 @@ class FakeTelegram:
                 self._apply_fault(fault)
             bot = self._authenticate(token)
             self._refuse_upgraded(method, params)
+            self._refuse_by_status(bot, method, params)
             return HTTPStatus.OK, self._dispatch(bot, method, params)
         except FakeTelegramError as error:
             return error.status, error.body()
@@ -603,6 +711,22 @@ class FakeTelegram:
         if new_id is not None:
             raise FakeTelegramError(400, CHAT_UPGRADED, {"migrate_to_chat_id": new_id})
 
+    def _refuse_by_status(self, bot: FakeBot, method: str, params: JSONDict) -> None:
+        """A kicked, departed or muted bot gets Telegram's refusals in the chat (wording per group kind)."""
+        if method.lower() not in CHAT_METHODS or not isinstance(params.get("chat_id"), int):
+            return
+        chat_id = params["chat_id"]
+        with self._lock:
+            member = self._member_locked(chat_id, bot.user())
+        kind = "supergroup chat" if chat_id <= SUPERGROUP_ID_BASE else "group chat"
+        if member["status"] == "kicked":
+            raise FakeTelegramError(403, f"Forbidden: bot was kicked from the {kind}")
+        if member["status"] == "left" or (member["status"] == "restricted" and not member.get("is_member", True)):
+            raise FakeTelegramError(403, f"Forbidden: bot is not a member of the {kind}")
+        muted = member["status"] == "restricted" and not member.get("can_send_messages", True)
+        if muted and method.lower() == "sendmessage":
+            raise FakeTelegramError(400, NOT_ENOUGH_RIGHTS)
+
     def _authenticate(self, token: str) -> FakeBot:
         if not TOKEN_SHAPE.match(token):
             raise FakeTelegramError(404, "Not Found")
@@ -622,6 +746,7 @@ class FakeTelegram:
             "setwebhook": lambda: self._set_webhook(bot, params),
             "deletewebhook": lambda: self._delete_webhook(bot, params),
             "getwebhookinfo": lambda: self._webhook_info(bot),
+            "getchatmember": lambda: self._get_chat_member(params),
         }
         handler = handlers.get(method.lower())
         if handler is None:
@@ -661,6 +786,18 @@ class FakeTelegram:
             return _public(known)
         return {"message_id": reply_id, "chat": make_chat(chat_id), "date": int(time.time())}
 
+    def _get_chat_member(self, params: JSONDict) -> JSONDict:
+        chat_id = _require_chat_id(params)
+        user_id = params.get("user_id")
+        if not isinstance(user_id, int):
+            raise FakeTelegramError(400, "Bad Request: invalid user_id specified")
+        with self._lock:
+            known = self._statuses.get((str(chat_id), user_id))
+            users = {bot.id: bot.user() for bot in self._bots.values()}
+        if known is not None:
+            return ok(known)
+        return ok({"status": "member", "user": users.get(user_id) or make_user(user_id, f"User {user_id}")})
+
     def _send_chat_action(self, params: JSONDict) -> JSONDict:
         _require_chat_id(params)
         if params.get("action") not in CHAT_ACTIONS:
@@ -680,17 +817,18 @@ class FakeTelegram:
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), MAX_LONG_POLL_S)
-        allowed = params.get("allowed_updates") or []
         with self._lock:
             if self._webhooks.get(bot.token, WebhookState()).url:
                 raise FakeTelegramError(409, WEBHOOK_CONFLICT)
+            if params.get("allowed_updates"):  # kept for later calls and updates, as Telegram does
+                self._allowed[bot.token] = frozenset(params["allowed_updates"])
             generation = self._poll_generation[bot.token] = self._poll_generation.get(bot.token, 0) + 1
             self._lock.notify_all()
             self._confirm(bot.token, offset)
             while True:
                 if self._poll_generation[bot.token] != generation:
                     raise FakeTelegramError(409, POLL_CONFLICT)
-                found = [update for update in self._updates.get(bot.token, []) if _allowed(update, allowed)]
+                found = list(self._updates.get(bot.token, []))
                 remaining = deadline - time.monotonic()
                 if found or remaining <= 0 or self._stopping.is_set():
                     return ok(found[:limit])
@@ -714,6 +852,8 @@ class FakeTelegram:
         with self._lock:
             if params.get("drop_pending_updates"):
                 self._updates[bot.token] = []
+            if params.get("allowed_updates"):
+                self._allowed[bot.token] = frozenset(params["allowed_updates"])
             self._webhooks[bot.token] = WebhookState(
                 url=url,
                 secret_token=secret,
@@ -752,9 +892,15 @@ class FakeTelegram:
         update_id = self._next_update_id.get(token, UPDATE_ID_START) + 1
         self._next_update_id[token] = update_id
         update = {"update_id": update_id, **payload}
-        self._updates.setdefault(token, []).append(update)
+        # Telegram filters when an update is created: a kind the bot did not register is never kept for it.
+        if _allowed(update, self._allowed.get(token, DEFAULT_ALLOWED)):
+            self._updates.setdefault(token, []).append(update)
         self._lock.notify_all()
         return update
+
+    def _member_locked(self, chat_id: int | str, user: JSONDict) -> JSONDict:
+        default = {"status": "member", "user": user}
+        return self._statuses.get((str(chat_id), int(user["id"])), default)
 
 
 class FakeTelegramHandler(BaseHTTPRequestHandler):
@@ -833,8 +979,8 @@ def _valid_reaction(item: Any) -> bool:
     return isinstance(item, dict) and item.get("type") == "emoji" and item.get("emoji") in REACTION_EMOJI
 
 
-def _allowed(update: JSONDict, allowed: list[str]) -> bool:
-    return not allowed or any(kind in update for kind in allowed)
+def _allowed(update: JSONDict, allowed: frozenset[str]) -> bool:
+    return any(kind in update for kind in allowed)
 
 
 def fake_telegram_for(test: TestCase, **settings: Any) -> FakeTelegram:

@@ -9,6 +9,7 @@ from accounts.roles import Role
 from bots.models import Bot, Holding, Memory, Stance
 from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceFactory
 from chats.models import Membership
+from chats.services import membership_pause
 from chats.tests.factories import ChatFactory, MembershipFactory
 from dashboard.tests.edit_helpers import TOKEN, EditPageTestCase, field_errors, form_html
 
@@ -89,6 +90,10 @@ class BotPageTests(EditPageTestCase):
         html = self.page(self.url)
         for text in ("BIST:AKBNK", "BIST:THYAO", "Emekli öğretmen.", "Piyasa Sohbet", self.bot.masked_token):
             self.assertIn(text, html)
+
+    def test_a_membership_telegram_paused_says_why(self) -> None:
+        membership_pause(chat=self.chat, bot=self.bot, reason="removed from the group by Kemal (kicked)")
+        self.assertIn("paused: removed from the group by Kemal (kicked)", self.page(self.url))
 
     def test_viewers_get_read_only_fields_and_no_save_or_token_fields(self) -> None:
         html = self.page(self.url, Role.VIEWER)

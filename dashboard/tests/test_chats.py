@@ -5,7 +5,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from bots.tests.factories import BotFactory
 from chats.models import Chat
-from chats.services import chat_migrate
+from chats.services import chat_discover, chat_migrate, membership_pause
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 from dashboard.tests.helpers import DashboardTestCase
 from dashboard.views.chats import LIVE_INITIAL_MESSAGES
@@ -62,6 +62,27 @@ class ChatLiveTests(DashboardTestCase):
         chat_migrate(from_chat_id=-4518810793, to_chat_id=-1002471352452)
         self.assertContains(self.client.get(f"/chats/{chat.pk}/"), "upgraded to supergroup on ")
         self.assertContains(self.client.get(f"/chats/{chat.pk}/"), "(was -4518810793)")
+
+    def test_a_paused_bot_is_shown_with_its_reason_on_the_chat_page_and_list(self) -> None:
+        membership_pause(chat=self.chat, bot=self.bot, reason="muted by Kemal: may not send messages")
+        self.login_as(Role.VIEWER)
+        self.assertContains(self.client.get(f"/chats/{self.chat.pk}/"), "paused: muted by Kemal: may not send messages")
+        self.assertContains(self.client.get("/chats/"), "(1 paused)")
+
+    def test_a_discovered_group_shows_what_telegram_said_and_one_enable_button(self) -> None:
+        chat, _ = chat_discover(
+            telegram_chat_id=-1002000111222, title="Yeni", telegram_type="supergroup", is_forum=True
+        )
+        self.login_as(Role.VIEWER)
+        self.assertContains(self.client.get("/chats/"), "discovered: enable on its page")
+        page = self.client.get(f"/chats/{chat.pk}/")
+        self.assertContains(page, "A bot was added to this supergroup (a forum), Telegram id -1002000111222")
+        self.assertNotContains(page, "Enable this group")  # viewers may not
+        self.login_as(Role.OPERATOR)
+        response = self.client.post(f"/chats/{chat.pk}/", {"action": "enable"}, follow=True)
+        self.assertContains(response, "Yeni: enabled.")
+        chat.refresh_from_db()
+        self.assertEqual((chat.is_enabled, chat.is_discovered), (True, False))
 
     def test_it_renders_only_the_newest_messages(self) -> None:
         for number in range(LIVE_INITIAL_MESSAGES + 5):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
 from chats.models import Chat, Message
-from chats.services import chat_set_enabled
+from chats.services import chat_adopt, chat_set_enabled
 from dashboard.forms import MemberPostForm
 from dashboard.views.access import RoleRequiredMixin
 from engine.quality.selectors import quality_report
@@ -31,6 +31,7 @@ class ChatListView(RoleRequiredMixin, ListView):
     def get_queryset(self) -> QuerySet[Chat]:
         return Chat.objects.annotate(
             bot_count=Count("memberships", filter=Q(memberships__is_enabled=True), distinct=True),
+            paused_count=Count("memberships", filter=Q(memberships__paused_at__isnull=False), distinct=True),
             last_message_at=Max("messages__created_at"),
         )
 
@@ -59,6 +60,7 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
         context["can_change"] = self.user_may("chats.change_chat")
         context["post_form"] = MemberPostForm()
         context["quality"] = quality_report(chat_ids=[self.object.pk])
+        context["now"] = timezone.now()
         context["nav"] = "chats"
         return context
 
@@ -67,6 +69,10 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
         if not self.user_may("chats.change_chat"):
             return self.handle_no_permission()
         chat = self.get_object()
+        if request.POST.get("action") == "enable":  # a discovered group: the one action that takes it in
+            chat_adopt(chat=chat)
+            messages.success(request, f"{chat.title}: enabled.")
+            return redirect("dashboard:chat-live", pk=chat.pk)
         enabled = request.POST.get("action") == "resume"
         chat_set_enabled(chat=chat, enabled=enabled)
         messages.success(request, f"{chat.title}: {'resumed' if enabled else 'paused'}.")

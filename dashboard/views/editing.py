@@ -96,6 +96,13 @@ class EditPageMixin(RoleRequiredMixin):
         return (f"{app_label}.{ACTION_VERBS[self.kwargs['action']]}_{model_name}",)
 
 
+def membership_note(membership: Membership) -> str:
+    """Why a membership does not post: off by the operator or the engine, or paused by Telegram."""
+    if not membership.is_enabled:
+        return f"off: {membership.disabled_reason or 'disabled'}"
+    return f"paused: {membership.paused_reason}" if membership.is_paused else ""
+
+
 def membership_section(
     view: RoleRequiredMixin,
     memberships: list[Membership],
@@ -115,7 +122,7 @@ def membership_section(
             make_read_only(form)
         other = membership.chat if show == "chat" else membership.bot
         link = reverse("dashboard:chat-live" if show == "chat" else "dashboard:bot-detail", args=[other.pk])
-        note = "" if membership.is_enabled else f"off: {membership.disabled_reason or 'disabled'}"
+        note = membership_note(membership)
         rows.append(Row(form, f"{prefix}-form", urls(membership), title=str(other), link=link, note=note))
     can_add = view.user_may("chats.add_membership")
     return Section(

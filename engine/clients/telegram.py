@@ -80,6 +80,12 @@ class PermanentKind(enum.StrEnum):
     BAD_REQUEST = "bad_request"
 
 
+# Telegram keeps the bot from posting in a group it may be let back into: delivery pauses the membership (resumed
+# by the `my_chat_member` update saying it may post again) rather than disabling it.
+MEMBERSHIP_PAUSING_KINDS = frozenset(
+    {PermanentKind.BOT_KICKED, PermanentKind.NOT_A_MEMBER, PermanentKind.NOT_ENOUGH_RIGHTS}
+)
+
 # The bot has lost the chat: delivery should disable the membership rather than just fail the turn.
 MEMBERSHIP_ENDING_KINDS = frozenset(
     {
@@ -107,6 +113,11 @@ class TelegramPermanentError(TelegramClientError):
     def ends_membership(self) -> bool:
         """Whether the bot has lost access to the chat (disable the membership, not just this turn)."""
         return self.kind in MEMBERSHIP_ENDING_KINDS
+
+    @property
+    def pauses_membership(self) -> bool:
+        """Whether the bot was kicked, left or muted in a group (pause the membership until Telegram says otherwise)."""
+        return self.kind in MEMBERSHIP_PAUSING_KINDS
 
 
 class TelegramChatMigrated(TelegramPermanentError):
@@ -181,6 +192,11 @@ class TelegramSession:
             )
         except (TypeError, KeyError, ValueError, OverflowError) as error:  # accepted, but no message we can read
             raise TelegramTransientError(f"sendMessage: unusable answer ({error!r})", maybe_sent=True) from None
+
+    async def get_chat_member_status(self, chat_id: int | str, user_id: int) -> str:
+        """A user's status in a chat: creator, administrator, member, restricted, left or kicked."""
+        member = await self._call("getChatMember", self._bot.get_chat_member(chat_id, user_id))
+        return str(member.status)
 
     async def send_typing(self, chat_id: int | str) -> None:
         """Show "typing…" in the chat (Telegram clears it after ~5 s or on the next message)."""
@@ -261,6 +277,10 @@ class TelegramClient:
     def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage:
         """Send a text message, threaded under `reply_to_message_id` when given."""
         return self.run(lambda session: session.send_message(chat_id, text, reply_to_message_id))
+
+    def get_chat_member_status(self, chat_id: int | str, user_id: int) -> str:
+        """A user's status in a chat (creator, administrator, member, restricted, left, kicked)."""
+        return self.run(lambda session: session.get_chat_member_status(chat_id, user_id))
 
     def send_typing(self, chat_id: int | str) -> None:
         """Show "typing…" in the chat."""

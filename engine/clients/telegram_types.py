@@ -8,6 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
+ANONYMOUS_ADMIN_ID = 1087968824  # GroupAnonymousBot: the `from` of an admin posting as the group
+TELEGRAM_SERVICE_ID = 777000  # Telegram: the `from` of a linked channel's posts forwarded into its group
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
 MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{3,32}")
 
 
@@ -37,6 +40,7 @@ class TgChat(TgModel):
     id: int
     type: str
     title: str | None = None
+    is_forum: bool = False
 
 
 class TgEntity(TgModel):
@@ -55,6 +59,9 @@ class TgMessage(TgModel):
     date: int = 0
     chat: TgChat
     sender: TgUser | None = Field(default=None, alias="from")
+    sender_chat: TgChat | None = None  # an anonymous admin (the group itself) or a channel posting
+    is_automatic_forward: bool = False  # a linked channel's post, forwarded into its discussion group
+    author_signature: str | None = None  # an anonymous admin's custom title
     text: str | None = None
     caption: str | None = None
     entities: list[TgEntity] = Field(default_factory=list)
@@ -71,6 +78,18 @@ class TgMessage(TgModel):
         if self.migrate_from_chat_id is not None:
             return self.migrate_from_chat_id, self.chat.id
         return None
+
+    @property
+    def is_anonymous_admin(self) -> bool:
+        """Posted by a group admin as the group (GroupAnonymousBot, `sender_chat` = this chat)."""
+        return self.sender_chat is not None and self.sender_chat.id == self.chat.id
+
+    @property
+    def is_from_channel(self) -> bool:
+        """A channel's post: auto-forwarded from the linked channel, or sent on a channel's behalf."""
+        if self.is_automatic_forward or (self.sender is not None and self.sender.id == TELEGRAM_SERVICE_ID):
+            return True
+        return self.sender_chat is not None and self.sender_chat.type == "channel"
 
     @property
     def body(self) -> str:
@@ -95,12 +114,42 @@ class TgMessage(TgModel):
         return [e.user.id for e in self.all_entities if e.type == "text_mention" and e.user is not None]
 
 
+class TgChatMember(TgModel):
+    """A user's standing in a chat (ChatMemberOwner, …Administrator, …Member, …Restricted, …Left, …Banned)."""
+
+    status: str
+    user: TgUser
+    is_member: bool = True  # restricted members only: still in the chat
+    can_send_messages: bool = True  # restricted members only: False when muted
+
+    @property
+    def can_post(self) -> bool:
+        """Whether the user can send text messages in the chat."""
+        if self.status == "restricted":
+            return self.is_member and self.can_send_messages
+        return self.status not in ("left", "kicked")
+
+
+class TgChatMemberUpdated(TgModel):
+    """A member's status changed (`my_chat_member`: the receiving bot's own)."""
+
+    chat: TgChat
+    sender: TgUser = Field(alias="from")
+    date: int = 0
+    old_chat_member: TgChatMember
+    new_chat_member: TgChatMember
+
+
 class TgUpdate(TgModel):
-    """An incoming update; only messages and edited messages are acted upon."""
+    """An incoming update: group messages and edits are ingested, `my_chat_member` is the bot's own standing.
+
+    A channel's own posts (`channel_post`) are not a crowd's chat; its group sees them as automatic forwards.
+    """
 
     update_id: int
     message: TgMessage | None = None
     edited_message: TgMessage | None = None
+    my_chat_member: TgChatMemberUpdated | None = None
 
     @property
     def any_message(self) -> TgMessage | None:

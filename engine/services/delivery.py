@@ -31,7 +31,7 @@ from engine.kinds import kind_spec
 from engine.models import Turn
 from engine.queues import QueueName
 from engine.runtime_settings import RuntimeConfig
-from engine.services import limits, postprocess
+from engine.services import lifecycle, limits, postprocess
 from engine.services.dispatch import enqueue, schedule_send, schedule_sends
 from engine.services.ingestion import follow_migration
 from engine.services.topics import symbols_in
@@ -52,7 +52,7 @@ class LoadedSend:
     turn: Turn
     chat: Chat
     bot: Bot
-    membership_id: int | None  # None when the membership was disabled (or removed) since the turn was planned
+    membership_id: int | None  # None when the membership was disabled, paused (or removed) since the turn was planned
 
 
 def typing_duration_s(text: str, speed: dict[str, Any], *, scale: float, rng: random.Random) -> float:
@@ -194,7 +194,10 @@ def load_sends(turn_ids: list[int]) -> list[LoadedSend]:
     rows = Turn.objects.select_related("chat", "bot", "reply_to").filter(pk__in=turn_ids, status=Turn.Status.READY)
     turns = list(rows.order_by("pk"))
     enabled = Membership.objects.filter(
-        chat_id__in={turn.chat_id for turn in turns}, bot_id__in={turn.bot_id for turn in turns}, is_enabled=True
+        chat_id__in={turn.chat_id for turn in turns},
+        bot_id__in={turn.bot_id for turn in turns},
+        is_enabled=True,
+        paused_at__isnull=True,
     ).values_list("chat_id", "bot_id", "pk")
     ids = {(chat_id, bot_id): pk for chat_id, bot_id, pk in enabled}
     return [LoadedSend(turn, turn.chat, turn.bot, ids.get((turn.chat_id, turn.bot_id))) for turn in turns]
@@ -208,7 +211,8 @@ def _members(loaded: list[LoadedSend]) -> tuple[list[LoadedSend], list[int]]:
             metrics.observe_lateness("send", (now - send.turn.next_run_at).total_seconds())
     skipped = [send for send in loaded if send.membership_id is None]
     for send in skipped:
-        _end(send.turn, Turn.Status.SKIPPED, "membership disabled before sending", from_status=Turn.Status.READY)
+        reason = "membership disabled or paused before sending"
+        _end(send.turn, Turn.Status.SKIPPED, reason, from_status=Turn.Status.READY)
     return [send for send in loaded if send.membership_id is not None], [send.turn.pk for send in skipped]
 
 
@@ -426,7 +430,9 @@ def _permanent(send: LoadedSend, error: TelegramPermanentError) -> Outcome:
     if isinstance(error, TelegramChatMigrated) and send.turn.attempts < MAX_SEND_ATTEMPTS:
         return _migrated(send, error)
     _end(send.turn, Turn.Status.FAILED, f"Telegram: {error}")
-    if error.ends_membership and send.membership_id is not None:
+    if error.pauses_membership:  # kicked, left or muted: resumed when Telegram says the bot may post again
+        lifecycle.send_refused(chat=send.chat, bot=send.bot, error=error)
+    elif error.ends_membership and send.membership_id is not None:
         membership_disable(membership_id=send.membership_id, reason=f"Telegram: {error}")
     return Outcome.FAILED
 

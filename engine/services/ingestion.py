@@ -19,8 +19,10 @@ from engine.clients.telegram_types import GROUP_TYPES, TgChat, TgMessage, TgUpda
 from engine.kinds import kind_spec
 from engine.models import Turn
 from engine.selectors import settings_all
+from engine.services import commands, lifecycle
 from engine.services.dispatch import enqueue
 from engine.services.planning import reading_delay
+from engine.services.senders import Sender, SenderKind, sender_of
 from engine.services.transports import sandbox_message_id
 from monitoring import metrics
 
@@ -37,8 +39,15 @@ class IngestResult:
     turn_id: int | None = None
 
 
-def ingest_update(*, update: TgUpdate, transport: str = Chat.Transport.TELEGRAM) -> IngestResult:
-    """Store a member message once per chat and message id; a mention of or reply to a bot creates its turn."""
+def ingest_update(
+    *, update: TgUpdate, transport: str = Chat.Transport.TELEGRAM, receiver: Bot | None = None
+) -> IngestResult:
+    """Store a member message once per chat and message id; a mention of or reply to a bot creates its turn.
+
+    `receiver` is the bot the update came to (webhook or poller): an unknown group it is in is discovered.
+    """
+    if transport == Chat.Transport.TELEGRAM and update.my_chat_member is not None:
+        return IngestResult(lifecycle.bot_status_changed(change=update.my_chat_member))
     incoming = update.any_message
     if incoming is None:
         return IngestResult("ignored: unsupported update")
@@ -49,15 +58,18 @@ def ingest_update(*, update: TgUpdate, transport: str = Chat.Transport.TELEGRAM)
         moved = follow_migration(from_chat_id=from_chat_id, to_chat_id=to_chat_id, source="update")
         return IngestResult("migrated" if moved is not None else "ignored: unknown chat")
     chat = Chat.objects.filter(transport=transport, telegram_chat_id=incoming.chat.id).first()
-    if chat is None:
-        return IngestResult("ignored: unknown chat")
-    sender = incoming.sender
+    if chat is None or chat.is_discovered:
+        return IngestResult(lifecycle.unknown_chat_seen(telegram_chat=incoming.chat, receiver=receiver))
+    sender = sender_of(incoming)
     if sender is None or not incoming.body.strip():
         return IngestResult("ignored: no sender or no text")
-    if sender.is_bot and Bot.objects.filter(telegram_id=sender.id).exists():
+    if sender.kind == SenderKind.BOT and Bot.objects.filter(telegram_id=sender.user_id).exists():
         return IngestResult("ignored: our own bot")
     if update.is_edit:
         return _edit(chat, incoming)
+    handled = commands.group_command(chat=chat, incoming=incoming) if not chat.is_sandbox else None
+    if handled is not None:
+        return IngestResult(handled)
     return _store(chat, incoming, sender)
 
 
@@ -107,7 +119,7 @@ def _edit(chat: Chat, incoming: TgMessage) -> IngestResult:
     return IngestResult("edited" if changed.update(text=incoming.body[:4096]) else "ignored: edit of unknown message")
 
 
-def _store(chat: Chat, incoming: TgMessage, sender: TgUser) -> IngestResult:
+def _store(chat: Chat, incoming: TgMessage, sender: Sender) -> IngestResult:
     reply_to = None
     if incoming.reply_to_message is not None:
         reply_to = Message.objects.filter(chat=chat, telegram_message_id=incoming.reply_to_message.message_id).first()
@@ -115,9 +127,9 @@ def _store(chat: Chat, incoming: TgMessage, sender: TgUser) -> IngestResult:
         chat=chat,
         telegram_message_id=incoming.message_id,
         defaults={
-            "sender_user_id": sender.id,
-            "sender_username": (sender.username or "")[:64],
-            "sender_name": sender.display_name[:200],
+            "sender_user_id": sender.user_id,
+            "sender_username": sender.username,
+            "sender_name": sender.name,
             "sender_is_bot": sender.is_bot,
             "text": incoming.body[:4096],
             "reply_to": reply_to,
@@ -126,8 +138,8 @@ def _store(chat: Chat, incoming: TgMessage, sender: TgUser) -> IngestResult:
     if not created:
         return IngestResult("duplicate", message.pk)
     metrics.record_incoming(chat.transport)
-    if sender.is_bot:
-        return IngestResult("stored: from a bot, no reply", message.pk)  # never feed bot-to-bot loops
+    if not sender.answerable:  # never feed bot-to-bot loops; a channel's post is news, not a question
+        return IngestResult(f"stored: from a {sender.kind}, no reply", message.pk)
     bot = addressed_bot(chat, incoming, reply_to)
     if bot is None:
         return IngestResult("stored", message.pk)
@@ -136,7 +148,8 @@ def _store(chat: Chat, incoming: TgMessage, sender: TgUser) -> IngestResult:
 
 def addressed_bot(chat: Chat, incoming: TgMessage, reply_to: Message | None) -> Bot | None:
     """The member bot the message is for: the first one @-mentioned, else the bot whose message it answers."""
-    members = {bot.pk: bot for bot in chat.bots.filter(is_enabled=True, memberships__is_enabled=True)}
+    eligible = chat.bots.filter(is_enabled=True, memberships__is_enabled=True, memberships__paused_at__isnull=True)
+    members = {bot.pk: bot for bot in eligible}
     by_handle = {bot.username.casefold(): bot for bot in members.values() if bot.username}
     by_telegram_id = {bot.telegram_id: bot for bot in members.values() if bot.telegram_id}
     for handle in incoming.mentioned_usernames():

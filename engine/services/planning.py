@@ -119,7 +119,8 @@ def plan_tick(*, config: RuntimeConfig, now: datetime | None = None, rng: random
 
 
 def _load_due_chats(now: datetime, config: RuntimeConfig) -> list[DueChat]:
-    rows = list(Chat.objects.filter(is_enabled=True).values_list("id", "timezone", "cadence", "topics"))
+    talking = Chat.objects.filter(is_enabled=True).exclude(quiet_until__gt=now)  # an admin's /quiet holds it
+    rows = list(talking.values_list("id", "timezone", "cadence", "topics"))
     next_at = redis_connection().hmget(NEXT_AT_KEY, [row[0] for row in rows]) if rows else []
     stamp = now.timestamp()
     # Most overdue first: under a saturated global cap the same chats must not win every tick.
@@ -151,7 +152,8 @@ def _attach_last_messages(due: dict[int, DueChat]) -> None:
 
 
 def _attach_speakers(due: dict[int, DueChat]) -> None:
-    memberships = Membership.objects.filter(chat_id__in=due, is_enabled=True, bot__is_enabled=True).values_list(
+    eligible = Membership.objects.filter(chat_id__in=due, is_enabled=True, paused_at__isnull=True, bot__is_enabled=True)
+    memberships = eligible.values_list(
         "chat_id",
         "talkativeness",
         "bot_id",

@@ -62,7 +62,7 @@ def poll_once(*, bot: Bot, timeout: int) -> PollBatch:
     )
     outcomes, offset = [], inbox.update_offset
     for payload in payloads:
-        outcomes.append(ingest_payload(payload))
+        outcomes.append(ingest_payload(payload, receiver=bot))
         update_id = payload.get("update_id") if isinstance(payload, dict) else None
         if isinstance(update_id, int) and not isinstance(update_id, bool):
             offset = max(offset, update_id + 1)
@@ -71,13 +71,13 @@ def poll_once(*, bot: Bot, timeout: int) -> PollBatch:
     return PollBatch(outcomes, offset)
 
 
-def ingest_payload(payload: Any) -> str:
+def ingest_payload(payload: Any, *, receiver: Bot | None = None) -> str:
     """Ingest one raw update; an unparseable one is logged and skipped (its offset still advances)."""
     update = update_from_payload(payload)
     if update is None:
         logger.warning("polling: skipped a malformed update")
         return "skipped: malformed update"
-    return ingest_update(update=update, transport=Chat.Transport.TELEGRAM).outcome
+    return ingest_update(update=update, transport=Chat.Transport.TELEGRAM, receiver=receiver).outcome
 
 
 def conflict_message(bot: Bot, error: TelegramConflictError) -> str:

@@ -28,7 +28,7 @@ from engine.clients.telegram_types import TgUpdate, parse_update
 from engine.models import TelegramInbox
 
 logger = logging.getLogger(__name__)
-ALLOWED_UPDATES = ("message", "edited_message")
+ALLOWED_UPDATES = ("message", "edited_message", "my_chat_member")  # my_chat_member: the bot's own standing
 SECRET_LABEL = b"piyasa-telegram-webhook-secret"
 INT64 = (-(2**63), 2**63 - 1)
 

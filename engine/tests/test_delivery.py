@@ -132,19 +132,30 @@ class SendTurnTests(FakeTelegramTestCase):
         assert turn.next_run_at.microsecond == 0
         assert timedelta(seconds=1) <= turn.next_run_at - before <= timedelta(seconds=2.1)
 
-    def test_a_permanent_error_fails_the_turn_and_disables_the_membership(self) -> None:
+    def test_a_send_refused_as_kicked_fails_the_turn_and_pauses_the_membership(self) -> None:
         chat, bots = telegram_crowd(self.fake)
         self.fake.bot_kicked("sendMessage")
         turn = ready_turn(chat)
         assert delivery.send_turn(turn_id=turn.pk) == "failed"
         turn.refresh_from_db()
         membership = Membership.objects.get(chat=chat, bot=bots[0])
-        assert (turn.status, membership.is_enabled) == (Turn.Status.FAILED, False)
-        assert membership.disabled_reason == "Telegram: sendMessage: Forbidden: bot was kicked from the group chat"
+        assert (turn.status, membership.is_enabled, membership.is_paused) == (Turn.Status.FAILED, True, True)
+        assert membership.paused_reason == (
+            "removed from the group (kicked); Telegram refused a send (sendMessage: Forbidden: bot was kicked from "
+            "the group chat); resumes when Telegram lets the bot post again"
+        )
         assert not Message.objects.exists()
-        # The disabled member's next turn is skipped without calling Telegram.
+        # The paused member's next turn is skipped without calling Telegram.
         assert delivery.send_turn(turn_id=ready_turn(chat).pk) == "skipped"
         assert len(self.fake.requests("sendMessage")) == 1
+
+    def test_a_chat_that_is_gone_fails_the_turn_and_disables_the_membership(self) -> None:
+        chat, bots = telegram_crowd(self.fake)
+        self.fake.chat_not_found("sendMessage")
+        assert delivery.send_turn(turn_id=ready_turn(chat).pk) == "failed"
+        membership = Membership.objects.get(chat=chat, bot=bots[0])
+        assert (membership.is_enabled, membership.is_paused) == (False, False)
+        assert membership.disabled_reason == "Telegram: sendMessage: BadRequest: Chat not found"
 
     def test_a_transient_error_retries_with_backoff(self) -> None:
         chat, _ = telegram_crowd(self.fake)
@@ -473,4 +484,4 @@ class BatchFailureTests(FakeTelegramTestCase):
         statuses = dict(Turn.objects.values_list("pk", "status"))
         # The sweep ends the first.
         assert statuses == {delivered.pk: Turn.Status.SENDING, refused.pk: Turn.Status.FAILED}
-        assert not Membership.objects.get(chat=other_chat, bot=bots[1]).is_enabled
+        assert Membership.objects.get(chat=other_chat, bot=bots[1]).is_paused

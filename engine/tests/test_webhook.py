@@ -317,7 +317,7 @@ class SetWebhookCommandTest(FakeTelegramTestCase):
             assert state is not None
             self.assertEqual(state.url, f"https://piyasa.example{self.url(bot)}")
             self.assertEqual(state.secret_token, webhook_secret(bot.token))
-            self.assertEqual(state.allowed_updates, ["message", "edited_message"])
+            self.assertEqual(state.allowed_updates, ["message", "edited_message", "my_chat_member"])
             self.assertIn(f"@{bot.username}: set (https://piyasa.example{self.url(bot)})", output)
             self.assertNotIn(bot.token.split(":")[1], output)
 
