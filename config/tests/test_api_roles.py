@@ -151,6 +151,7 @@ CASES: list[Case] = [
     Case("chat-detail", "patch", lambda w: f"/api/chats/{w.chat.pk}/", crowd_write(200), lambda w: {"cadence": 2}),
     Case("chat-pause", "post", lambda w: f"/api/chats/{w.chat.pk}/pause/", crowd_write(200)),
     Case("chat-resume", "post", lambda w: f"/api/chats/{w.chat.pk}/resume/", crowd_write(200)),
+    Case("chat-enable", "post", lambda w: f"/api/chats/{w.chat.pk}/enable/", crowd_write(200)),
     Case("chat-membership-list", "get", lambda w: f"/api/chats/{w.chat.pk}/memberships/", read()),
     Case(
         "chat-membership-list",
