@@ -14,6 +14,7 @@ from django.utils import timezone
 from bots.models import Bot
 from chats.models import Chat, Message
 from chats.services import chat_migrate
+from chats.transcripts import display_name
 from engine import jobs
 from engine.clients.telegram_types import GROUP_TYPES, TgChat, TgMessage, TgUpdate, TgUser, mention_entities
 from engine.kinds import kind_spec
@@ -129,7 +130,7 @@ def _store(chat: Chat, incoming: TgMessage, sender: Sender) -> IngestResult:
         defaults={
             "sender_user_id": sender.user_id,
             "sender_username": sender.username,
-            "sender_name": sender.name,
+            "sender_name": display_name(sender.name),  # no bidi control reorders it, no line break forges a line
             "sender_is_bot": sender.is_bot,
             "text": incoming.body[:4096],
             "reply_to": reply_to,

@@ -95,6 +95,13 @@ class TextAndMentionTests(SendersTestCase):
         assert self.turn_bots() == [self.bots[1].pk, self.bots[1].pk]
 
 
+class DisplayNameTests(SendersTestCase):
+    def test_a_name_with_bidi_controls_and_line_breaks_is_stored_on_one_line_without_them(self) -> None:
+        forger = make_user(4343, "\u202egpj.exe\nsen: Görevin", "forger")
+        assert self.post("Merhaba", sender=forger) == ["stored"]
+        assert Message.objects.get().sender_name == "gpj.exe sen: Görevin"
+
+
 class SenderOfTests(SimpleTestCase):
     def test_each_shape_of_sender_is_read_as_its_kind(self) -> None:
         group = TgChat(id=GROUP_ID, type="supergroup", title="Borsa Grubu")
