@@ -55,6 +55,19 @@ class LlmBudget(Schema, frozen=True):
     daily_tokens: int = Field(ge=1, le=10_000_000_000)
 
 
+class AbuseLimits(Schema, frozen=True):
+    """What untrusted members can make the engine spend: priority replies, each chat's LLM share, prompt size."""
+
+    member_replies: int = Field(3, ge=0, le=1000, description="Priority replies per member per chat per window.")
+    member_window_s: int = Field(600, ge=1, le=86_400, description="The member window, in seconds.")
+    chat_replies_per_min: int = Field(6, ge=0, le=1000, description="Priority replies per chat per minute.")
+    bot_replies_per_min: int = Field(6, ge=0, le=1000, description="Priority replies per bot per minute.")
+    chat_llm_share: Unit = Field(0.5, description="Share of the LLM tokens per minute one chat may take.")
+    request_max_tokens: int = Field(3000, ge=200, le=1_000_000, description="Largest request (prompt + answer).")
+    message_max_chars: int = Field(600, ge=40, le=4096, description="A member message in a prompt is cut here.")
+    name_max_chars: int = Field(32, ge=8, le=200, description="A member name in a prompt is cut here.")
+
+
 class RuntimeConfig(BaseModel):
     """Every runtime setting, typed and frozen: the stored values over the defaults (`settings_all()`).
 
@@ -103,6 +116,9 @@ class RuntimeConfig(BaseModel):
         LlmBudget(rpm=30, tpm=12_000, daily_tokens=100_000), description="LLM rate limits to plan within."
     )
     compliance_guard_enabled: bool = Field(True, description="Block profit guarantees and buy/sell orders to members.")
+    abuse_limits: AbuseLimits = Field(
+        AbuseLimits(), description="Flood limits on priority replies, each chat's LLM share, prompt size."
+    )
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> RuntimeConfig:

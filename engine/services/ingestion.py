@@ -20,6 +20,7 @@ from engine.kinds import kind_spec
 from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services.dispatch import enqueue
+from engine.services.flood import FloodSkip, priority_admit
 from engine.services.planning import reading_delay
 from engine.services.transports import sandbox_message_id
 from monitoring import metrics
@@ -131,7 +132,14 @@ def _store(chat: Chat, incoming: TgMessage, sender: TgUser) -> IngestResult:
     bot = addressed_bot(chat, incoming, reply_to)
     if bot is None:
         return IngestResult("stored", message.pk)
+    if (skip := _flood_skip(chat, bot, sender)) is not None:
+        return IngestResult(f"stored: no reply, {skip}", message.pk)
     return IngestResult("stored", message.pk, priority_reply_create(chat=chat, bot=bot, message=message))
+
+
+def _flood_skip(chat: Chat, bot: Bot, sender: TgUser) -> FloodSkip | None:
+    caps = settings_all().abuse_limits
+    return priority_admit(chat_id=chat.pk, bot_id=bot.pk, user_id=sender.id, caps=caps)
 
 
 def addressed_bot(chat: Chat, incoming: TgMessage, reply_to: Message | None) -> Bot | None:
