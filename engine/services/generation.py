@@ -252,10 +252,12 @@ def _reserve_together(drafts: list[Draft], config: RuntimeConfig, llm: LlmClient
     if not llm.spec.governed or not drafts:
         return
     share = config.abuse_limits.chat_llm_share
-    drafts = [d for d in drafts if not budget.too_large(config.llm_budget, _estimate(d.request), share=share)]
-    estimates, chat_ids = [_estimate(draft.request) for draft in drafts], [draft.context.chat.pk for draft in drafts]
+    sized = [(draft, _estimate(draft.request)) for draft in drafts]
+    # One that can never fit is left to its own reservation, which refuses it.
+    sized = [(draft, size) for draft, size in sized if not budget.too_large(config.llm_budget, size, share=share)]
+    chat_ids, estimates = [draft.context.chat.pk for draft, _ in sized], [size for _, size in sized]
     if budget.reserve_together(config.llm_budget, estimates, chat_ids=chat_ids, share=share):
-        for draft in drafts:
+        for draft, _ in sized:
             draft.prepaid = True
 
 
