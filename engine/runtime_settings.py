@@ -62,7 +62,7 @@ class AbuseLimits(Schema, frozen=True):
     member_window_s: int = Field(600, ge=1, le=86_400, description="The member window, in seconds.")
     chat_replies_per_min: int = Field(6, ge=0, le=1000, description="Priority replies per chat per minute.")
     bot_replies_per_min: int = Field(6, ge=0, le=1000, description="Priority replies per bot per minute.")
-    chat_llm_share: Unit = Field(0.5, description="Share of the LLM tokens per minute one chat may take.")
+    chat_llm_share: float = Field(0.5, gt=0.0, le=1.0, description="Share of the LLM tokens/min one chat may take.")
     request_max_tokens: int = Field(3000, ge=200, le=1_000_000, description="Largest request (prompt + answer).")
     message_max_chars: int = Field(600, ge=40, le=4096, description="A member message in a prompt is cut here.")
     name_max_chars: int = Field(32, ge=8, le=200, description="A member name in a prompt is cut here.")

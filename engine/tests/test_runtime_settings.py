@@ -86,6 +86,7 @@ class RuntimeSettingsTests(SimpleTestCase):
         self.assert_rejected("news_feed_urls", ["not a url"], "news_feed_urls.0:")
         self.assert_rejected("abuse_limits", {"member_replies": -1}, "abuse_limits.member_replies:")
         self.assert_rejected("abuse_limits", {"chat_llm_share": 1.5}, "abuse_limits.chat_llm_share:")
+        self.assert_rejected("abuse_limits", {"chat_llm_share": 0}, "abuse_limits.chat_llm_share:")
         self.assert_rejected("abuse_limits", {"request_max_tokens": 10}, "abuse_limits.request_max_tokens:")
 
     def test_abuse_limits_left_out_keep_their_safe_defaults(self) -> None:
