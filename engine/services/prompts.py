@@ -132,7 +132,6 @@ TEMPERATURE = {"street": 0.95, "newbie": 0.9, "veteran": 0.85, "technical": 0.75
 MAX_TOKENS = {"short": 80, "medium": 160, "long": 300}
 CHARS_PER_TOKEN = 4  # as `estimate_tokens` counts them
 CUT = "…"
-_QUOTES = str.maketrans({"«": "‹", "»": "›"})  # a quoted text can never close its own quote
 HEADLINE_MAX_CHARS = 300
 
 
@@ -175,28 +174,35 @@ def untrusted(text: str, limit: int) -> str:
     characters collapsed to spaces), no quote marks of ours, at most `limit` characters (a longer one cut with …)."""
     if not text.isprintable():
         text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    text = text.translate(_QUOTES)
+    if "«" in text or "»" in text:  # a quoted text can never close its own quote
+        text = text.replace("«", "‹").replace("»", "›")
     return text if len(text) <= limit else text[: limit - 1].rstrip() + CUT
 
 
 def speaker(context: TurnContext, name: str, *, is_self: bool, is_ours: bool) -> str:
     """A speaker's label: 'sen'/'you' for the bot itself, one of our bots by name, anyone else marked as a member
     (so a member named "sen" or like a bot is never taken for them)."""
-    t = _t(context)
+    return _label(_t(context), name, is_self, is_ours, context.abuse.name_max_chars)
+
+
+def _label(t: dict[str, Any], name: str, is_self: bool, is_ours: bool, limit: int) -> str:
     if is_self:
         return str(t["you"])
-    name = untrusted(name, context.abuse.name_max_chars)
+    name = untrusted(name, limit)
     return name if is_ours else str(t["member"].format(name=name))
 
 
 def history_lines(context: TurnContext) -> list[str]:
     """The latest messages, each labelled with its speaker and its text quoted (the bot itself as 'you')."""
-    limit = context.abuse.message_max_chars
-    return [
-        f"[{line.created_at:%H:%M}] {speaker(context, line.speaker, is_self=line.is_self, is_ours=line.is_ours)}: "
-        f"«{untrusted(line.text, limit)}»"
-        for line in context.history
-    ]
+    t, limit, name_limit = _t(context), context.abuse.message_max_chars, context.abuse.name_max_chars
+    labels: dict[tuple[str, bool, bool], str] = {}  # a history has a few speakers, each labelled once
+    lines = []
+    for line in context.history:
+        key = (line.speaker, line.is_self, line.is_ours)
+        if (label := labels.get(key)) is None:
+            label = labels[key] = _label(t, line.speaker, line.is_self, line.is_ours, name_limit)
+        lines.append(f"[{line.created_at:%H:%M}] {label}: «{untrusted(line.text, limit)}»")
+    return lines
 
 
 def user_prompt(context: TurnContext, *, room: int | None = None) -> str:
@@ -212,6 +218,8 @@ def user_prompt(context: TurnContext, *, room: int | None = None) -> str:
 
 def newest_fitting(lines: list[str], room: int) -> list[str]:
     """The newest lines that fit in `room` characters (each with its newline), oldest first."""
+    if sum(map(len, lines)) + len(lines) <= room:
+        return lines
     kept: list[str] = []
     for line in reversed(lines):
         room -= len(line) + 1
