@@ -67,6 +67,19 @@ def _public_url(url: HttpUrl) -> HttpUrl:
 PublicUrl = Annotated[HttpUrl, AfterValidator(_public_url)]
 
 
+class AbuseLimits(Schema, frozen=True):
+    """What untrusted members can make the engine spend: priority replies, each chat's LLM share, prompt size."""
+
+    member_replies: int = Field(3, ge=0, le=1000, description="Priority replies per member per chat per window.")
+    member_window_s: int = Field(600, ge=1, le=86_400, description="The member window, in seconds.")
+    chat_replies_per_min: int = Field(6, ge=0, le=1000, description="Priority replies per chat per minute.")
+    bot_replies_per_min: int = Field(6, ge=0, le=1000, description="Priority replies per bot per minute.")
+    chat_llm_share: float = Field(0.5, gt=0.0, le=1.0, description="Share of the LLM tokens/min one chat may take.")
+    request_max_tokens: int = Field(3000, ge=200, le=1_000_000, description="Largest request (prompt + answer).")
+    message_max_chars: int = Field(600, ge=40, le=4096, description="A member message in a prompt is cut here.")
+    name_max_chars: int = Field(32, ge=8, le=200, description="A member name in a prompt is cut here.")
+
+
 class RuntimeConfig(BaseModel):
     """Every runtime setting, typed and frozen: the stored values over the defaults (`settings_all()`).
 
@@ -117,6 +130,9 @@ class RuntimeConfig(BaseModel):
     compliance_guard_enabled: bool = Field(True, description="Block profit guarantees and buy/sell orders to members.")
     output_links_allowed: bool = Field(
         False, description="Let bot messages carry links (URLs, t.me links, domains); off: they are stripped."
+    )
+    abuse_limits: AbuseLimits = Field(
+        AbuseLimits(), description="Flood limits on priority replies, each chat's LLM share, prompt size."
     )
 
     @classmethod

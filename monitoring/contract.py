@@ -76,6 +76,13 @@ PIYASA: tuple[Metric, ...] = (
     _m("piyasa_workers", "gauge", (), "piyasa", "RQ workers registered"),
     _m("piyasa_incoming_messages_total", "counter", ("transport",), "piyasa", "Member messages received"),
     _m("piyasa_planner_deferrals_total", "counter", ("reason",), "piyasa", "Turns the planner deferred"),
+    _m(
+        "piyasa_flood_skips_total",
+        "counter",
+        ("reason",),
+        "piyasa",
+        "Priority replies declined and LLM requests refused by the abuse limits",
+    ),
     _m("piyasa_chat_migrations_total", "counter", ("source",), "piyasa", "Groups moved to their supergroup's id"),
     _m("piyasa_turns_pending", "gauge", ("status",), "piyasa", "Turns not yet terminal, by status"),
     _m("piyasa_queue_scheduled_jobs", "gauge", ("queue",), "piyasa", "Jobs scheduled for later per RQ queue"),

@@ -43,6 +43,7 @@ TELEGRAM_METHODS = (
 TELEGRAM_OUTCOMES = ("ok", "rate_limited", "error")
 TRANSPORTS = ("telegram", "sandbox")
 PLANNER_DEFERRAL_REASONS = ("global_cap", "no_eligible_bot", "alone", "llm_budget")
+FLOOD_SKIP_REASONS = ("member_limit", "chat_limit", "bot_limit", "request_too_large")  # engine/services/flood.py
 MIGRATION_SOURCES = ("update", "send_error")  # a service message in either chat; a send refused at the old id
 LLM_OUTPUT_REASONS = tuple(str(reason) for reason in OutputReason)
 LLM_OUTPUT_ACTIONS = tuple(str(action) for action in OutputAction)
@@ -84,6 +85,11 @@ TELEGRAM_REQUESTS = Counter("piyasa_telegram_requests", "Telegram Bot API reques
 INCOMING_MESSAGES = Counter("piyasa_incoming_messages", "Member messages stored.", ["transport"])
 CHAT_MIGRATIONS = Counter("piyasa_chat_migrations", "Groups moved to their supergroup's id.", ["source"])
 PLANNER_DEFERRALS = Counter("piyasa_planner_deferrals", "Chats the planner left for a later tick.", ["reason"])
+FLOOD_SKIPS = Counter(
+    "piyasa_flood_skips",
+    "Priority replies not made and LLM requests refused by the abuse limits, by reason.",
+    ["reason"],
+)
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,11 @@ def record_planner_deferral(reason: str) -> None:
     PLANNER_DEFERRALS.labels(reason[:32]).inc()
 
 
+def record_flood_skip(reason: str) -> None:
+    """Count a priority reply the member, chat or bot limit declined, or a request too large for the budget."""
+    FLOOD_SKIPS.labels(_bounded(reason, FLOOD_SKIP_REASONS)).inc()
+
+
 def initialise_labels(provider: str, model: str) -> None:
     """Create every known label set at zero, so series exist (and rates work) before the first event."""
     for kind in TURN_KINDS:
@@ -235,6 +246,8 @@ def initialise_labels(provider: str, model: str) -> None:
         PLANNER_DEFERRALS.labels(reason)
     for source in MIGRATION_SOURCES:
         CHAT_MIGRATIONS.labels(source)
+    for reason in FLOOD_SKIP_REASONS:
+        FLOOD_SKIPS.labels(reason)
     for reason in LLM_OUTPUT_REASONS:
         for action in LLM_OUTPUT_ACTIONS:
             LLM_OUTPUT_PROBLEMS.labels(reason, action)

@@ -13,6 +13,7 @@ from monitoring import metrics
 BACKOFF_KEY = "llm"
 TOKENS_KEY = "llm:tokens:"  # under limits.PREFIX
 TOKENS_KEEP_S = 90_000
+CHAT_TOKENS_KEEP_S = 120  # a chat's share is counted per clock minute
 LOW_TOKENS = 200
 
 
@@ -21,28 +22,65 @@ def blocked_for() -> float:
     return max(0.0, limits.backoff_until(BACKOFF_KEY) - time.time())
 
 
-def reserve(budget: LlmBudget, estimate: int) -> float:
-    """Reserve one request of `estimate` tokens; returns 0, or seconds to wait (nothing reserved)."""
-    wait = _reserve(budget, estimate)
+class RequestTooLarge(ValueError):
+    """A single request larger than the minute's allowance: it can never fit, so it is refused, not waited for."""
+
+
+def allowance(budget: LlmBudget, share: float = 1.0) -> int:
+    """The most tokens one request (of one chat, with its share) can ever be reserved within a minute."""
+    return max(1, int(budget.tpm * share))
+
+
+def too_large(budget: LlmBudget, estimate: int, *, share: float = 1.0) -> bool:
+    """A request larger than the minute's allowance (the chat's share of it) never fits: it is refused, not
+    admitted into an empty minute."""
+    return estimate > allowance(budget, share) or estimate > budget.daily_tokens
+
+
+def reserve(budget: LlmBudget, estimate: int, *, chat_id: int | None = None, share: float = 1.0) -> float:
+    """Reserve one request of `estimate` tokens (within the chat's share, when given); returns 0, or seconds to
+    wait (nothing reserved). RequestTooLarge when it could never fit."""
+    share = share if chat_id is not None else 1.0
+    if too_large(budget, estimate, share=share):
+        raise RequestTooLarge(f"a request of {estimate} tokens exceeds the allowance of {allowance(budget, share)}")
+    wait = _reserve(budget, {chat_id: estimate}, share=share)
     if wait > 0:
         metrics.record_llm_budget_deferral()
     return wait
 
 
-def reserve_together(budget: LlmBudget, estimates: list[int]) -> bool:
+def reserve_together(
+    budget: LlmBudget, estimates: list[int], *, chat_ids: list[int] | None = None, share: float = 1.0
+) -> bool:
     """Reserve a batch's requests in one round trip; False (nothing reserved) unless all fit, each then its own."""
-    return bool(estimates) and _reserve(budget, sum(estimates), events=len(estimates)) == 0
+    per_chat: dict[int | None, int] = {}
+    ids: list[int | None] = list(chat_ids) if chat_ids is not None else [None] * len(estimates)
+    for chat_id, estimate in zip(ids, estimates, strict=True):
+        per_chat[chat_id] = per_chat.get(chat_id, 0) + estimate
+    if not estimates or sum(estimates) > budget.tpm:
+        return False  # a batch never passes the minute's allowance in one go, even into an empty minute
+    if any(chat_id is not None and total > allowance(budget, share) for chat_id, total in per_chat.items()):
+        return False
+    return _reserve(budget, per_chat, share=share, events=len(estimates)) == 0
 
 
-def _reserve(budget: LlmBudget, estimate: int, *, events: int = 1) -> float:
-    # One round trip: the shared backoff, the requests window and both token tallies, checked and taken at once.
+def _reserve(budget: LlmBudget, per_chat: dict[int | None, int], *, share: float, events: int = 1) -> float:
+    # One round trip: the shared backoff, the requests window, both token tallies and each chat's minute share,
+    # checked and taken at once.
     now = datetime.now(UTC)
-    minute_ends = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    estimate = sum(per_chat.values())
+    minute_wait = max(1.0, (now.replace(second=0, microsecond=0) + timedelta(minutes=1) - now).total_seconds())
     day_ends = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     minute, day = _token_keys(now)
     tallies = [
-        limits.Tally(minute, estimate, budget.tpm, TOKENS_KEEP_S, max(1.0, (minute_ends - now).total_seconds())),
+        limits.Tally(minute, estimate, budget.tpm, TOKENS_KEEP_S, minute_wait),
         limits.Tally(day, estimate, budget.daily_tokens, TOKENS_KEEP_S, max(1.0, (day_ends - now).total_seconds())),
+    ]
+    cap = allowance(budget, share)
+    tallies += [
+        limits.Tally(f"{TOKENS_KEY}chat:{chat_id}:{now:%Y%m%d%H%M}", amount, cap, CHAT_TOKENS_KEEP_S, minute_wait)
+        for chat_id, amount in per_chat.items()
+        if chat_id is not None
     ]
     windows = [limits.Window("llm:rpm", budget.rpm, 60.0)]
     return limits.reserve(windows, backoff=BACKOFF_KEY, tallies=tallies, events=events)

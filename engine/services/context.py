@@ -18,7 +18,7 @@ from engine import queries
 from engine.clients.llm.base import SymbolView
 from engine.kinds import Target, kind_spec
 from engine.models import Turn
-from engine.runtime_settings import LengthProfile, RuntimeConfig
+from engine.runtime_settings import AbuseLimits, LengthProfile, RuntimeConfig
 from engine.services.loading import BotFacts, LoadedTurn, RecentMessage, RefreshState
 from engine.services.news import headline_for
 from engine.services.topics import infer_topic, market_symbols_in, symbol_topic, symbols_in, topic_keywords, words
@@ -41,6 +41,7 @@ class HistoryLine:
     is_bot: bool
     is_self: bool
     created_at: datetime
+    is_ours: bool = False  # one of our bots wrote it (anyone else's label is marked as a member's)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class TurnContext:
     mention: str | None = None
     symbol: str | None = None  # the market symbol the message answered asks about (canonical: BIST:THYAO)
     view: SymbolView | None = None  # with a symbol: what the bot has a stance on (the symbol, its topic, neither)
+    abuse: AbuseLimits = field(default_factory=AbuseLimits)  # the prompt's size and its members' text caps
 
 
 def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Random) -> TurnContext:
@@ -106,6 +108,7 @@ def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Rand
         mention=_mention(turn.kind, target, config, rng),
         symbol=symbol,
         view=focus.view,
+        abuse=config.abuse_limits,
     )
 
 
@@ -192,6 +195,7 @@ def _line(message: RecentMessage, bot_id: int) -> HistoryLine:
         message.bot_id is not None or message.sender_is_bot,
         message.bot_id == bot_id,
         message.created_at,
+        message.bot_id is not None,
     )
 
 

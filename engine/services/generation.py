@@ -40,6 +40,7 @@ from engine.services import budget, postprocess, prompts, screening
 from engine.services.context import TurnContext, build_context, with_own_statements
 from engine.services.delivery import DeliveryPlan, enqueue_deliveries, plan_delivery
 from engine.services.dispatch import enqueue
+from engine.services.flood import FloodSkip
 from engine.services.loading import LoadedTurn, load_batch
 from engine.services.turns import Outcome, turn_transition, turns_transition, turns_transition_each
 from monitoring import metrics
@@ -250,8 +251,13 @@ def _reserve_together(drafts: list[Draft], config: RuntimeConfig, llm: LlmClient
     """Reserve the batch's first calls in the shared LLM budget in one round trip, when all fit."""
     if not llm.spec.governed or not drafts:
         return
-    if budget.reserve_together(config.llm_budget, [_estimate(draft.request) for draft in drafts]):
-        for draft in drafts:
+    share = config.abuse_limits.chat_llm_share
+    sized = [(draft, _estimate(draft.request)) for draft in drafts]
+    # One that can never fit is left to its own reservation, which refuses it.
+    sized = [(draft, size) for draft, size in sized if not budget.too_large(config.llm_budget, size, share=share)]
+    chat_ids, estimates = [draft.context.chat.pk for draft, _ in sized], [size for _, size in sized]
+    if budget.reserve_together(config.llm_budget, estimates, chat_ids=chat_ids, share=share):
+        for draft, _ in sized:
             draft.prepaid = True
 
 
@@ -391,7 +397,7 @@ async def _complete(
     governed = llm.spec.governed
     estimate = _estimate(request)
     if governed and not prepaid:
-        wait = budget.reserve(config.llm_budget, estimate)
+        wait = _reserve(config, estimate, context.chat.pk)
         if wait > 0:
             raise BudgetWait("LLM budget exhausted", retry_after=wait)
     try:
@@ -406,6 +412,15 @@ async def _complete(
     screened = screening.screen(response.text, finish_reason=response.finish_reason, facts=facts)
     _count(screened.cleaned, OutputAction.CLEANED)
     return screened
+
+
+def _reserve(config: RuntimeConfig, estimate: int, chat_id: int) -> float:
+    """The request's place in the budget, within its chat's share; a request that could never fit is rejected."""
+    try:
+        return budget.reserve(config.llm_budget, estimate, chat_id=chat_id, share=config.abuse_limits.chat_llm_share)
+    except budget.RequestTooLarge as error:
+        metrics.record_flood_skip(FloodSkip.REQUEST_TOO_LARGE)
+        raise Rejected(f"LLM budget: {error}") from None
 
 
 def _estimate(request: LlmRequest) -> int:

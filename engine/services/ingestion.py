@@ -22,6 +22,7 @@ from engine.models import Turn
 from engine.selectors import settings_all
 from engine.services import commands, lifecycle
 from engine.services.dispatch import enqueue
+from engine.services.flood import FloodSkip, priority_admit
 from engine.services.planning import reading_delay
 from engine.services.senders import Sender, SenderKind, sender_of
 from engine.services.transports import sandbox_message_id
@@ -144,7 +145,16 @@ def _store(chat: Chat, incoming: TgMessage, sender: Sender) -> IngestResult:
     bot = addressed_bot(chat, incoming, reply_to)
     if bot is None:
         return IngestResult("stored", message.pk)
+    if (skip := _flood_skip(chat, bot, sender)) is not None:
+        return IngestResult(f"stored: no reply, {skip}", message.pk)
     return IngestResult("stored", message.pk, priority_reply_create(chat=chat, bot=bot, message=message))
+
+
+def _flood_skip(chat: Chat, bot: Bot, sender: Sender) -> FloodSkip | None:
+    caps = settings_all().abuse_limits
+    # Anonymous admins have no user id: they share one member window, that of the group itself.
+    user_id = sender.user_id if sender.user_id is not None else chat.telegram_chat_id or 0
+    return priority_admit(chat_id=chat.pk, bot_id=bot.pk, user_id=user_id, caps=caps)
 
 
 def addressed_bot(chat: Chat, incoming: TgMessage, reply_to: Message | None) -> Bot | None:

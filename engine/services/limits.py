@@ -163,6 +163,16 @@ def reserve_each(reservations: Sequence[Reservation], *, now: float | None = Non
     return waits
 
 
+def windows_full(windows: Sequence[Window], *, now: float | None = None) -> list[bool]:
+    """Whether each window lacks room for one more event, in one round trip (read only: to say why a reservation
+    waited)."""
+    moment = now if now is not None else time.time()
+    pipe = _redis().pipeline(transaction=False)
+    for window in windows:
+        pipe.zcount(PREFIX + window.key, f"({moment - window.seconds}", "+inf")
+    return [int(count) + 1 > window.limit for window, count in zip(windows, pipe.execute(), strict=True)]
+
+
 def tally_add(amounts: dict[str, int]) -> None:
     """Correct tallies (an estimate that turned out high or low), in one round trip."""
     pipe = _redis().pipeline(transaction=False)

@@ -42,6 +42,32 @@ class BudgetLimitTests(RedisSimpleTestCase):
         assert budget.reserve(LIMITS, 10) > 0
 
 
+class BudgetShareTests(RedisSimpleTestCase):
+    """A request that can never fit is refused; each chat takes at most its share of a minute's tokens."""
+
+    def test_a_request_larger_than_the_minutes_allowance_is_refused_and_takes_nothing(self) -> None:
+        cases = [(1_001, None, 1.0), (501, 7, 0.5), (100_001, None, 1.0)]
+        for estimate, chat_id, share in cases:
+            with self.subTest(estimate=estimate, share=share):
+                with self.assertRaises(budget.RequestTooLarge):
+                    budget.reserve(LIMITS, estimate, chat_id=chat_id, share=share)
+                assert not self.redis.keys("piyasa:limit:llm:*")
+        assert budget.reserve(LIMITS, 1_000) == 0.0  # the whole minute still fits, into an empty one
+
+    def test_a_chat_over_its_share_waits_while_another_chat_still_fits(self) -> None:
+        assert budget.reserve(LIMITS, 400, chat_id=1, share=0.5) == 0.0
+        assert 1.0 <= budget.reserve(LIMITS, 200, chat_id=1, share=0.5) <= 60.0
+        assert budget.reserve(LIMITS, 200, chat_id=2, share=0.5) == 0.0
+
+    def test_a_batch_is_not_reserved_together_past_the_minute_or_a_chats_share(self) -> None:
+        limits = LlmBudget(rpm=100, tpm=1_000, daily_tokens=100_000)
+        assert not budget.reserve_together(limits, [600, 600])  # over the minute even when it is empty
+        assert not budget.reserve_together(limits, [300, 300], chat_ids=[1, 1], share=0.5)
+        assert budget.reserve_together(limits, [300, 300], chat_ids=[1, 2], share=0.5)
+        assert budget.reserve_together(limits, [100, 100], chat_ids=[1, 2], share=0.5)
+        assert not budget.reserve_together(limits, [150], chat_ids=[1], share=0.5)  # chat 1 holds 400 of 500
+
+
 class ProviderSignalTests(RedisSimpleTestCase):
     """A 429 and the provider's rate-limit headers hold everyone's requests."""
 

@@ -19,6 +19,7 @@ from engine.services.limits import (
     reserve_each,
     tally_add,
     telegram_windows,
+    windows_full,
 )
 
 
@@ -36,6 +37,13 @@ class WindowTests(RedisSimpleTestCase):
         assert reserve([minute, second], now=10.0) == 0.0
         assert reserve([minute, second], now=10.2) == pytest.approx(0.8)
         assert self.redis.zcard("piyasa:limit:m") == 1
+
+    def test_it_says_which_windows_are_full_without_recording(self) -> None:
+        member, chat = Window("member", 1, 600.0), Window("chat", 5, 60.0)
+        assert reserve([member, chat], now=100.0) == 0.0
+        assert windows_full([member, chat], now=200.0) == [True, False]
+        assert windows_full([member, chat], now=700.5) == [False, False]  # the member's event has left its window
+        assert self.redis.zcard("piyasa:limit:chat") == 1
 
     def test_several_events_are_reserved_together_or_not_at_all(self) -> None:
         window, tokens = [Window("batch", 5, 60.0)], [Tally("tok", 30, 100, 600, 7.0)]

@@ -11,6 +11,8 @@ from bots.schemas import Emotion, Persona, PersonaTone
 from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceFactory
 from chats.models import Chat, Message
 from chats.tests.factories import ChatFactory, MessageFactory
+from engine.clients.llm.base import estimate_prompt_tokens
+from engine.runtime_settings import AbuseLimits
 from engine.services import prompts
 from engine.services.context import HistoryLine, TurnContext
 from engine.tests.factories import TurnFactory
@@ -53,8 +55,9 @@ def _context(bot: Bot, chat: Chat, *, language: str = "tr", **fields: Any) -> Tu
     return TurnContext(**values)
 
 
-def _line(speaker: str, text: str, *, is_self: bool = False) -> HistoryLine:
-    return HistoryLine(1, speaker, text, is_bot=is_self, is_self=is_self, created_at=AT)
+def _line(speaker: str, text: str, *, is_self: bool = False, is_ours: bool = False) -> HistoryLine:
+    is_ours = is_ours or is_self
+    return HistoryLine(1, speaker, text, is_bot=is_ours, is_self=is_self, created_at=AT, is_ours=is_ours)
 
 
 class SystemPromptTests(TestCase):
@@ -131,8 +134,8 @@ class UserPromptTests(TestCase):
         bot_message = MessageFactory.create(chat=chat, bot=other_bot, sender_name="", text="Dolar sakin.")
         tr = prompts.user_prompt(_context(bot, chat, target=member))
         en = prompts.user_prompt(_context(bot, chat, language="en", target=bot_message))
-        assert 'Görevin: Mehmet Yılmaz adlı kişinin şu mesajına yanıt ver: "THYAO 300 olur mu?"' in tr
-        assert 'Your task: reply to this message from Kemal: "Dolar sakin."' in en
+        assert "Görevin: üye «Mehmet Yılmaz» adlı kişinin şu mesajına yanıt ver: «THYAO 300 olur mu?»" in tr
+        assert "Your task: reply to this message from Kemal: «Dolar sakin.»" in en
         assert "yeni bir mesaj" not in tr
 
     def test_the_user_prompt_lists_each_stance_with_its_polarity(self) -> None:
@@ -173,7 +176,7 @@ class UserPromptTests(TestCase):
         )
         assert "- Kızı üniversitede okuyor." in prompt
         assert "- THYAO'ya güveniyorum" in prompt
-        assert "Gündemdeki haber: TCMB faizi sabit" in prompt
+        assert "Gündemdeki haber: «TCMB faizi sabit»" in prompt
 
     def test_the_user_prompt_names_the_symbol_asked_about_and_what_to_do_without_a_view(self) -> None:
         bot, chat = _bot(), ChatFactory.create()
@@ -202,19 +205,42 @@ class UserPromptTests(TestCase):
         history = [
             _line("Mehmet", "THYAO ne olur?"),
             _line("Ayşe", "Bence yükselir.", is_self=True),
-            _line("Kemal", "Yok"),
+            _line("Kemal", "Yok", is_ours=True),
         ]
-        for language, you in [("tr", "sen"), ("en", "you")]:
+        for language, you, member in [("tr", "sen", "üye"), ("en", "you", "member")]:
             with self.subTest(language=language):
                 context = _context(_bot(), ChatFactory.create(), language=language, history=history)
                 assert prompts.history_lines(context) == [
-                    "[10:15] Mehmet: THYAO ne olur?",
-                    f"[10:15] {you}: Bence yükselir.",
-                    "[10:15] Kemal: Yok",
+                    f"[10:15] {member} «Mehmet»: «THYAO ne olur?»",
+                    f"[10:15] {you}: «Bence yükselir.»",
+                    "[10:15] Kemal: «Yok»",
                 ]
                 prompt = prompts.user_prompt(context)
-                assert f"[10:15] {you}: Bence yükselir." in prompt
+                assert f"[10:15] {you}: «Bence yükselir.»" in prompt
                 assert prompt.index("Mehmet") < prompt.index("Kemal")
+
+
+class PromptSizeTests(TestCase):
+    """A turn's request stays within `abuse_limits.request_max_tokens`: old lines go first, long ones are cut."""
+
+    def test_the_history_is_trimmed_newest_first_and_long_messages_cut(self) -> None:
+        history = [_line(f"Üye {i}", f"m{i} " + "çok uzun bir mesaj " * 200) for i in range(20)]
+        for request_max_tokens in (3000, 1500, 800):
+            with self.subTest(request_max_tokens=request_max_tokens):
+                abuse = AbuseLimits(request_max_tokens=request_max_tokens)
+                context = _context(_bot(), ChatFactory.create(), history=history, abuse=abuse)
+                chat = prompts.messages(context)
+                assert estimate_prompt_tokens(chat) + prompts.max_tokens(context) <= request_max_tokens
+                user = chat[1]["content"]
+                kept = [i for i in range(20) if f"«m{i} " in user]
+                assert kept == list(range(20 - len(kept), 20))  # the newest, in order
+                assert all(len(line) < 700 for line in user.splitlines())
+                assert user.count(prompts.CUT + "»") == len(kept)
+
+    def test_a_prompt_that_fits_is_left_whole(self) -> None:
+        history = [_line("Mehmet", "THYAO ne olur?"), _line("Ayşe", "Bence yükselir.", is_self=True)]
+        context = _context(_bot(), ChatFactory.create(), history=history)
+        assert prompts.messages(context)[1]["content"] == prompts.user_prompt(context)
 
 
 class SamplingTests(TestCase):

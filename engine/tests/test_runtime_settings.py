@@ -29,6 +29,16 @@ PRODUCT_DEFAULTS = {
     "batch_size": 5,
     "compliance_guard_enabled": True,
     "output_links_allowed": False,
+    "abuse_limits": {
+        "member_replies": 3,
+        "member_window_s": 600,
+        "chat_replies_per_min": 6,
+        "bot_replies_per_min": 6,
+        "chat_llm_share": 0.5,
+        "request_max_tokens": 3000,
+        "message_max_chars": 600,
+        "name_max_chars": 32,
+    },
 }
 
 
@@ -75,3 +85,13 @@ class RuntimeSettingsTests(SimpleTestCase):
         self.assert_rejected("llm_budget", {"rpm": 30}, "llm_budget.tpm:")
         self.assert_rejected("prime_hours", ["9-12"], "prime_hours.0:")
         self.assert_rejected("news_feed_urls", ["not a url"], "news_feed_urls.0:")
+        self.assert_rejected("abuse_limits", {"member_replies": -1}, "abuse_limits.member_replies:")
+        self.assert_rejected("abuse_limits", {"chat_llm_share": 1.5}, "abuse_limits.chat_llm_share:")
+        self.assert_rejected("abuse_limits", {"chat_llm_share": 0}, "abuse_limits.chat_llm_share:")
+        self.assert_rejected("abuse_limits", {"request_max_tokens": 10}, "abuse_limits.request_max_tokens:")
+
+    def test_abuse_limits_left_out_keep_their_safe_defaults(self) -> None:
+        parsed = parse_setting("abuse_limits", {"member_replies": 5})
+        assert parsed["member_replies"] == 5
+        assert parsed["member_window_s"] == 600
+        assert parsed["request_max_tokens"] == 3000
