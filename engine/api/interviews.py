@@ -21,6 +21,7 @@ from engine.services.personas import MAX_COUNT, PersonaDraftsInvalid, personas_d
 
 REFUSED = {
     "422": OpenApiResponse(ErrorSerializer, "The model's answer failed the checks, even after one repair call."),
+    "413": OpenApiResponse(ErrorSerializer, "The request alone is larger than the LLM budget's minute allowance."),
     "429": OpenApiResponse(ErrorSerializer, "The LLM budget is used up for now: wait Retry-After seconds."),
     "503": OpenApiResponse(ErrorSerializer, "The LLM provider is unavailable (try again later)."),
 }

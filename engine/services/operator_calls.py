@@ -25,6 +25,12 @@ class BudgetRefused(OperatorCallError):
     status = 429
 
 
+class RequestTooLarge(OperatorCallError):
+    """The request alone is larger than the LLM budget's minute allowance: it can never fit (no request was made)."""
+
+    status = 413
+
+
 class AnswerRejected(OperatorCallError):
     """The model's answer could not be used, even after one repair call."""
 
@@ -36,7 +42,10 @@ def complete_budgeted(request: LlmRequest, *, llm: LlmClient, config: RuntimeCon
     governed = llm.spec.governed
     estimate = estimate_prompt_tokens(request.messages) + request.max_tokens
     if governed:
-        wait = budget.reserve(config.llm_budget, estimate)
+        try:
+            wait = budget.reserve(config.llm_budget, estimate)
+        except budget.RequestTooLarge as error:
+            raise RequestTooLarge(f"The LLM budget refuses it: {error}.") from error
         if wait > 0:
             raise BudgetRefused(f"The LLM budget is used up for now; try again in {wait:.0f} s.", retry_after=wait)
     try:

@@ -184,6 +184,15 @@ class InterviewOverHttpTest(RedisTestCase):
         assert len(fake.requests) == 1, "a refused interview makes no request"
         assert Interview.objects.count() == 1
 
+    def test_a_question_larger_than_the_minute_allowance_is_a_clear_413(self) -> None:
+        settings_update(values={"llm_budget": {"rpm": 30, "tpm": 100, "daily_tokens": 1_000_000}})
+        with fake_llm_provider(reply="BTC tarafında temkinliyim.") as fake:
+            response = self.api.post(self.url, {"question": "BTC?"}, format="json")
+        assert response.status_code == 413, response.content
+        assert "exceeds the allowance of 100" in response.json()["detail"]
+        assert fake.requests == []
+        assert not Interview.objects.exists()
+
     def test_a_buy_order_is_repaired_once_then_refused(self) -> None:
         order = "Hemen BTC al, kesin kazanırsın!"
         fixed = "BTC tarafında temkinliyim, ETF çıkışları sürüyor."
