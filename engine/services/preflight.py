@@ -94,7 +94,7 @@ def _guarded(name: str, check: Callable[[], Check]) -> Check:
     try:
         return check()
     except Exception as error:  # noqa: BLE001 - any error means this check failed; the reason is reported
-        return Check(name, Status.FAIL, _clean(f"{type(error).__name__}: {error}"))
+        return Check(name, Status.FAIL, clean_line(f"{type(error).__name__}: {error}"))
 
 
 def check_database() -> Check:
@@ -177,7 +177,7 @@ def _llm_call() -> Check:
     try:
         response = loops.run(client_from_settings().complete(request))
     except LlmError as error:
-        return Check("llm", Status.FAIL, _clean(f"{settings.LLM_PROVIDER}: {type(error).__name__}: {error}"))
+        return Check("llm", Status.FAIL, clean_line(f"{settings.LLM_PROVIDER}: {type(error).__name__}: {error}"))
     detail = f"{response.provider}: {response.model} answered in {response.latency_ms} ms"
     return Check("llm", Status.OK, f"{detail} ({response.tokens_in}+{response.tokens_out} tokens)")
 
@@ -220,7 +220,7 @@ def _probe(probe: _BotProbe) -> list[Check]:
     try:
         identity, webhook = client.run(calls)
     except TelegramClientError as error:
-        detail = _clean(str(error), probe.token)
+        detail = clean_line(str(error), probe.token)
         return [Check(f"{probe.label} getMe", Status.FAIL, detail)]
     return [_identity_check(probe, identity), _webhook_check(probe, webhook)]
 
@@ -240,11 +240,11 @@ def _webhook_check(probe: _BotProbe, info: dict[str, Any]) -> Check:
     url, pending, error = info.get("url") or "", info.get("pending_update_count", 0), info.get("last_error_message")
     where = f"url {url}" if url else "no webhook (polling)"
     if error:
-        return Check(name, Status.WARN, _clean(f"{where}, {pending} pending, last error: {error}", probe.token))
-    return Check(name, Status.OK, _clean(f"{where}, {pending} pending", probe.token))
+        return Check(name, Status.WARN, clean_line(f"{where}, {pending} pending, last error: {error}", probe.token))
+    return Check(name, Status.OK, clean_line(f"{where}, {pending} pending", probe.token))
 
 
-def _clean(text: str, token: str = "") -> str:
+def clean_line(text: str, token: str = "") -> str:
     """One line, with no token in it."""
     if token:
         text = text.replace(token, "[redacted-token]")
