@@ -61,6 +61,7 @@ urlpatterns = [
     path("crowd/export/", crowd.CrowdExportView.as_view(), name="crowd-export"),
     path("bots/<int:pk>/", bots.BotDetailView.as_view(), name="bot-detail"),
     path("bots/<int:pk>/delete/", bots.BotDeleteView.as_view(), name="bot-delete"),
+    path("bots/<int:pk>/telegram-check/", connect.BotTelegramCheckView.as_view(), name="bot-telegram-check"),
     path(
         "bots/<int:pk>/memberships/",
         bot_parts.BotMembershipView.as_view(),

@@ -185,3 +185,36 @@ class EnableStepTests(ConnectTestCase):
         assert self.client.post(self.url, {"action": "enable"}).status_code == 403
         self.chat.refresh_from_db()
         assert self.chat.is_discovered
+
+
+class BotPageTelegramCheckTests(ConnectTestCase):
+    def test_the_bot_page_warns_when_privacy_mode_is_on_with_the_fix(self) -> None:
+        self.login_as(Role.OPERATOR)
+        bot = bot_create(name="Gizli", username="gizli_bot", token=self.fake.add_bot(username="gizli_bot").token)
+        self.assertContains(self.client.get(f"/bots/{bot.pk}/"), 'id="telegram-check-button"')
+        response = self.client.post(f"/bots/{bot.pk}/telegram-check/", follow=True)
+        self.assertRedirects(response, f"/bots/{bot.pk}/")
+        page = response.content.decode()
+        assert 'class="flash-warning"' in page
+        assert "will not see members&#x27; ordinary messages" in page
+        assert "/setprivacy → the bot → Disable" in page
+
+    def test_the_bot_page_says_so_when_the_bot_reads_all_messages(self) -> None:
+        self.login_as(Role.OPERATOR)
+        token = self.fake.add_bot(username="acik_bot", can_read_all_group_messages=True).token
+        bot = bot_create(name="Açık", username="acik_bot", token=token)
+        response = self.client.post(f"/bots/{bot.pk}/telegram-check/", follow=True)
+        self.assertContains(response, "it reads all group messages")
+        self.assertNotContains(response, "privacy mode is on")
+
+    def test_a_revoked_token_shows_unauthorized(self) -> None:
+        self.login_as(Role.OPERATOR)
+        bot = bot_create(name="Eski", username="eski_bot", token=make_token(4_444_444))
+        response = self.client.post(f"/bots/{bot.pk}/telegram-check/", follow=True)
+        self.assertContains(response, "Unauthorized")
+
+    def test_a_viewer_may_not_call_telegram(self) -> None:
+        self.login_as(Role.VIEWER)
+        bot = bot_create(name="Gizli", username="gizli_bot", token=self.fake.add_bot(username="gizli_bot").token)
+        assert self.client.post(f"/bots/{bot.pk}/telegram-check/").status_code == 403
+        assert not self.fake.requests("getMe")

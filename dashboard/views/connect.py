@@ -18,7 +18,7 @@ from chats.models import Chat
 from chats.services import chat_adopt, chat_set_enabled
 from dashboard.views.access import RoleRequiredMixin
 from engine.services import setting_set
-from engine.services.connect import bots_connect, chat_bots, connect_chats
+from engine.services.connect import bot_check, bots_connect, chat_bots, connect_chats
 from engine.services.preflight import preflight_run
 
 SESSION_KEY = "connect_bot_ids"  # the bots this operator's flow connected, for the add-to-group step
@@ -100,3 +100,20 @@ class ConnectChatView(RoleRequiredMixin, TemplateView):
         setting_set(key="simulation_active", value=True)
         messages.success(request, f"{chat.title}: started.")
         return redirect("dashboard:chat-live", pk=chat.pk)
+
+
+class BotTelegramCheckView(RoleRequiredMixin, View):
+    """The bot page's "Check with Telegram": getMe, with the privacy-mode warning and its fix when it applies."""
+
+    permission_required = "bots.change_bot"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        bot = get_object_or_404(Bot, pk=pk)
+        check = bot_check(bot=bot)
+        if check.error:
+            messages.error(request, f"{bot.name}: {check.error}")
+        elif check.privacy_warning:
+            messages.warning(request, f"@{bot.username}: {check.privacy_warning}")
+        else:
+            messages.success(request, f"@{bot.username}: Telegram knows the bot; it reads all group messages.")
+        return redirect("dashboard:bot-detail", pk=bot.pk)

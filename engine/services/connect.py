@@ -43,6 +43,17 @@ def bot_identify(*, token: str) -> BotIdentity:
     return TelegramClient(token, timeout=settings.TELEGRAM_TIMEOUT_S).get_me()
 
 
+def bot_check(*, bot: Bot) -> TokenCheck:
+    """getMe for a stored bot, nothing saved: who Telegram says it is, and whether privacy mode is on."""
+    masked = mask(bot.token) if bot.has_token else "(no token)"
+    if not bot.has_token:
+        return TokenCheck(1, masked, error="no token: the bot is sandbox only")
+    try:
+        return TokenCheck(1, masked, identity=bot_identify(token=bot.token), bot=bot)
+    except TelegramClientError as error:
+        return TokenCheck(1, masked, error=f"Telegram: {clean_line(str(error), bot.token)}")
+
+
 def bot_connect(*, token: str, line: int = 1) -> TokenCheck:
     """Check one token with getMe; a valid one becomes a bot (matched by token fingerprint, else username)."""
     masked = mask(token)
