@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from accounts.roles import Role
 from accounts.services import api_user_create
 from bots.models import Bot
+from bots.schemas import persona_default
 from bots.services import bot_create
 from chats.models import Chat
 from chats.services import chat_discover, membership_add
@@ -15,6 +16,7 @@ from config.testing.cases import RedisTestCase
 from config.testing.fake_telegram import FakeTelegram, fake_telegram_for, make_token
 from engine.selectors import settings_all
 from engine.services import setting_set
+from engine.services.connect import PERSONA_TEMPLATES
 from engine.services.polling import poll_once
 
 GROUP_ID = -1001234567890
@@ -83,6 +85,22 @@ class TokenStepTests(ConnectTestCase):
         assert "will not see members&#x27; ordinary messages" in page
         assert "/setprivacy → the bot → Disable" in page
         assert "group admin" in page
+
+    def test_a_new_bot_may_take_a_demo_persona_and_an_existing_one_keeps_its_own(self) -> None:
+        self.login_as(Role.OPERATOR)
+        kept = bot_create(name="Eski", username="eski_bot", token=make_token(5_555_555))
+        before = kept.persona
+        new, old = self.fake.add_bot(username="yeni_bot"), self.fake.add_bot(username="eski_bot")
+        template = next(iter(PERSONA_TEMPLATES.values()))
+        self.client.post("/connect/", {"tokens": f"{new.token}\n{old.token}", "template": template.username})
+        assert Bot.objects.get(username="yeni_bot").persona == template.persona.model_dump(mode="json")
+        kept.refresh_from_db()
+        assert kept.persona == before
+
+    def test_without_a_template_a_new_bot_has_the_default_persona(self) -> None:
+        self.login_as(Role.OPERATOR)
+        self.paste(self.fake.add_bot(username="yalin_bot").token)
+        assert Bot.objects.get().persona == persona_default()
 
     def test_an_existing_bot_matched_by_username_is_updated_and_keeps_its_name(self) -> None:
         self.login_as(Role.OPERATOR)

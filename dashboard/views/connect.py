@@ -18,7 +18,7 @@ from chats.models import Chat
 from chats.services import chat_adopt, chat_set_enabled
 from dashboard.views.access import RoleRequiredMixin
 from engine.services import setting_set
-from engine.services.connect import bot_check, bots_connect, chat_bots, connect_chats
+from engine.services.connect import PERSONA_TEMPLATES, bot_check, bots_connect, chat_bots, connect_chats
 from engine.services.preflight import preflight_run
 
 SESSION_KEY = "connect_bot_ids"  # the bots this operator's flow connected, for the add-to-group step
@@ -49,11 +49,12 @@ class ConnectView(RoleRequiredMixin, TemplateView):
         bot_ids = session_bot_ids(self.request)
         context["bots"] = Bot.objects.filter(pk__in=bot_ids).order_by("name")
         context["chats"] = chat_rows(bot_ids)
+        context["templates"] = [(name, spec.name, spec.persona.tone) for name, spec in PERSONA_TEMPLATES.items()]
         context["nav"] = "bots"
         return context
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        checks = bots_connect(text=request.POST.get("tokens", ""))
+        checks = bots_connect(text=request.POST.get("tokens", ""), template=request.POST.get("template", ""))
         connected = [check.bot.pk for check in checks if check.bot is not None and check.bot.pk is not None]
         request.session[SESSION_KEY] = sorted(set(session_bot_ids(request)) | set(connected))
         status = 200 if checks and all(not check.error for check in checks) else 400

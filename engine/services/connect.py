@@ -8,11 +8,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from bots.demo import DEMO_BOTS, DemoBot
 from bots.importing import TOKEN_SHAPE, BotRow, Outcome, error_lines, mask, match_bot, plan_row
 from bots.models import Bot
 from chats.models import Chat
 from engine.clients.telegram import BotIdentity, TelegramClient, TelegramClientError
 from engine.services.preflight import PRIVACY_WARNING, clean_line
+
+# The personas a connected bot may start from: the demo crowd's (the default persona when none is chosen).
+PERSONA_TEMPLATES: dict[str, DemoBot] = {spec.username: spec for spec in DEMO_BOTS}
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,11 @@ class TokenCheck:
         return PRIVACY_WARNING if self.identity and not self.identity.can_read_all_group_messages else ""
 
 
-def bots_connect(*, text: str) -> list[TokenCheck]:
-    """Each non-empty line is a token: checked with getMe, a valid one's bot created or updated."""
+def bots_connect(*, text: str, template: str = "") -> list[TokenCheck]:
+    """Each non-empty line is a token: checked with getMe, a valid one's bot created (with the persona of the
+    template named, if any) or updated."""
     lines = [(number, line.strip()) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    return [bot_connect(token=token, line=number) for number, token in lines]
+    return [bot_connect(token=token, line=number, template=template) for number, token in lines]
 
 
 def bot_identify(*, token: str) -> BotIdentity:
@@ -54,7 +59,7 @@ def bot_check(*, bot: Bot) -> TokenCheck:
         return TokenCheck(1, masked, error=f"Telegram: {clean_line(str(error), bot.token)}")
 
 
-def bot_connect(*, token: str, line: int = 1) -> TokenCheck:
+def bot_connect(*, token: str, line: int = 1, template: str = "") -> TokenCheck:
     """Check one token with getMe; a valid one becomes a bot (matched by token fingerprint, else username)."""
     masked = mask(token)
     if not TOKEN_SHAPE.match(token):
@@ -64,9 +69,11 @@ def bot_connect(*, token: str, line: int = 1) -> TokenCheck:
     except TelegramClientError as error:
         return TokenCheck(line, masked, error=f"Telegram: {clean_line(str(error), token)}")
     # A bot already stored keeps its name; a new one is named as Telegram names it.
-    fields = {"username": identity.username}
+    fields: dict[str, object] = {"username": identity.username}
     if match_bot(token, identity.username) is None:
         fields["name"] = identity.first_name[:100]
+        if template in PERSONA_TEMPLATES:
+            fields["persona"] = PERSONA_TEMPLATES[template].persona.model_dump(mode="json")
     try:
         planned = plan_row(BotRow(line, token, fields))
     except ValidationError as error:
