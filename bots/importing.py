@@ -229,7 +229,7 @@ def plan_row(row: BotRow) -> PlannedBot:
     fields = dict(row.fields)
     if isinstance(fields.get("username"), str):
         fields["username"] = fields["username"].lstrip("@")
-    existing = _match(row.token, fields.get("username"))
+    existing = match_bot(row.token, fields.get("username"))
     bot = existing or Bot()
     before = _snapshot(bot) if existing else None
     for name, value in fields.items():
@@ -243,7 +243,8 @@ def plan_row(row: BotRow) -> PlannedBot:
     return PlannedBot(row, bot, Outcome.UNCHANGED if _snapshot(bot) == before else Outcome.UPDATED)
 
 
-def _match(token: str, username: Any) -> Bot | None:
+def match_bot(token: str, username: Any) -> Bot | None:
+    """The stored bot this token (by fingerprint) or else this username belongs to."""
     bot = Bot.objects.filter(token_fingerprint=crypto.token_fingerprint(token)).first()
     if bot is None and isinstance(username, str) and username:
         bot = Bot.objects.filter(username__iexact=username).first()

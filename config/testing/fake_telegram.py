@@ -112,6 +112,8 @@ class FakeBot:
     id: int
     username: str
     first_name: str
+    # Telegram's getMe field: False while privacy mode is on (BotFather's default for a new bot).
+    can_read_all_group_messages: bool = False
 
     def user(self) -> JSONDict:
         """The bot as a Telegram User object."""
@@ -122,7 +124,7 @@ class FakeBot:
         return {
             **self.user(),
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": self.can_read_all_group_messages,
             "supports_inline_queries": False,
         }
 
@@ -414,14 +416,25 @@ class FakeTelegram:
     # --- bots ---
 
     def add_bot(
-        self, *, username: str, first_name: str | None = None, token: str | None = None, bot_id: int | None = None
+        self,
+        *,
+        username: str,
+        first_name: str | None = None,
+        token: str | None = None,
+        bot_id: int | None = None,
+        can_read_all_group_messages: bool = False,
     ) -> FakeBot:
-        """Register a bot; its user id is the token's numeric prefix."""
+        """Register a bot; its user id is the token's numeric prefix; privacy mode is on unless
+        `can_read_all_group_messages` (BotFather /setprivacy → Disable)."""
         with self._lock:
             if token is None:
                 token = make_token(bot_id if bot_id is not None else 7_000_000_000 + len(self._bots) + 1)
             bot = FakeBot(
-                token=token, id=int(token.split(":", 1)[0]), username=username, first_name=first_name or username
+                token=token,
+                id=int(token.split(":", 1)[0]),
+                username=username,
+                first_name=first_name or username,
+                can_read_all_group_messages=can_read_all_group_messages,
             )
             self._bots[token] = bot
             return bot

@@ -25,11 +25,13 @@ from accounts.services import api_user_create
 from bots.models import Bot, Interview, Stance
 from chats.models import Chat, Message
 from config.testing.cases import RedisTransactionTestCase
+from config.testing.fake_telegram import fake_telegram_for
 from engine import jobs
 from engine.models import Turn
 from engine.portability.exporting import crowd_export
 from engine.selectors import settings_all
 from engine.services import settings_update
+from engine.services.polling import poll_once
 from engine.tests.pipeline import FAST_SPEED, drain
 
 CHROMIUM = os.environ.get("PIYASA_CHROMIUM", "/usr/bin/chromium")
@@ -296,4 +298,35 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         page.wait_for_url(re.compile(r"/bots/\d+/$"))
         bot = Bot.objects.get()
         assert (bot.username, bot.persona["tone"]) == ("deniz_ogrenci_bot", "newbie")
+        assert problems == []
+
+    def test_an_operator_connects_a_telegram_group_from_token_to_start(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        fake = fake_telegram_for(self, TELEGRAM_TIMEOUT_S=2.0, LLM_PROVIDER="offline")
+        token = fake.add_bot(username="canli_bot", first_name="Canlı").token
+        settings_update(values={"simulation_active": False})
+        log_in(page, base)
+        page.goto(f"{base}/bots/")
+        page.click("#connect-link")
+        page.fill("#id_tokens", token)
+        page.click("#tokens-button")
+        expect(page.locator(".token-check .privacy-warning")).to_contain_text("/setprivacy → the bot → Disable")
+        expect(page.locator(".startgroup-link")).to_have_attribute("href", "https://t.me/canli_bot?startgroup=true")
+        expect(page.locator("#chats-waiting")).to_be_visible()
+        shot(page, "20-connect-tokens")
+
+        fake.set_bot_status(-1001234567890, token, "member", chat_title="Borsa Grubu")  # someone adds the bot
+        poll_once(bot=Bot.objects.get(username="canli_bot"), timeout=0)
+        page.locator("a.connect-chat", has_text="Borsa Grubu").click()  # appears when the page's poll sees it
+        shot(page, "21-connect-discovered")
+        page.click("#enable-button")
+        checks = page.locator("#preflight-checks")
+        expect(checks.locator("tr", has_text="database")).to_contain_text("ok")
+        expect(checks.locator("tr", has_text="getMe")).to_contain_text("privacy mode is on")
+        shot(page, "22-connect-preflight")
+        page.click("#start-button")
+        chat = Chat.objects.get(telegram_chat_id=-1001234567890)
+        page.wait_for_url(f"{base}/chats/{chat.pk}/")
+        assert (chat.is_enabled, chat.is_discovered, settings_all().simulation_active) == (True, False, True)
+        shot(page, "23-connect-started")
         assert problems == []

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import QuerySet
 from django_rq import get_connection
 from rq import Worker
 
@@ -23,11 +24,19 @@ from engine.clients.telegram import BotIdentity, TelegramClient, TelegramClientE
 from engine.heartbeat import heartbeat_age_s
 from engine.providers import ProviderSpec, provider_spec
 from engine.queues import QueueName
+from engine.services.webhooks import listening_bots
 
 QUEUES = tuple(str(name) for name in QueueName)
 # The cron tick records the heartbeat every 2 s, also while the simulation is stopped.
 HEARTBEAT_MAX_AGE_S = 60.0
 TELEGRAM_CONCURRENCY = 8
+# getMe's `can_read_all_group_messages` is false while privacy mode is on: the bot then gets only commands,
+# mentions and replies to its own messages in a group.
+PRIVACY_WARNING = (
+    "privacy mode is on: the bot will not see members' ordinary messages, only commands, mentions and replies "
+    "to it. Fix: in @BotFather, /setprivacy → the bot → Disable, then remove the bot from the group and add it "
+    "again; or make the bot a group admin"
+)
 
 
 class Status(StrEnum):
@@ -69,13 +78,14 @@ class Report:
         return {"ok": self.ok, "checks": [asdict(check) for check in self.checks]}
 
 
-def preflight_run(*, llm_call: bool = False) -> Report:
-    """Run every check; `llm_call` also makes one tiny completion through the configured LLM client."""
+def preflight_run(*, llm_call: bool = False, bots: QuerySet[Bot] | None = None) -> Report:
+    """Run every check; `llm_call` also makes one tiny completion through the configured LLM client; `bots` narrows
+    the per-bot checks (e.g. to one chat's bots)."""
     report = Report()
     for name, check in _CHECKS:
         report.checks.append(_guarded(name, check))
     report.checks.append(_guarded("llm", lambda: check_llm(call=llm_call)))
-    report.checks.extend(check_bots())
+    report.checks.extend(check_bots(bots))
     return report
 
 
@@ -84,7 +94,7 @@ def _guarded(name: str, check: Callable[[], Check]) -> Check:
     try:
         return check()
     except Exception as error:  # noqa: BLE001 - any error means this check failed; the reason is reported
-        return Check(name, Status.FAIL, _clean(f"{type(error).__name__}: {error}"))
+        return Check(name, Status.FAIL, clean_line(f"{type(error).__name__}: {error}"))
 
 
 def check_database() -> Check:
@@ -167,7 +177,7 @@ def _llm_call() -> Check:
     try:
         response = loops.run(client_from_settings().complete(request))
     except LlmError as error:
-        return Check("llm", Status.FAIL, _clean(f"{settings.LLM_PROVIDER}: {type(error).__name__}: {error}"))
+        return Check("llm", Status.FAIL, clean_line(f"{settings.LLM_PROVIDER}: {type(error).__name__}: {error}"))
     detail = f"{response.provider}: {response.model} answered in {response.latency_ms} ms"
     return Check("llm", Status.OK, f"{detail} ({response.tokens_in}+{response.tokens_out} tokens)")
 
@@ -182,15 +192,18 @@ class _BotProbe:
     label: str
     username: str
     token: str
+    listening: bool = False
 
 
-def check_bots() -> list[Check]:
-    """getMe and getWebhookInfo for every enabled bot with a token; token-less bots are sandbox only."""
+def check_bots(bots: QuerySet[Bot] | None = None) -> list[Check]:
+    """getMe and getWebhookInfo for every enabled bot with a token (of `bots`, else all); token-less bots are
+    sandbox only; a listening bot with privacy mode on is a warning."""
     checks, probes = [], []
-    for bot in Bot.objects.filter(is_enabled=True).order_by("name", "id"):
+    listening = set(listening_bots().values_list("pk", flat=True))
+    for bot in (Bot.objects.all() if bots is None else bots).filter(is_enabled=True).order_by("name", "id"):
         label = f"bot {bot.name} [{bot.masked_token or 'no token'}]"
         if bot.has_token:
-            probes.append(_BotProbe(label, bot.username, bot.token))
+            probes.append(_BotProbe(label, bot.username, bot.token, bot.pk in listening))
         else:
             checks.append(Check(label, Status.INFO, "sandbox only (no token)"))
     with ThreadPoolExecutor(max_workers=TELEGRAM_CONCURRENCY, thread_name_prefix="preflight") as pool:
@@ -207,7 +220,7 @@ def _probe(probe: _BotProbe) -> list[Check]:
     try:
         identity, webhook = client.run(calls)
     except TelegramClientError as error:
-        detail = _clean(str(error), probe.token)
+        detail = clean_line(str(error), probe.token)
         return [Check(f"{probe.label} getMe", Status.FAIL, detail)]
     return [_identity_check(probe, identity), _webhook_check(probe, webhook)]
 
@@ -217,6 +230,8 @@ def _identity_check(probe: _BotProbe, identity: BotIdentity) -> Check:
     if probe.username and identity.username.lower() != probe.username.lower():
         return Check(name, Status.WARN, f"token belongs to @{identity.username}, stored username is @{probe.username}")
     groups = "" if identity.can_join_groups else "; cannot join groups"
+    if probe.listening and not identity.can_read_all_group_messages:
+        return Check(name, Status.WARN, f"@{identity.username} (id {identity.id}){groups}; {PRIVACY_WARNING}")
     return Check(name, Status.OK, f"@{identity.username} (id {identity.id}){groups}")
 
 
@@ -225,11 +240,11 @@ def _webhook_check(probe: _BotProbe, info: dict[str, Any]) -> Check:
     url, pending, error = info.get("url") or "", info.get("pending_update_count", 0), info.get("last_error_message")
     where = f"url {url}" if url else "no webhook (polling)"
     if error:
-        return Check(name, Status.WARN, _clean(f"{where}, {pending} pending, last error: {error}", probe.token))
-    return Check(name, Status.OK, _clean(f"{where}, {pending} pending", probe.token))
+        return Check(name, Status.WARN, clean_line(f"{where}, {pending} pending, last error: {error}", probe.token))
+    return Check(name, Status.OK, clean_line(f"{where}, {pending} pending", probe.token))
 
 
-def _clean(text: str, token: str = "") -> str:
+def clean_line(text: str, token: str = "") -> str:
     """One line, with no token in it."""
     if token:
         text = text.replace(token, "[redacted-token]")

@@ -11,6 +11,8 @@ from django_rq import get_connection, get_queue
 from rq import Worker
 
 from bots.services import bot_create
+from chats.models import Chat
+from chats.services import chat_create, membership_add
 from config.testing.cases import RedisTestCase
 from config.testing.fake_llm import FakeLlmServer
 from config.testing.fake_telegram import FakeTelegram, fake_telegram_for, make_token
@@ -179,3 +181,37 @@ class PreflightCommandTests(FakeTelegramTestCase):
         assert data["ok"] is True
         assert {"name": "llm", "status": "ok", "detail": "offline provider (no key needed)"} in data["checks"]
         assert {check["status"] for check in data["checks"]} <= {"ok", "warn", "info"}
+
+
+class PrivacyModeTests(FakeTelegramTestCase):
+    """getMe's `can_read_all_group_messages`: a listening bot with privacy mode on is warned about, with the fix."""
+
+    def listening_bot(self, username: str, *, can_read: bool) -> str:
+        fake_bot = self.fake.add_bot(username=username, can_read_all_group_messages=can_read)
+        bot = bot_create(name=username, username=username, token=fake_bot.token)
+        chat = chat_create(title="Grup", transport=Chat.Transport.TELEGRAM, telegram_chat_id=-100123, is_enabled=True)
+        membership_add(chat=chat, bot=bot)
+        return f"bot {username} [{bot.masked_token}] getMe"
+
+    def test_a_listening_bot_with_privacy_mode_on_is_a_warning_saying_how_to_fix_it(self) -> None:
+        name = self.listening_bot("private_bot", can_read=False)
+        check = by_name(preflight_run())[name]
+        assert check.status == Status.WARN
+        assert "will not see members' ordinary messages" in check.detail
+        assert "/setprivacy → the bot → Disable" in check.detail
+        assert "group admin" in check.detail
+
+    def test_a_listening_bot_that_reads_all_messages_is_ok(self) -> None:
+        name = self.listening_bot("open_bot", can_read=True)
+        assert by_name(preflight_run())[name].status == Status.OK
+
+    def test_a_bot_in_no_enabled_group_is_not_warned_about_privacy_mode(self) -> None:
+        token = self.fake.add_bot(username="idle_bot").token
+        bot = bot_create(name="idle_bot", username="idle_bot", token=token)
+        assert by_name(preflight_run())[f"bot idle_bot [{bot.masked_token}] getMe"].status == Status.OK
+
+    def test_the_command_prints_the_privacy_warning(self) -> None:
+        self.listening_bot("private_bot", can_read=False)
+        output, error = run()
+        assert error is None
+        assert "/setprivacy" in output
