@@ -207,7 +207,7 @@ def _check_dump(backup: Backup) -> None:
         reader = sqlite3.connect(f"file:{backup.path}?mode=ro", uri=True)
         try:
             ok = reader.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-            ok = ok and reader.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 0
+            ok = ok and bool(reader.execute("PRAGMA table_info(django_migrations)").fetchall())
         finally:
             reader.close()
     except sqlite3.DatabaseError:
