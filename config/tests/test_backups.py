@@ -198,6 +198,16 @@ class RestoreCommandTests(BackupTestCase):
         assert not Bot.objects.filter(pk=bot.pk).exists()  # nothing restored
         assert len(backups.backups_in(self.directory)) == 1  # and no safety backup taken
 
+    def test_without_yes_it_asks_and_a_no_changes_nothing(self) -> None:
+        backup = self.backup()
+        after = BotFactory.create()
+        asked = self.enterContext(mock.patch("builtins.input", return_value="n"))
+        with self.assertRaisesMessage(CommandError, "not confirmed"):
+            call_command("restore", str(backup.path), "--dir", str(self.directory), stdout=io.StringIO())
+        asked.assert_called_once()
+        assert Bot.objects.filter(pk=after.pk).exists()
+        assert len(backups.backups_in(self.directory)) == 1
+
     def test_bad_files_are_refused_and_change_nothing(self) -> None:
         bot = BotFactory.create()
         backup = self.backup()
