@@ -317,3 +317,6 @@ LOGGING = {
         "rq": {"level": env.str("RQ_LOG_LEVEL", default="WARNING")},
     },
 }
+
+# --- Backups (manage.py backup / restore, config/backups.py): dumps and their sidecars, 0600 in a 0700 dir ---
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default="") or VAR_DIR / "backups")

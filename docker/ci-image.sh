@@ -2,7 +2,8 @@
 # Builds docker/Dockerfile with podman and starts the image (a .ci/run step; docs/deployment.md):
 # web migrates and answers /health/live and /health/ready, a worker and cron start and pass their
 # healthchecks, every container runs as the non-root user with a read-only root filesystem (as the
-# Kubernetes pods do), gunicorn logs no permission error, and the image's size is reported.
+# Kubernetes pods do), gunicorn logs no permission error, `manage.py backup` works with the image's pg_dump,
+# and the image's size is reported.
 # The base is the Debian-bootstrapped stand-in of docker/ci-base.sh, given as BASE_IMAGE, so the very
 # Dockerfile that ships is built. Containers use the host's network and its PostgreSQL and Redis, with a
 # database and a Redis database index of their own, removed at the end.
@@ -156,6 +157,10 @@ start_and_check() {
         return 1
     fi
     log "no permission error or traceback in web's log"
+    # The image's own pg_dump against this server, as the backup CronJob runs it (manage.py backup).
+    local backup
+    backup="$(podman exec "$web" python manage.py backup --dir /tmp/backups)"
+    log "$(podman exec "$web" pg_dump --version): $backup"
 }
 
 build

@@ -57,6 +57,15 @@ class ComposeFileTests(TestCase):
                 self.assertEqual(services[name]["command"], [name])
                 self.assertEqual(services[name]["environment"]["DEBUG"], "False")
 
+    def test_backup_runs_the_command_in_a_loop_into_its_volume(self) -> None:
+        backup = _compose()["services"]["backup"]
+        script = backup["command"][0]
+        self.assertEqual(backup["entrypoint"], ["/bin/sh", "-c"])
+        self.assertIn("python manage.py backup", script)
+        self.assertIn("sleep", script)
+        self.assertIn(f"backups:{backup['environment']['BACKUP_DIR']}", backup["volumes"])
+        self.assertIn("backups", _compose()["volumes"])
+
     def test_secrets_come_from_files_not_values(self) -> None:
         environment = _compose()["services"]["web"]["environment"]
         for name in ("SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "DATABASE_URL"):

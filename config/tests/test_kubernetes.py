@@ -118,6 +118,20 @@ class WorkloadTests(TestCase):
         entrypoint = (ROOT / "docker" / "entrypoint.sh").read_text(encoding="utf-8")
         self.assertIn("\n    serve)\n", entrypoint)
 
+    def test_the_backup_cronjob_runs_once_a_day_non_root_into_its_volume(self) -> None:
+        cronjob = next(o for o in _objects() if o["kind"] == "CronJob")
+        spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        container = spec["containers"][0]
+        config = next(o for o in _objects() if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "piyasa-config")
+        self.assertEqual(cronjob["spec"]["concurrencyPolicy"], "Forbid")
+        self.assertEqual(container["args"][0], "backup")
+        self.assertTrue(spec["securityContext"]["runAsNonRoot"])
+        self.assertTrue(container["securityContext"]["readOnlyRootFilesystem"])
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        self.assertEqual(mounts["backups"], config["data"]["BACKUP_DIR"])
+        claim = next(v for v in spec["volumes"] if v["name"] == "backups")["persistentVolumeClaim"]["claimName"]
+        self.assertIn(claim, {o["metadata"]["name"] for o in _objects() if o["kind"] == "PersistentVolumeClaim"})
+
     def test_web_probes_use_the_health_endpoints(self) -> None:
         web = _app_container("piyasa-web")
         self.assertEqual(web["readinessProbe"]["httpGet"]["path"], "/health/ready")
