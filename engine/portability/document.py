@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from bots.drafts import HoldingDraft  # a position is written the same in a draft and in a crowd document
 from bots.models import Memory, Stance
-from bots.schemas import ActiveHours, Emotion, Persona, Schema, Speed, Symbol, Unit
+from bots.schemas import ActiveHours, Emotion, Persona, Schema, Speed, Unit
 from chats.models import Chat
 from chats.schemas import DEFAULT_TOPICS, Topics
 
@@ -50,15 +50,6 @@ class StanceItem(Schema):
     cooldown_until: datetime | None = None
 
 
-class HoldingItem(Schema):
-    """A position of a bot (decimals as strings, so nothing is rounded on the way)."""
-
-    symbol: Symbol
-    size: Decimal = Field(max_digits=20, decimal_places=6)
-    average_price: Decimal = Field(ge=0, max_digits=20, decimal_places=6)
-    note: str = Field(default="", max_length=300)
-
-
 class MemoryItem(Schema):
     """A memory of a bot."""
 
@@ -80,7 +71,7 @@ class BotItem(Schema):
     talkativeness: Unit = 0.5
     llm_model: str = Field(default="", max_length=100)
     stances: list[StanceItem] = Field(default_factory=list, max_length=500)
-    holdings: list[HoldingItem] = Field(default_factory=list, max_length=500)
+    holdings: list[HoldingDraft] = Field(default_factory=list, max_length=500)
     memories: list[MemoryItem] = Field(default_factory=list, max_length=2000)
 
 
