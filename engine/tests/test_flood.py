@@ -72,6 +72,13 @@ class MemberFloodTests(AbuseTestCase):
         assert self.redis.zcard(limits.PREFIX + member.key) == 3  # what every worker reads
         assert admit() == flood.FloodSkip.MEMBER_LIMIT
 
+    def test_the_windows_run_in_simulated_time(self) -> None:
+        caps = self.limits_now()
+        real, fast = (flood.priority_windows(chat_id=1, bot_id=2, user_id=3, caps=caps, scale=s) for s in (1.0, 10.0))
+        assert [window.seconds for window in real] == [float(caps.member_window_s), 60.0, 60.0]
+        assert [window.seconds for window in fast] == [caps.member_window_s / 10, 6.0, 6.0]
+        assert [window.limit for window in fast] == [window.limit for window in real]
+
     def test_a_redis_outage_admits_the_reply_rather_than_crashing_the_webhook(self) -> None:
         with patch.object(limits, "reserve", side_effect=RedisConnectionError("down")):
             outcome = self.member_post(f"@{self.bots[0].username} selam", user_id=FLOODER)
