@@ -19,6 +19,7 @@ from engine import jobs
 from engine.clients.telegram_types import GROUP_TYPES, TgChat, TgMessage, TgUpdate, TgUser, mention_entities
 from engine.kinds import kind_spec
 from engine.models import Turn
+from engine.runtime_settings import RuntimeConfig
 from engine.selectors import settings_all
 from engine.services import commands, lifecycle
 from engine.services.dispatch import enqueue
@@ -145,13 +146,14 @@ def _store(chat: Chat, incoming: TgMessage, sender: Sender) -> IngestResult:
     bot = addressed_bot(chat, incoming, reply_to)
     if bot is None:
         return IngestResult("stored", message.pk)
-    if (skip := _flood_skip(chat, bot, sender)) is not None:
+    config = settings_all()  # one read for the flood check and the reply's pace
+    if (skip := _flood_skip(chat, bot, sender, config)) is not None:
         return IngestResult(f"stored: no reply, {skip}", message.pk)
-    return IngestResult("stored", message.pk, priority_reply_create(chat=chat, bot=bot, message=message))
+    turn_id = priority_reply_create(chat=chat, bot=bot, message=message, config=config)
+    return IngestResult("stored", message.pk, turn_id)
 
 
-def _flood_skip(chat: Chat, bot: Bot, sender: Sender) -> FloodSkip | None:
-    config = settings_all()
+def _flood_skip(chat: Chat, bot: Bot, sender: Sender, config: RuntimeConfig) -> FloodSkip | None:
     # Anonymous admins have no user id: they share one member window, that of the group itself.
     user_id = sender.user_id if sender.user_id is not None else chat.telegram_chat_id or 0
     return priority_admit(
@@ -179,9 +181,9 @@ def addressed_bot(chat: Chat, incoming: TgMessage, reply_to: Message | None) -> 
     return None
 
 
-def priority_reply_create(*, chat: Chat, bot: Bot, message: Message) -> int | None:
+def priority_reply_create(*, chat: Chat, bot: Bot, message: Message, config: RuntimeConfig) -> int | None:
     """A priority-reply turn for the message (at most one per message), generated on the high queue."""
-    config, now = settings_all(), timezone.now()
+    now = timezone.now()
     delay = reading_delay(bot.speed, kind=Turn.Kind.PRIORITY_REPLY, scale=config.scale_factor, rng=random.Random())
     try:
         with transaction.atomic():
