@@ -143,14 +143,15 @@ def format_errors(field: str, error: PydanticValidationError) -> list[str]:
 
 
 @cache
-def _adapter(schema: Any) -> TypeAdapter[Any]:
+def adapter(schema: Any) -> TypeAdapter[Any]:
+    """The (cached) pydantic adapter of a schema, a model or a type such as ActiveHours."""
     return TypeAdapter(schema)
 
 
 def validate_with(schema: Any, field: str, value: Any) -> Any:
     """Parse value with schema (a model or a type), or raise Django's ValidationError naming the field."""
     try:
-        return _adapter(schema).validate_python(value)
+        return adapter(schema).validate_python(value)
     except PydanticValidationError as error:
         raise ValidationError(format_errors(field, error), code="invalid") from None
 

@@ -109,3 +109,12 @@ def canonical_symbol(raw: str) -> str:
     if not symbol.exchange and symbol.ticker in BIST_TICKERS:
         return f"BIST:{symbol.ticker}"
     return str(symbol)
+
+
+def suggested_symbols() -> tuple[str, ...]:
+    """Symbols offered as suggestions where an operator types one: BIST shares and indices, coins, FX and metals."""
+    shares = [f"BIST:{ticker}" for ticker in sorted(BIST_TICKERS)]
+    coins = [f"{coin}USDT" for coin in sorted(COINS - {"USDT"})]
+    fx = [f"{base}{quote}" for base in ("USD", "EUR", "GBP") for quote in ("TRY", "USD") if base != quote]
+    metals = [f"{metal}{quote}" for metal in ("XAU", "XAG") for quote in ("USD", "TRY")]
+    return (*shares, "XU100", "XU030", "XBANK", *coins, *fx, "EURGBP", *metals)

@@ -12,14 +12,15 @@ from bots.schemas import ActiveHours, Emotion, Persona, Speed, validate_with
 from bots.services import bot_create, bot_update
 from chats.models import Chat, Membership
 from dashboard.forms_common import JSONTextField, json_textarea
+from dashboard.forms_persona import PersonaFieldsMixin
 
 BOT_CORE_FIELDS = ("name", "username", "is_enabled", "talkativeness", "llm_model")
 BOT_JSON_FIELDS = ("persona", "emotion", "speed", "active_hours")
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class BotForm(BotAdminForm):
-    """A bot as the API validates it: JSON fields through the schemas (errors name the path), token write-only."""
+class BotForm(PersonaFieldsMixin, BotAdminForm):
+    """A bot as the API validates it: persona fields or (advanced) JSON through the schemas, token write-only."""
 
     class Meta(BotAdminForm.Meta):
         fields = (*BOT_CORE_FIELDS, *BOT_JSON_FIELDS)
@@ -28,11 +29,12 @@ class BotForm(BotAdminForm):
         widgets["active_hours"] = json_textarea(3)
         labels = {"is_enabled": "Enabled", "llm_model": "LLM model"}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, json_view: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.instance.has_token:
             del self.fields["clear_token"]
             self.fields["token"].help_text = "Write-only. Without a token the bot posts only in sandbox chats."
+        self.add_persona_fields(json_view=json_view)
 
     def group(self, names: tuple[str, ...]) -> list[forms.BoundField]:
         """The bound fields among names that this form has (viewers' forms have no token fields)."""
@@ -76,7 +78,7 @@ class BotForm(BotAdminForm):
 
     def save_through_service(self) -> Bot:
         """Create or update the bot with the bots services (which validate again and encrypt the token)."""
-        fields = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        fields = {name: self.cleaned_data[name] for name in BOT_CORE_FIELDS} | self.persona_documents()
         if self.instance.pk is None:
             return bot_create(token=self.token_change() or "", **fields)
         return bot_update(bot=self.instance, token=self.token_change(), **fields)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from accounts.roles import Role
+from dashboard.forms_persona import RangeWidget, TimeRangeRowsWidget, field_initial, persona_fields, speed_fields
 from dashboard.tests.helpers import DashboardTestCase
 
 TOKEN = "123456789:AAE-dashboard-secret_token"
@@ -47,3 +48,20 @@ def form_html(html: str, element_id: str) -> str:
 def field_errors(html: str, element_id: str) -> str:
     """The text of the inline error lists (`ul.field-errors`) inside one form."""
     return " ".join(re.findall(r'<ul class="field-errors"[^>]*>(.*?)</ul>', form_html(html, element_id), flags=re.S))
+
+
+def persona_fields_data(documents: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The persona fields view as a browser submits it, filled in from JSON documents (rows, ranges, checkboxes)."""
+    data: dict[str, Any] = {}
+    for name, value in field_initial(documents).items():
+        key = f"{prefix}{name}"
+        if isinstance(widget := (persona_fields() | speed_fields())[name].widget, TimeRangeRowsWidget):
+            data[f"{key}_from"] = [item.split("-")[0] for item in value]
+            data[f"{key}_to"] = [item.split("-")[1] for item in value]
+        elif isinstance(widget, RangeWidget):
+            data[f"{key}_0"], data[f"{key}_1"] = value
+        elif value is True:
+            data[key] = "on"
+        elif value is not False:
+            data[key] = value
+    return data

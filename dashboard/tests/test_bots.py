@@ -11,11 +11,11 @@ from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, Stan
 from chats.models import Membership
 from chats.services import membership_pause
 from chats.tests.factories import ChatFactory, MembershipFactory
-from dashboard.tests.edit_helpers import TOKEN, EditPageTestCase, field_errors, form_html
+from dashboard.tests.edit_helpers import TOKEN, EditPageTestCase, field_errors, form_html, persona_fields_data
 
 
-def bot_data(bot: Bot | None = None, **changes: Any) -> dict[str, Any]:
-    """The bot form as a browser would submit it (JSON fields as text)."""
+def bot_data(bot: Bot | None = None, *, as_json: bool = False, **changes: Any) -> dict[str, Any]:
+    """The bot form as a browser would submit it: the persona fields, or (as_json) the JSON view's texts."""
     source = bot or Bot(name="Yeni Bot")
     data: dict[str, Any] = {
         "name": source.name,
@@ -26,8 +26,11 @@ def bot_data(bot: Bot | None = None, **changes: Any) -> dict[str, Any]:
     }
     if source.is_enabled:
         data["is_enabled"] = "on"
-    for name in ("persona", "emotion", "speed", "active_hours"):
-        data[name] = json.dumps(getattr(source, name))
+    documents = {name: getattr(source, name) for name in ("persona", "emotion", "speed", "active_hours")}
+    if as_json:
+        data |= {name: json.dumps(value) for name, value in documents.items()} | {"edit_as": "json"}
+    else:
+        data |= persona_fields_data(documents)
     data.update(changes)
     return data
 
@@ -53,21 +56,23 @@ class BotCreateTests(EditPageTestCase):
         self.page("/bots/new/", Role.VIEWER, status=403)
 
     def test_it_creates_a_bot_with_an_encrypted_token_and_filled_in_persona(self) -> None:
-        self.post("/bots/new/", bot_data(name="Deniz", token=TOKEN, persona='{"tone": "newbie"}'))
+        self.post("/bots/new/", bot_data(name="Deniz", token=TOKEN, persona='{"tone": "newbie"}', as_json=True))
         bot = Bot.objects.get(name="Deniz")
         self.assertEqual(bot.token, TOKEN)
         self.assertEqual(bot.persona["tone"], "newbie")
         self.assertEqual(bot.persona["risk_profile"], "medium")  # defaults filled in, as the API does
 
     def test_an_invalid_persona_is_a_400_naming_the_path_next_to_the_field(self) -> None:
-        html = self.post("/bots/new/", bot_data(persona='{"style": {"length": "huge"}}', token=TOKEN), status=400)
+        html = self.post(
+            "/bots/new/", bot_data(persona='{"style": {"length": "huge"}}', token=TOKEN, as_json=True), status=400
+        )
         self.assertIn("persona.style.length: Input should be", field_errors(html, "bot-form"))
         self.assertIn('id="id_persona-errors"', html)
         self.assertNotIn(TOKEN.split(":")[1], html)  # the typed token is not rendered back
         self.assertFalse(Bot.objects.exists())
 
     def test_broken_json_says_where(self) -> None:
-        html = self.post("/bots/new/", bot_data(emotion='{"tone": '), status=400)
+        html = self.post("/bots/new/", bot_data(emotion='{"tone": ', as_json=True), status=400)
         self.assertIn("Enter valid JSON", field_errors(html, "bot-form"))
 
     def test_viewers_cannot_create(self) -> None:
@@ -125,7 +130,9 @@ class BotPageTests(EditPageTestCase):
         self.assertFalse(self.bot.has_token)
 
     def test_an_invalid_edit_is_a_400_with_the_error_inline_and_nothing_saved(self) -> None:
-        html = self.post(self.url, bot_data(self.bot, speed='{"min_delay_s": 50, "max_delay_s": 5}'), status=400)
+        html = self.post(
+            self.url, bot_data(self.bot, speed='{"min_delay_s": 50, "max_delay_s": 5}', as_json=True), status=400
+        )
         self.assertIn("min_delay_s/max_delay_s", field_errors(html, "bot-form"))
         html = self.post(self.url, bot_data(self.bot, talkativeness="3"), status=400)
         self.assertIn("less than or equal to 1", field_errors(html, "bot-form"))

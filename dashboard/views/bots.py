@@ -22,6 +22,7 @@ from bots.models import Bot, Holding, Memory, Stance
 from chats.models import Membership
 from dashboard.forms_bots import BotForm, BotMembershipAddForm, HoldingForm, MemoryForm, StanceForm
 from dashboard.forms_common import add_service_errors, bound_or, make_read_only, without_help
+from dashboard.forms_persona import asks_for_json
 from dashboard.views.access import RoleRequiredMixin
 from dashboard.views.cards import CardUploadForm
 from dashboard.views.editing import EditPageMixin, Row, Section, membership_section
@@ -87,7 +88,7 @@ class BotCreateView(RoleRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", BotForm())
+        context.setdefault("form", BotForm(json_view=asks_for_json(self.request.GET)))
         context.setdefault("card_form", CardUploadForm())
         context["nav"] = "bots"
         return context
@@ -118,7 +119,7 @@ class BotDetailView(EditPageMixin, DetailView):
         context = super().get_context_data(**kwargs)
         bound = kwargs.get("bound", {})
         bot: Bot = self.object
-        form = bound_or(bound, "", lambda: BotForm(instance=bot))
+        form = bound_or(bound, "", lambda: BotForm(instance=bot, json_view=asks_for_json(self.request.GET)))
         if not self.user_may("bots.change_bot"):
             make_read_only(form)
             form.fields.pop("token", None)
