@@ -338,8 +338,6 @@ class PersonaFieldsMixin(forms.BaseForm):
         """Call at the end of __init__, once `initial` holds the documents."""
         submitted = self.data.get(self.add_prefix(EDIT_AS)) if self.is_bound else None
         self.json_view = submitted == "json" if self.is_bound else json_view
-        self.fields[EDIT_AS] = forms.CharField(widget=forms.HiddenInput, required=False)
-        self.initial[EDIT_AS] = "json" if self.json_view else "fields"
         if self.json_view:
             return
         documents = {name: self.get_initial_for_field(self.fields.pop(name), name) for name in self.documents}
@@ -373,6 +371,11 @@ class PersonaFieldsMixin(forms.BaseForm):
                 message = item["msg"].removeprefix("Value error, ")
                 field, message = schema_error_field(parts, tuple(item["loc"]), message)
                 self.add_error(field or None, message if field else f"{name}: {message}")
+
+    @property
+    def edit_as(self) -> tuple[str, str]:
+        """The name and value of the hidden input saying which view the page shows (and so submits)."""
+        return self.add_prefix(EDIT_AS), "json" if self.json_view else "fields"
 
     def persona_documents(self) -> dict[str, Any]:
         """The validated JSON documents, from whichever view was submitted (call after is_valid)."""

@@ -156,6 +156,62 @@ class BotPageTests(EditPageTestCase):
         self.assertFalse(Bot.objects.filter(pk=self.bot.pk).exists())
 
 
+class PersonaFieldsPageTests(EditPageTestCase):
+    def setUp(self) -> None:
+        self.bot = BotFactory.create(name="Kemal", persona={"tone": "veteran", "watchlist": ["BIST:THYAO"]})
+        self.url = f"/bots/{self.bot.pk}/"
+
+    def test_the_pages_show_the_fields_with_symbol_suggestions_and_link_the_json_view(self) -> None:
+        for url in (self.url, "/bots/new/"):
+            html = self.page(url, Role.OPERATOR)
+            self.assertIn('<select name="persona_tone"', html)
+            self.assertIn('list="known-symbols"', html)
+            self.assertIn('<option value="BIST:AKBNK">', html)
+            self.assertIn('href="?view=json"', html)
+            self.assertNotIn('name="persona"', html)
+        self.assertIn('value="BIST:THYAO"', form_html(self.page(self.url), "bot-form"))
+
+    def test_the_json_view_shows_the_textareas_instead(self) -> None:
+        html = self.page(f"{self.url}?view=json", Role.OPERATOR)
+        self.assertIn('name="persona"', html)
+        self.assertIn('name="edit_as" value="json"', html)
+        self.assertNotIn('name="persona_tone"', html)
+
+    def test_viewers_see_the_fields_read_only(self) -> None:
+        html = form_html(self.page(self.url, Role.VIEWER), "bot-form")
+        self.assertIn('name="persona_tone" disabled', html)
+        self.assertNotIn("rows-add", html)
+
+    def test_operators_create_a_bot_through_the_fields(self) -> None:
+        data = bot_data(name="Deniz", persona_tone="newbie", persona_watchlist=["btcusdt", ""], emotion_tone="anxious")
+        self.post("/bots/new/", data)
+        bot = Bot.objects.get(name="Deniz")
+        self.assertEqual((bot.persona["tone"], bot.persona["watchlist"]), ("newbie", ["BTCUSDT"]))
+        self.assertEqual(bot.emotion["tone"], "anxious")
+
+    def test_an_edit_through_the_fields_is_saved(self) -> None:
+        data = bot_data(self.bot, speed_typing_cps_0="4", speed_typing_cps_1="9", emotion_signature_phrases=["Sabır."])
+        self.post(self.url, data | {"active_hours_ranges_from": ["23:00"], "active_hours_ranges_to": ["01:30"]})
+        self.bot.refresh_from_db()
+        self.assertEqual(self.bot.speed["typing_cps"], [4.0, 9.0])
+        self.assertEqual(self.bot.emotion["signature_phrases"], ["Sabır."])
+        self.assertEqual(self.bot.active_hours, ["23:00-01:30"])
+
+    def test_an_unknown_symbol_is_a_400_with_the_error_at_the_watchlist_and_nothing_saved(self) -> None:
+        html = self.post(self.url, bot_data(self.bot, persona_watchlist=["BIST:THYAO", "NOPEX"]), status=400)
+        self.assertIn('id="id_persona_watchlist-errors"', html)
+        self.assertIn("&#x27;NOPEX&#x27; is not a symbol we know", field_errors(html, "bot-form"))
+        self.assertIn('value="NOPEX"', html)  # the typed rows come back to be fixed
+        self.bot.refresh_from_db()
+        self.assertEqual(self.bot.persona["watchlist"], ["BIST:THYAO"])
+
+    def test_a_range_error_is_at_the_range_and_the_page_stays_in_the_fields_view(self) -> None:
+        html = self.post(self.url, bot_data(self.bot, speed_delay_s_0="90", speed_delay_s_1="10"), status=400)
+        self.assertIn('id="id_speed_delay_s-errors"', html)
+        self.assertIn("the lower bound 90 is above the upper bound 10", field_errors(html, "bot-form"))
+        self.assertIn('name="edit_as" value="fields"', html)
+
+
 class BotKnowledgeTests(EditPageTestCase):
     def setUp(self) -> None:
         self.bot = BotFactory.create(name="Kemal")
