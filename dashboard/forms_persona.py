@@ -343,7 +343,7 @@ class PersonaFieldsMixin(forms.BaseForm):
         documents = {name: self.get_initial_for_field(self.fields.pop(name), name) for name in self.documents}
         fresh = persona_fields() | speed_fields()
         self.fields.update({part.field: fresh[part.field] for part in parts_of(self.documents)})
-        self.initial.update(field_initial(documents))
+        self.initial.update(field_initial({name: value for name, value in documents.items() if value is not None}))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -17,6 +18,8 @@ from django.views.generic import TemplateView
 
 from bots.drafts import DRAFT_LISTS, draft_save
 from bots.models import Bot
+from bots.symbols import suggested_symbols
+from dashboard.forms_persona import PersonaFieldsMixin, asks_for_json
 from dashboard.views.access import RoleRequiredMixin
 from engine.services.interview import QUESTION_MAX, interview_ask
 from engine.services.operator_calls import OperatorCallError
@@ -88,8 +91,10 @@ class IndentedJSONField(forms.JSONField):
         return json.dumps(value, ensure_ascii=False, indent=1, cls=self.encoder)
 
 
-class DraftForm(forms.Form):
-    """One draft under review: its name and username, and its JSON parts, all editable."""
+class DraftForm(PersonaFieldsMixin, forms.Form):
+    """One draft under review: name, username, persona fields (or their JSON), stances, holdings and memories."""
+
+    documents = ("persona", "emotion", "speed")
 
     name = forms.CharField(max_length=100)
     username = forms.CharField(max_length=64, required=False)
@@ -100,16 +105,31 @@ class DraftForm(forms.Form):
     holdings = IndentedJSONField(widget=forms.Textarea(attrs={"rows": 3}))
     memories = IndentedJSONField(widget=forms.Textarea(attrs={"rows": 4}))
 
+    def __init__(self, *args: Any, json_view: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_persona_fields(json_view=json_view)
+
     @classmethod
-    def of(cls, draft: dict[str, Any], index: int) -> DraftForm:
+    def of(cls, draft: dict[str, Any], index: int, *, json_view: bool = False) -> DraftForm:
         """An unbound form showing a draft (its JSON parts indented)."""
         initial = {"name": draft["name"], "username": draft.get("username", "")}
-        return cls(initial=initial | {key: draft.get(key) for key in JSON_FIELDS}, prefix=f"d{index}")
+        initial |= {key: draft.get(key) for key in JSON_FIELDS}
+        return cls(initial=initial, prefix=f"d{index}", json_view=json_view)
+
+    @property
+    def json_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.documents if name in self.fields]
+
+    @property
+    def other_fields(self) -> list[forms.BoundField]:
+        """Name, username, stances, holdings and memories: the fields around the persona's."""
+        return [self[name] for name in ("name", "username", *DRAFT_LISTS)]
 
     def save(self) -> Bot:
         """Create the bot of the edited draft; the schemas' errors are shown at their fields."""
+        document = {name: self.cleaned_data[name] for name in ("name", "username", *DRAFT_LISTS)}
         try:
-            return draft_save(document=self.cleaned_data)
+            return draft_save(document=document | self.persona_documents())
         except ValidationError as error:
             for message in error.messages:
                 part = message.split(":", 1)[0].split(".")[1:2]
@@ -148,7 +168,7 @@ class PersonaGenerateView(RoleRequiredMixin, TemplateView):
 
 
 class PersonaReviewView(RoleRequiredMixin, TemplateView):
-    """The drafts under review, each editable and saved on its own (then it leaves the list)."""
+    """The drafts under review, all editable in one form; each is saved on its own, or the checked ones at once."""
 
     template_name = "dashboard/persona_review.html"
     permission_required = "bots.add_bot"
@@ -160,27 +180,47 @@ class PersonaReviewView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         bound: dict[int, DraftForm] = kwargs.get("bound", {})
-        context["forms"] = [(i, bound.get(i) or DraftForm.of(draft, i)) for i, draft in enumerate(self.drafts())]
+        json_view = asks_for_json(self.request.GET)
+        context["forms"] = [
+            (i, bound.get(i) or DraftForm.of(draft, i, json_view=json_view)) for i, draft in enumerate(self.drafts())
+        ]
+        context["symbol_suggestions"] = suggested_symbols()
         context["nav"] = "bots"
         return context
 
     def post(self, request: HttpRequest) -> HttpResponse:
         drafts = self.drafts()
-        index = int(request.POST.get("draft", -1)) if request.POST.get("draft", "").isdigit() else -1
-        if not 0 <= index < len(drafts):
-            messages.error(request, "That draft is no longer under review.")
+        chosen = request.POST.getlist("selected") if "save_selected" in request.POST else []
+        if not chosen:
+            chosen = [request.POST.get("discard") or request.POST.get("draft", "")]
+        indexes = sorted({int(text) for text in chosen if text.isdigit() and int(text) < len(drafts)})
+        if not indexes:
+            messages.error(request, "Check the drafts to save." if "save_selected" in request.POST else
+                           "That draft is no longer under review.")  # fmt: skip
             return redirect("dashboard:persona-review")
         if "discard" in request.POST:
-            request.session[DRAFTS_KEY] = drafts[:index] + drafts[index + 1 :]
-            messages.success(request, f"Discarded {drafts[index]['name']}.")
+            self.keep_drafts_except(indexes)
+            messages.success(request, f"Discarded {drafts[indexes[0]]['name']}.")
             return redirect("dashboard:persona-review")
-        form = DraftForm(request.POST, prefix=f"d{index}")
-        try:
-            bot = form.save() if form.is_valid() else None
-        except ValidationError:
-            bot = None
-        if bot is None:
-            return self.render_to_response(self.get_context_data(bound={index: form}), status=400)
-        request.session[DRAFTS_KEY] = drafts[:index] + drafts[index + 1 :]
-        messages.success(request, f"Saved {bot.name}: add a token and chats on its page.")
+        forms_by_index = {index: DraftForm(request.POST, prefix=f"d{index}") for index in indexes}
+        saved = self.save_all(list(forms_by_index.values()))
+        if saved is None:
+            return self.render_to_response(self.get_context_data(bound=forms_by_index), status=400)
+        self.keep_drafts_except(indexes)
+        names = ", ".join(bot.name for bot in saved)
+        messages.success(request, f"Saved {names}: add a token and chats on each bot's page.")
         return redirect("dashboard:persona-review")
+
+    @staticmethod
+    def save_all(draft_forms: list[DraftForm]) -> list[Bot] | None:
+        """The bots of every draft, or None (and nothing saved) when any draft is invalid."""
+        if not all([form.is_valid() for form in draft_forms]):  # every form validated, so all show their errors
+            return None
+        try:
+            with transaction.atomic():
+                return [form.save() for form in draft_forms]
+        except ValidationError:
+            return None
+
+    def keep_drafts_except(self, indexes: list[int]) -> None:
+        self.request.session[DRAFTS_KEY] = [draft for i, draft in enumerate(self.drafts()) if i not in indexes]
