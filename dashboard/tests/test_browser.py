@@ -238,8 +238,8 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         expect(page.locator("section.draft")).to_have_count(2)
         assert not Bot.objects.exists(), "nothing is saved before review"
         shot(page, "15-persona-review")
-        page.fill("#draft-0-form [name='d0-name']", "Kemal Bey")
-        page.click("#draft-0-form button[name=save]")
+        page.fill("#draft-0 [name='d0-name']", "Kemal Bey")
+        page.click("#draft-0 button[name=draft]")
         page.wait_for_selector(".flash-success:has-text('Saved Kemal Bey')")
         expect(page.locator("section.draft")).to_have_count(1)
         bot = Bot.objects.get()
@@ -248,6 +248,39 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         assert bot.holdings.exists()
         shot(page, "16-persona-saved")
         assert problems == []
+
+    def test_an_operator_edits_a_persona_through_the_fields(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        bot = Bot.objects.create(name="Kemal", persona={"tone": "veteran", "watchlist": ["BIST:THYAO"]})
+        log_in(page, base)
+        page.goto(f"{base}/bots/{bot.pk}/")
+        page.select_option("#id_persona_tone", "conservative")
+        page.select_option("#id_persona_risk_profile", "low")
+        watchlist = page.locator("#bot-form .field:has(#id_persona_watchlist)")
+        watchlist.locator(".rows-add").click()  # rows.js adds a blank row
+        expect(watchlist.locator("input[name=persona_watchlist]")).to_have_count(3)
+        watchlist.locator("input[name=persona_watchlist]").nth(2).fill("NOPEX")
+        page.fill("#id_speed_typing_cps_0", "2")
+        page.fill("#id_speed_typing_cps_1", "6")
+        page.fill("#id_active_hours_ranges", "22:00")
+        page.fill("#id_active_hours_ranges_to", "02:00")
+        shot(page, "20-persona-fields")
+        page.click("#bot-form button[type=submit]")
+        expect(page.locator("#id_persona_watchlist-errors")).to_contain_text("'NOPEX' is not a symbol we know")
+        expect(page.locator("#id_persona_tone")).to_have_value("conservative")  # the edits are kept
+        bot.refresh_from_db()
+        assert bot.persona["tone"] == "veteran", "nothing is saved while a field is wrong"
+        shot(page, "21-persona-field-error")
+        watchlist.locator("input[value=NOPEX]").fill("xauusd")
+        page.click("#bot-form button[type=submit]")
+        expect(page.locator(".flash-success")).to_contain_text("Bot saved.")
+        bot.refresh_from_db()
+        assert (bot.persona["tone"], bot.persona["risk_profile"]) == ("conservative", "low")
+        assert bot.persona["watchlist"] == ["BIST:THYAO", "XAUUSD"]
+        assert (bot.speed["typing_cps"], bot.active_hours) == ([2.0, 6.0], ["22:00-02:00"])
+        page.click(".json-view-link")
+        expect(page.locator("#id_persona")).to_contain_text('"conservative"')  # the advanced view: the JSON
+        assert [problem for problem in problems if "status of 400" not in problem] == []  # the invalid save
 
     def test_an_operator_exports_the_crowd_and_imports_it_back(self) -> None:
         page, problems, base = self.page, self.problems, self.live_server_url

@@ -65,7 +65,7 @@ class PersonaFieldsRoundTripTests(TestCase):
         self.assertEqual(documents["active_hours"], ["22:00-02:00"])  # overnight, as the schema allows
 
     def test_an_unticked_checkbox_and_no_rows_are_false_and_empty(self) -> None:
-        data = bound().data
+        data = dict(bound().data)
         data.pop("persona_style_emojis")
         form = BotForm(data | {"active_hours_ranges_from": [], "active_hours_ranges_to": []})
         self.assertTrue(form.is_valid(), form.errors)
@@ -77,7 +77,7 @@ class PersonaFieldErrorTests(TestCase):
     def errors(self, **changes: Any) -> dict[str, list[str]]:
         form = bound(**changes)
         self.assertFalse(form.is_valid())
-        return {name: list(messages) for name, messages in form.errors.items()}
+        return {name: [str(message) for message in messages] for name, messages in form.errors.items()}
 
     def test_an_unknown_or_malformed_symbol_is_named_at_the_watchlist(self) -> None:
         errors = self.errors(persona_watchlist=["BIST:THYAO", "AAPLX", "no such!"])
@@ -90,7 +90,7 @@ class PersonaFieldErrorTests(TestCase):
         self.assertEqual(errors, {"speed_delay_s": ["the lower bound 50 is above the upper bound 5"]})
 
     def test_schema_errors_are_shown_at_the_field_holding_the_value(self) -> None:
-        cases = {
+        cases: dict[str, tuple[dict[str, Any], str]] = {
             "speed_typing_cps": ({"speed_typing_cps_0": "0.1"}, "Input should be greater than or equal to 0.5"),
             "emotion_empathy": ({"emotion_empathy": "2"}, "Input should be less than or equal to 1"),
             "emotion_signature_emoji": ({"emotion_signature_emoji": "ab"}, "must be a single emoji"),
