@@ -11,7 +11,7 @@ from bots.models import Bot
 from bots.schemas import persona_default
 from bots.services import bot_create
 from chats.models import Chat
-from chats.services import chat_discover, membership_add
+from chats.services import chat_create, chat_discover, membership_add
 from config.testing.cases import RedisTestCase
 from config.testing.fake_telegram import FakeTelegram, fake_telegram_for, make_token
 from engine.selectors import settings_all
@@ -209,6 +209,8 @@ class BotPageTelegramCheckTests(ConnectTestCase):
     def test_the_bot_page_warns_when_privacy_mode_is_on_with_the_fix(self) -> None:
         self.login_as(Role.OPERATOR)
         bot = bot_create(name="Gizli", username="gizli_bot", token=self.fake.add_bot(username="gizli_bot").token)
+        chat = chat_create(title="Borsa", transport=Chat.Transport.TELEGRAM, telegram_chat_id=GROUP_ID)
+        membership_add(chat=chat, bot=bot)  # it listens there
         self.assertContains(self.client.get(f"/bots/{bot.pk}/"), 'id="telegram-check-button"')
         response = self.client.post(f"/bots/{bot.pk}/telegram-check/", follow=True)
         self.assertRedirects(response, f"/bots/{bot.pk}/")
@@ -216,6 +218,22 @@ class BotPageTelegramCheckTests(ConnectTestCase):
         assert 'class="flash-warning"' in page
         assert "will not see members&#x27; ordinary messages" in page
         assert "/setprivacy → the bot → Disable" in page
+
+    def test_privacy_mode_of_a_bot_in_no_enabled_group_is_only_noted(self) -> None:
+        self.login_as(Role.OPERATOR)
+        bot = bot_create(name="Gizli", username="gizli_bot", token=self.fake.add_bot(username="gizli_bot").token)
+        page = self.client.post(f"/bots/{bot.pk}/telegram-check/", follow=True).content.decode()
+        assert 'class="flash-warning"' not in page
+        assert "privacy mode is on, which matters once it is in an enabled group" in page
+
+    def test_the_bot_page_shows_no_privacy_warning_before_the_check_is_asked_for(self) -> None:
+        self.login_as(Role.OPERATOR)
+        bot = bot_create(name="Gizli", username="gizli_bot", token=self.fake.add_bot(username="gizli_bot").token)
+        membership_add(
+            chat=chat_create(title="B", transport=Chat.Transport.TELEGRAM, telegram_chat_id=GROUP_ID), bot=bot
+        )
+        self.assertNotContains(self.client.get(f"/bots/{bot.pk}/"), "/setprivacy")
+        assert not self.fake.requests("getMe")
 
     def test_the_bot_page_says_so_when_the_bot_reads_all_messages(self) -> None:
         self.login_as(Role.OPERATOR)
