@@ -275,14 +275,15 @@ def chat_member(user: JSONDict, status: str, *, can_send_messages: bool = True) 
 RESTRICTED_RIGHTS = (
     "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos", "can_send_video_notes",
     "can_send_voice_notes", "can_send_polls", "can_send_other_messages", "can_add_web_page_previews",
-    "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics",
+    "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics", "can_edit_tag",
+    "can_react_to_messages",
 )  # fmt: skip
 
 
 def default_permissions() -> JSONDict:
     """A new group's ChatPermissions: members may send everything, invite users, not change info or pin."""
     rights: JSONDict = {"can_send_messages": True, **dict.fromkeys(RESTRICTED_RIGHTS, True)}
-    rights.update(can_change_info=False, can_pin_messages=False, can_manage_topics=False)
+    rights.update(can_change_info=False, can_pin_messages=False, can_manage_topics=False, can_edit_tag=False)
     return rights
 
 

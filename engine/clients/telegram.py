@@ -221,18 +221,14 @@ class TelegramSession:
         return await self._call("sendMessage", self._bot._post("sendMessage", data))
 
     async def get_chat(self, chat_id: int | str) -> ChatCapabilities:
-        """What the group lets its members do (getChat's ChatFullInfo, read by `ChatCapabilities`)."""
-        info = await self._call("getChat", self._bot.get_chat(chat_id))
-        rights = info.permissions.to_dict() if info.permissions is not None else {}
-        reactions = info.available_reactions
-        return ChatCapabilities(
-            is_forum=bool(info.is_forum),
-            slow_mode_delay=int(seconds(info.slow_mode_delay or 0)),
-            permissions={name: bool(value) for name, value in rights.items()},
-            available_reactions=None
-            if reactions is None
-            else [r.emoji for r in reactions if isinstance(r, ReactionTypeEmoji)],
-        )
+        """What the group lets its members do (getChat's ChatFullInfo)."""
+        # Raw JSON: PTB's ChatFullInfo reads an absent `available_reactions` (every emoji allowed) as an empty
+        # tuple, which is what reactions turned off look like.
+        info = await self._call("getChat", self._bot._post("getChat", {"chat_id": chat_id}))
+        try:
+            return chat_capabilities(info)
+        except (TypeError, KeyError, ValueError, AttributeError) as error:
+            raise TelegramTransientError(f"getChat: unusable answer ({error!r})") from None
 
     async def get_chat_member_status(self, chat_id: int | str, user_id: int) -> str:
         """A user's status in a chat: creator, administrator, member, restricted, left or kicked."""
@@ -435,6 +431,19 @@ class AiohttpRequest(BaseRequest):
 
 async def _shutdown(request: AiohttpRequest) -> None:
     await request.shutdown()
+
+
+def chat_capabilities(info: dict[str, Any]) -> ChatCapabilities:
+    """getChat's ChatFullInfo JSON as `ChatCapabilities` (only emoji reactions: bots set no custom emoji)."""
+    reactions = info.get("available_reactions")
+    return ChatCapabilities(
+        is_forum=bool(info.get("is_forum")),
+        slow_mode_delay=int(info.get("slow_mode_delay") or 0),
+        permissions={name: bool(value) for name, value in (info.get("permissions") or {}).items()},
+        available_reactions=None
+        if reactions is None
+        else [str(r["emoji"]) for r in reactions if r.get("type") == "emoji"],
+    )
 
 
 def bot_id_of(token: str) -> str:

@@ -21,6 +21,7 @@ from engine.services.dispatch import enqueue
 from engine.services.lifecycle import status_reason
 
 logger = logging.getLogger(__name__)
+MAX_ASKERS = 3  # bots tried in turn when one cannot ask (kicked meanwhile)
 NO_RIGHT_TO_SEND = (
     "the group's permissions let members send no messages; make the bot a group admin, or allow members to send "
     "messages, to resume"
@@ -56,15 +57,18 @@ def chat_capabilities_refresh(*, chat_id: int) -> str:
     each membership paused or resumed by whether the bot may post; "refreshed" or why not."""
     chat = Chat.objects.filter(pk=chat_id, transport=Chat.Transport.TELEGRAM).first()
     bots = [bot for bot in _member_bots(chat_id) if bot.telegram_id is not None]
-    asker = next((bot for bot in bots if bot.has_token), None)
-    if chat is None or asker is None:
+    askers = [bot for bot in bots if bot.has_token][:MAX_ASKERS]
+    if chat is None or not askers:
         return "skipped: no Telegram chat with a bot that has a token"
     assert chat.telegram_chat_id is not None
-    try:
+    standing: Standing | TelegramClientError | None = None
+    for asker in askers:  # one kicked since it was last asked cannot tell; the next one can
         standing = _ask(asker, chat.telegram_chat_id, bots)
-    except TelegramClientError as error:
-        logger.info("getChat for chat %s failed: %s", chat.pk, error)
-        return f"failed: {error}"
+        if isinstance(standing, Standing):
+            break
+        logger.info("getChat for chat %s through bot %s failed: %s", chat.pk, asker.pk, standing)
+    if not isinstance(standing, Standing):
+        return f"failed: {standing}"
     caps = standing.capabilities
     chat_capabilities_set(
         chat=chat,
@@ -84,14 +88,17 @@ def _member_bots(chat_id: int) -> list[Bot]:
     return [membership.bot for membership in sorted(memberships, key=lambda m: (m.is_paused, m.pk))]
 
 
-def _ask(asker: Bot, telegram_chat_id: int, bots: list[Bot]) -> Standing:
+def _ask(asker: Bot, telegram_chat_id: int, bots: list[Bot]) -> Standing | TelegramClientError:
     async def calls(session: TelegramSession) -> Standing:
         capabilities = await session.get_chat(telegram_chat_id)
         asked = [session.get_chat_member(telegram_chat_id, bot.telegram_id or 0) for bot in bots]
         members = await asyncio.gather(*asked)
         return Standing(capabilities, {bot.pk: member for bot, member in zip(bots, members, strict=True)})
 
-    return TelegramClient(asker.token, timeout=settings.TELEGRAM_TIMEOUT_S).run(calls)
+    try:
+        return TelegramClient(asker.token, timeout=settings.TELEGRAM_TIMEOUT_S).run(calls)
+    except TelegramClientError as error:
+        return error
 
 
 def _apply_standing(chat: Chat, bot: Bot, member: TgChatMember) -> None:
