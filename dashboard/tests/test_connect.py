@@ -180,6 +180,18 @@ class EnableStepTests(ConnectTestCase):
         assert "/setprivacy" in getme_row
         assert 'id="start-button"' in page
 
+    def test_enable_asks_telegram_what_the_group_allows_and_shows_it(self) -> None:
+        self.fake.set_chat(GROUP_ID, slow_mode_delay=30, available_reactions=[])
+        self.login_as(Role.OPERATOR)
+        page = self.client.post(self.url, {"action": "enable"}, follow=True).content.decode()
+        capabilities = page.split('id="chat-capabilities"')[1].split("</p>")[0]
+        assert "refreshed" in capabilities
+        assert "slow mode 30 s between a bot's messages" in capabilities
+        assert "reactions off" in capabilities
+        assert "members may send messages" in capabilities
+        self.chat.refresh_from_db()
+        assert self.chat.slow_mode_delay == 30
+
     def test_preflight_checks_only_the_chats_bots(self) -> None:
         bot_create(name="Dışarıda", username="disarida_bot", token=make_token(3_333_333))
         self.chat.is_enabled, self.chat.discovered_at = True, None
