@@ -494,6 +494,10 @@ LONG_QUESTION = (
 )
 
 
+GROUP = -100500  # telegram_crowd's chat
+AYSE = {"id": 7, "is_bot": False, "first_name": "Ayşe"}
+
+
 class CapabilityPacingTests(FakeTelegramTestCase):
     """Slow mode paces each bot in the chat; replies quote the part of a long message they answer."""
 
@@ -531,9 +535,7 @@ class CapabilityPacingTests(FakeTelegramTestCase):
 
     def test_a_reply_to_a_long_question_quotes_the_sentence_it_answers(self) -> None:
         chat, _ = telegram_crowd(self.fake)
-        posted = self.fake.post_member_message(
-            chat.telegram_chat_id, LONG_QUESTION, sender={"id": 7, "is_bot": False, "first_name": "Ayşe"}
-        )  # type: ignore[arg-type]
+        posted = self.fake.post_member_message(GROUP, LONG_QUESTION, sender=AYSE)
         question = Message.objects.create(
             chat=chat, sender_name="Ayşe", text=LONG_QUESTION, telegram_message_id=posted["message_id"]
         )
@@ -551,9 +553,7 @@ class CapabilityPacingTests(FakeTelegramTestCase):
 
     def test_a_quote_telegram_refuses_is_dropped_and_the_reply_still_sent(self) -> None:
         chat, _ = telegram_crowd(self.fake)
-        posted = self.fake.post_member_message(
-            chat.telegram_chat_id, LONG_QUESTION, sender={"id": 7, "is_bot": False, "first_name": "Ayşe"}
-        )  # type: ignore[arg-type]
+        posted = self.fake.post_member_message(GROUP, LONG_QUESTION, sender=AYSE)
         question = Message.objects.create(
             chat=chat, sender_name="Ayşe", text=LONG_QUESTION, telegram_message_id=posted["message_id"]
         )
