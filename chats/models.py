@@ -55,6 +55,16 @@ class Chat(models.Model):
     quiet_until = models.DateTimeField(
         null=True, blank=True, help_text="No proactive turns until then (a group admin's /quiet)."
     )
+    # What getChat said (engine/services/capabilities.py): a bot's sends here wait `slow_mode_delay` apart; the
+    # members' default rights (ChatPermissions); the reactions allowed (None = every emoji, [] = reactions off).
+    slow_mode_delay = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Seconds between a member's messages."
+    )
+    permissions = models.JSONField(default=dict, blank=True, editable=False, help_text="Members' default rights.")
+    available_reactions = models.JSONField(
+        null=True, blank=True, editable=False, help_text="Emoji allowed as reactions; empty: none; unset: all."
+    )
+    capabilities_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -90,6 +100,11 @@ class Chat(models.Model):
     def is_discovered(self) -> bool:
         """Found by a bot and waiting for an operator: its messages are not for the engine yet."""
         return self.discovered_at is not None
+
+    @property
+    def members_may_send(self) -> bool:
+        """Whether the group lets members (a bot that is not an admin) send text messages."""
+        return bool(self.permissions.get("can_send_messages", True))
 
     @property
     def migration_note(self) -> str:

@@ -133,3 +133,19 @@ def chat_quiet(*, chat: Chat, until: datetime | None) -> Chat:
     chat.quiet_until = until
     chat.save(update_fields=["quiet_until", "updated_at"])
     return chat
+
+
+def chat_capabilities_set(
+    *,
+    chat: Chat,
+    is_forum: bool,
+    slow_mode_delay: int,
+    permissions: Mapping[str, bool],
+    available_reactions: list[str] | None,
+) -> Chat:
+    """Store what Telegram's getChat says the group lets its members do (None reactions: every emoji allowed)."""
+    chat.is_forum, chat.slow_mode_delay, chat.permissions = is_forum, slow_mode_delay, dict(permissions)
+    chat.available_reactions, chat.capabilities_checked_at = available_reactions, timezone.now()
+    fields = ["is_forum", "slow_mode_delay", "permissions", "available_reactions", "capabilities_checked_at"]
+    chat.save(update_fields=[*fields, "updated_at"])
+    return chat

@@ -13,8 +13,12 @@ TICK_INTERVAL_S = 2
 RECOVERY_INTERVAL_S = 30
 NEWS_INTERVAL_S = 15 * 60
 WEBHOOK_INTERVAL_S = 10 * 60
+CAPABILITIES_INTERVAL_S = 15 * 60  # getChat per enabled group: slow mode, rights, reactions
 
 cron.register(jobs.tick, queue_name=QueueName.HIGH, interval=TICK_INTERVAL_S, ttl=TICK_INTERVAL_S)
 cron.register(jobs.recover_turns, queue_name=QueueName.LOW, interval=RECOVERY_INTERVAL_S, ttl=RECOVERY_INTERVAL_S)
 cron.register(jobs.fetch_news, queue_name=QueueName.LOW, interval=NEWS_INTERVAL_S, ttl=NEWS_INTERVAL_S)
 cron.register(jobs.ensure_webhooks, queue_name=QueueName.LOW, interval=WEBHOOK_INTERVAL_S, ttl=WEBHOOK_INTERVAL_S)
+cron.register(
+    jobs.refresh_capabilities, queue_name=QueueName.LOW, interval=CAPABILITIES_INTERVAL_S, ttl=CAPABILITIES_INTERVAL_S
+)

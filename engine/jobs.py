@@ -17,7 +17,7 @@ from engine.services.turns import Outcome
 def preload() -> None:
     """Import every job's service now: a worker does it when it starts, so a job's first moments after a restart
     (before it records its claim on its turns, engine.liveness) are not spent importing them."""
-    from engine.services import delivery, dispatch, generation, news, planning, recovery, webhooks  # noqa: F401
+    from engine.services import capabilities, delivery, dispatch, generation, news, planning, recovery, webhooks  # noqa: F401
 
 
 def tick() -> dict[str, Any]:
@@ -113,3 +113,17 @@ def ensure_webhooks() -> dict[str, Any]:
         return {"webhook_base_url": False}
     reports = webhooks.webhooks_register(base_url=settings.WEBHOOK_BASE_URL, only_if_changed=True)
     return {action: sum(report.action == action for report in reports) for action in ("set", "unchanged", "failed")}
+
+
+def refresh_capabilities() -> dict[str, int]:
+    """Ask Telegram (getChat) what every enabled group lets its members do, and store it."""
+    from engine.services import capabilities
+
+    return capabilities.chats_capabilities_refresh()
+
+
+def refresh_chat_capabilities(chat_id: int) -> str:
+    """Ask Telegram (getChat) what one group lets its members do, as it is enabled."""
+    from engine.services import capabilities
+
+    return capabilities.chat_capabilities_refresh(chat_id=chat_id)

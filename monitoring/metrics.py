@@ -39,6 +39,7 @@ TELEGRAM_METHODS = (
     "deleteWebhook",
     "getWebhookInfo",
     "getChatMember",
+    "getChat",
 )
 TELEGRAM_OUTCOMES = ("ok", "rate_limited", "error")
 TRANSPORTS = ("telegram", "sandbox")

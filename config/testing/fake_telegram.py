@@ -19,6 +19,7 @@ import email.parser
 import email.policy
 import functools
 import json
+import math
 import re
 import secrets
 import threading
@@ -28,7 +29,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from django.test import override_settings
@@ -65,12 +66,18 @@ BOT_BLOCKED = "Forbidden: bot was blocked by the user"
 REPLY_TARGET_GONE = "Bad Request: message to be replied not found"
 CHAT_UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"  # with parameters.migrate_to_chat_id
 SUPERGROUP_ID_BASE = -1_000_000_000_000  # supergroup ids are -100… (-10^12 - n)
-CHAT_METHODS = frozenset({"sendmessage", "sendchataction", "setmessagereaction"})
+CHAT_METHODS = frozenset({"sendmessage", "sendchataction", "setmessagereaction", "getchat"})
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
 POLL_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 NOT_ENOUGH_RIGHTS = "Bad Request: not enough rights to send text messages to the chat"
+REACTION_INVALID = "Bad Request: REACTION_INVALID"
+QUOTE_TEXT_INVALID = "Bad Request: QUOTE_TEXT_INVALID"
+QUOTE_MAX_UTF16 = 1024
+# Slow mode (telegram-bot-api #75): a send due within this many seconds is held until then, a later one gets 429.
+SLOW_MODE_HOLD_S = 10.0
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
 ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
 TELEGRAM_SERVICE = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
 # What a bot gets when it never said which updates it wants (Bot API: getUpdates, allowed_updates).
@@ -268,8 +275,16 @@ def chat_member(user: JSONDict, status: str, *, can_send_messages: bool = True) 
 RESTRICTED_RIGHTS = (
     "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos", "can_send_video_notes",
     "can_send_voice_notes", "can_send_polls", "can_send_other_messages", "can_add_web_page_previews",
-    "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics",
+    "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics", "can_edit_tag",
+    "can_react_to_messages",
 )  # fmt: skip
+
+
+def default_permissions() -> JSONDict:
+    """A new group's ChatPermissions: members may send everything, invite users, not change info or pin."""
+    rights: JSONDict = {"can_send_messages": True, **dict.fromkeys(RESTRICTED_RIGHTS, True)}
+    rights.update(can_change_info=False, can_pin_messages=False, can_manage_topics=False, can_edit_tag=False)
+    return rights
 
 
 def anonymous_admin_fields(chat_id: int, *, signature: str | None = None, title: str | None = None) -> JSONDict:
@@ -370,6 +385,8 @@ class FakeTelegram:
         self._deleted: set[tuple[str, int]] = set()  # (chat, message id) deleted in the chat
         self._statuses: dict[tuple[str, int], JSONDict] = {}  # (chat, user id) → ChatMember; absent = member
         self._allowed: dict[str, frozenset[str]] = {}  # what each bot registered with getUpdates or setWebhook
+        self._chats: dict[str, JSONDict] = {}  # a group's settings (`set_chat`): slow mode, rights, reactions
+        self._last_sent: dict[tuple[str, int], float] = {}  # (chat, bot id) → when the bot last sent there
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -651,6 +668,29 @@ class FakeTelegram:
         with self._lock:
             self._statuses[(str(chat_id), int(user["id"]))] = chat_member(user, status)
 
+    def set_chat(
+        self,
+        chat_id: int,
+        *,
+        title: str | None = None,
+        is_forum: bool | None = None,
+        slow_mode_delay: int | None = None,
+        permissions: JSONDict | None = None,
+        available_reactions: Literal["unchanged"] | list[str] | None = "unchanged",
+    ) -> JSONDict:
+        """A group's admins change its settings: getChat reports them and sends obey them (slow mode for bots that
+        are not admins, members' default rights, the reactions allowed: None = all emoji, [] = none). Returns
+        getChat's answer."""
+        with self._lock:
+            settings = self._chats.setdefault(str(chat_id), {})
+            changes = {"title": title, "is_forum": is_forum, "slow_mode_delay": slow_mode_delay}
+            settings.update({key: value for key, value in changes.items() if value is not None})
+            if permissions is not None:
+                settings["permissions"] = {**default_permissions(), **permissions}
+            if available_reactions != "unchanged":
+                settings["available_reactions"] = available_reactions
+            return self._chat_info_locked(chat_id)
+
     def delete_message(self, chat_id: int, message_id: int) -> None:
         """Someone deletes a message in the chat: replies to it fail unless `allow_sending_without_reply`."""
         with self._lock:
@@ -760,6 +800,7 @@ class FakeTelegram:
             "deletewebhook": lambda: self._delete_webhook(bot, params),
             "getwebhookinfo": lambda: self._webhook_info(bot),
             "getchatmember": lambda: self._get_chat_member(params),
+            "getchat": lambda: self._get_chat(params),
         }
         handler = handlers.get(method.lower())
         if handler is None:
@@ -773,6 +814,7 @@ class FakeTelegram:
             raise FakeTelegramError(400, "Bad Request: message text is empty")
         if len(text) > MESSAGE_MAX_CHARS:
             raise FakeTelegramError(400, "Bad Request: message is too long")
+        self._obey_chat_settings(bot, chat_id)
         with self._lock:
             reply = self._reply_target(chat_id, params)
             message = make_message(
@@ -782,22 +824,53 @@ class FakeTelegram:
                 text=text,
                 reply_to_message=reply,
             )
+            quote = _quote_of(params, reply)
+            if quote is not None:
+                message["quote"] = quote
             self._messages[(str(chat_id), message["message_id"])] = {**message, "_sent": True}
+            self._last_sent[(str(chat_id), bot.id)] = time.monotonic()
         return ok(message)
+
+    def _obey_chat_settings(self, bot: FakeBot, chat_id: int) -> None:
+        """The group's rules for a bot that is not an admin: members' right to send, then slow mode (a send due soon
+        is held until its time, a later one refused with 429 and how long to wait)."""
+        with self._lock:
+            settings = self._chats.get(str(chat_id), {})
+            if self._member_locked(chat_id, bot.user())["status"] in ADMIN_STATUSES:
+                return
+            if not settings.get("permissions", {}).get("can_send_messages", True):
+                raise FakeTelegramError(400, NOT_ENOUGH_RIGHTS)
+            last = self._last_sent.get((str(chat_id), bot.id))
+            delay = settings.get("slow_mode_delay", 0)
+            wait = 0.0 if last is None or not delay else last + delay - time.monotonic()
+        if wait >= SLOW_MODE_HOLD_S:
+            retry_after = math.ceil(wait)
+            raise FakeTelegramError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+        if wait > 0:
+            self._stopping.wait(wait)
+
+    def _get_chat(self, params: JSONDict) -> JSONDict:
+        chat_id = _require_chat_id(params)
+        with self._lock:
+            return ok(self._chat_info_locked(chat_id))
 
     def _reply_target(self, chat_id: int, params: JSONDict) -> JSONDict | None:
         reply_id = reply_to_message_id(params)
         if reply_id is None:
             return None
+        reply = params.get("reply_parameters")
         if (str(chat_id), reply_id) in self._deleted:
-            reply = params.get("reply_parameters")
             if isinstance(reply, dict) and reply.get("allow_sending_without_reply") is True:
                 return None  # sent, but not as a reply
             raise FakeTelegramError(400, REPLY_TARGET_GONE)
         known = self._messages.get((str(chat_id), reply_id))
-        if known is not None:
-            return _public(known)
-        return {"message_id": reply_id, "chat": make_chat(chat_id), "date": int(time.time())}
+        target = _public(known) if known is not None else None
+        if isinstance(reply, dict) and reply.get("quote") is not None:
+            # Telegram finds the quote in the target's text; anything else (edited, unknown, too long) is refused.
+            quote, body = reply["quote"], (target or {}).get("text") or (target or {}).get("caption") or ""
+            if not isinstance(quote, str) or not quote or quote not in body or utf16_len(quote) > QUOTE_MAX_UTF16:
+                raise FakeTelegramError(400, QUOTE_TEXT_INVALID)
+        return target or {"message_id": reply_id, "chat": make_chat(chat_id), "date": int(time.time())}
 
     def _get_chat_member(self, params: JSONDict) -> JSONDict:
         chat_id = _require_chat_id(params)
@@ -821,8 +894,11 @@ class FakeTelegram:
         chat_id = _require_chat_id(params)
         reaction = params.get("reaction") or []
         if not isinstance(reaction, list) or any(not _valid_reaction(item) for item in reaction):
-            raise FakeTelegramError(400, "Bad Request: REACTION_INVALID")
+            raise FakeTelegramError(400, REACTION_INVALID)
         with self._lock:
+            allowed = self._chats.get(str(chat_id), {}).get("available_reactions")
+            if allowed is not None and any(item["emoji"] not in allowed for item in reaction):
+                raise FakeTelegramError(400, REACTION_INVALID)  # the group allows fewer (or no) reactions
             self._reactions[(str(chat_id), int(params.get("message_id", 0)))] = reaction
         return ok(True)
 
@@ -911,6 +987,19 @@ class FakeTelegram:
         self._lock.notify_all()
         return update
 
+    def _chat_info_locked(self, chat_id: int) -> JSONDict:
+        """getChat's ChatFullInfo for a group, as telegram-bot-api writes it (optional fields only when set)."""
+        settings = self._chats.get(str(chat_id), {})
+        info: JSONDict = {**make_chat(chat_id, settings.get("title")), "accent_color_id": 0, "max_reaction_count": 11}
+        if settings.get("is_forum"):
+            info["is_forum"] = True
+        info["permissions"] = settings.get("permissions") or default_permissions()
+        if settings.get("available_reactions") is not None:
+            info["available_reactions"] = [{"type": "emoji", "emoji": e} for e in settings["available_reactions"]]
+        if settings.get("slow_mode_delay"):
+            info["slow_mode_delay"] = settings["slow_mode_delay"]
+        return info
+
     def _member_locked(self, chat_id: int | str, user: JSONDict) -> JSONDict:
         default = {"status": "member", "user": user}
         return self._statuses.get((str(chat_id), int(user["id"])), default)
@@ -986,6 +1075,15 @@ def _require_chat_id(params: JSONDict) -> int:
     if not isinstance(chat_id, int):
         raise FakeTelegramError(400, CHAT_NOT_FOUND)
     return chat_id
+
+
+def _quote_of(params: JSONDict, reply: JSONDict | None) -> JSONDict | None:
+    """The TextQuote a sent reply carries when it quoted (checked by `_reply_target`) a part of its target."""
+    quote = (params.get("reply_parameters") or {}).get("quote")
+    if not isinstance(quote, str) or reply is None:
+        return None
+    body = reply.get("text") or reply.get("caption") or ""
+    return {"text": quote, "position": utf16_len(body[: body.index(quote)]), "is_manual": True}
 
 
 def _valid_reaction(item: Any) -> bool:

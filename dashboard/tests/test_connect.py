@@ -11,7 +11,7 @@ from bots.models import Bot
 from bots.schemas import persona_default
 from bots.services import bot_create
 from chats.models import Chat
-from chats.services import chat_discover, membership_add
+from chats.services import chat_create, chat_discover, membership_add
 from config.testing.cases import RedisTestCase
 from config.testing.fake_telegram import FakeTelegram, fake_telegram_for, make_token
 from engine.selectors import settings_all
@@ -180,6 +180,18 @@ class EnableStepTests(ConnectTestCase):
         assert "/setprivacy" in getme_row
         assert 'id="start-button"' in page
 
+    def test_enable_asks_telegram_what_the_group_allows_and_shows_it(self) -> None:
+        self.fake.set_chat(GROUP_ID, slow_mode_delay=30, available_reactions=[])
+        self.login_as(Role.OPERATOR)
+        page = self.client.post(self.url, {"action": "enable"}, follow=True).content.decode()
+        capabilities = page.split('id="chat-capabilities"')[1].split("</p>")[0]
+        assert "refreshed" in capabilities
+        assert "slow mode 30 s between a bot's messages" in capabilities
+        assert "reactions off" in capabilities
+        assert "members may send messages" in capabilities
+        self.chat.refresh_from_db()
+        assert self.chat.slow_mode_delay == 30
+
     def test_preflight_checks_only_the_chats_bots(self) -> None:
         bot_create(name="Dışarıda", username="disarida_bot", token=make_token(3_333_333))
         self.chat.is_enabled, self.chat.discovered_at = True, None
@@ -209,6 +221,8 @@ class BotPageTelegramCheckTests(ConnectTestCase):
     def test_the_bot_page_warns_when_privacy_mode_is_on_with_the_fix(self) -> None:
         self.login_as(Role.OPERATOR)
         bot = bot_create(name="Gizli", username="gizli_bot", token=self.fake.add_bot(username="gizli_bot").token)
+        chat = chat_create(title="Borsa", transport=Chat.Transport.TELEGRAM, telegram_chat_id=GROUP_ID)
+        membership_add(chat=chat, bot=bot)  # it listens there
         self.assertContains(self.client.get(f"/bots/{bot.pk}/"), 'id="telegram-check-button"')
         response = self.client.post(f"/bots/{bot.pk}/telegram-check/", follow=True)
         self.assertRedirects(response, f"/bots/{bot.pk}/")
@@ -216,6 +230,22 @@ class BotPageTelegramCheckTests(ConnectTestCase):
         assert 'class="flash-warning"' in page
         assert "will not see members&#x27; ordinary messages" in page
         assert "/setprivacy → the bot → Disable" in page
+
+    def test_privacy_mode_of_a_bot_in_no_enabled_group_is_only_noted(self) -> None:
+        self.login_as(Role.OPERATOR)
+        bot = bot_create(name="Gizli", username="gizli_bot", token=self.fake.add_bot(username="gizli_bot").token)
+        page = self.client.post(f"/bots/{bot.pk}/telegram-check/", follow=True).content.decode()
+        assert 'class="flash-warning"' not in page
+        assert "privacy mode is on, which matters once it is in an enabled group" in page
+
+    def test_the_bot_page_shows_no_privacy_warning_before_the_check_is_asked_for(self) -> None:
+        self.login_as(Role.OPERATOR)
+        bot = bot_create(name="Gizli", username="gizli_bot", token=self.fake.add_bot(username="gizli_bot").token)
+        membership_add(
+            chat=chat_create(title="B", transport=Chat.Transport.TELEGRAM, telegram_chat_id=GROUP_ID), bot=bot
+        )
+        self.assertNotContains(self.client.get(f"/bots/{bot.pk}/"), "/setprivacy")
+        assert not self.fake.requests("getMe")
 
     def test_the_bot_page_says_so_when_the_bot_reads_all_messages(self) -> None:
         self.login_as(Role.OPERATOR)

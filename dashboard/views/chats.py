@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
 from chats.models import Chat, Message
-from chats.services import chat_adopt, chat_set_enabled
+from chats.services import chat_set_enabled
 from dashboard.forms import MemberPostForm
 from dashboard.views.access import RoleRequiredMixin
 from engine.quality.selectors import quality_report
 from engine.selectors import chats_quiet_hours
+from engine.services.capabilities import chat_enable
 
 LIVE_INITIAL_MESSAGES = 50
 
@@ -70,7 +71,7 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
             return self.handle_no_permission()
         chat = self.get_object()
         if request.POST.get("action") == "enable":  # a discovered group: the one action that takes it in
-            chat_adopt(chat=chat)
+            chat_enable(chat=chat)
             messages.success(request, f"{chat.title}: enabled.")
             return redirect("dashboard:chat-live", pk=chat.pk)
         enabled = request.POST.get("action") == "resume"

@@ -15,10 +15,17 @@ from django.views.generic import TemplateView
 from accounts.roles import CONTROL_SIMULATION
 from bots.models import Bot
 from chats.models import Chat
-from chats.services import chat_adopt, chat_set_enabled
 from dashboard.views.access import RoleRequiredMixin
 from engine.services import setting_set
-from engine.services.connect import PERSONA_TEMPLATES, bot_check, bots_connect, chat_bots, connect_chats
+from engine.services.capabilities import chat_capabilities_refresh, chat_enable
+from engine.services.connect import (
+    PERSONA_TEMPLATES,
+    bot_check,
+    bot_listens,
+    bots_connect,
+    chat_bots,
+    connect_chats,
+)
 from engine.services.preflight import preflight_run
 
 SESSION_KEY = "connect_bot_ids"  # the bots this operator's flow connected, for the add-to-group step
@@ -82,6 +89,9 @@ class ConnectChatView(RoleRequiredMixin, TemplateView):
         context["chat"] = chat
         context["bots"] = chat_bots(chat=chat).order_by("name")
         context["report"] = None if chat.is_discovered else preflight_run(bots=chat_bots(chat=chat))
+        if not chat.is_discovered:  # what the group lets its members do, asked again as the flow checks it
+            context["capabilities"] = chat_capabilities_refresh(chat_id=chat.pk)
+            chat.refresh_from_db()
         context["can_start"] = self.user_may(CONTROL_SIMULATION)
         context["nav"] = "chats"
         return context
@@ -89,15 +99,12 @@ class ConnectChatView(RoleRequiredMixin, TemplateView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         chat = get_object_or_404(Chat, pk=kwargs["pk"], transport=Chat.Transport.TELEGRAM)
         if request.POST.get("action") == "enable":
-            chat_adopt(chat=chat)
+            chat_enable(chat=chat)
             messages.success(request, f"{chat.title}: enabled.")
             return redirect("dashboard:connect-chat", pk=chat.pk)
         if not self.user_may(CONTROL_SIMULATION):
             return self.handle_no_permission()
-        if chat.is_discovered:
-            chat_adopt(chat=chat)
-        else:
-            chat_set_enabled(chat=chat, enabled=True)
+        chat_enable(chat=chat)
         setting_set(key="simulation_active", value=True)
         messages.success(request, f"{chat.title}: started.")
         return redirect("dashboard:chat-live", pk=chat.pk)
@@ -113,8 +120,11 @@ class BotTelegramCheckView(RoleRequiredMixin, View):
         check = bot_check(bot=bot)
         if check.error:
             messages.error(request, f"{bot.name}: {check.error}")
-        elif check.privacy_warning:
+        elif check.privacy_warning and bot_listens(bot=bot):
             messages.warning(request, f"@{bot.username}: {check.privacy_warning}")
+        elif check.privacy_warning:
+            messages.info(request, f"@{bot.username}: Telegram knows the bot; privacy mode is on, which matters once "
+                          "it is in an enabled group.")  # fmt: skip
         else:
             messages.success(request, f"@{bot.username}: Telegram knows the bot; it reads all group messages.")
         return redirect("dashboard:bot-detail", pk=bot.pk)

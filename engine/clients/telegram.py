@@ -21,6 +21,7 @@ from telegram.request import BaseRequest, RequestData
 
 from config.logging import redact
 from engine.clients import loops
+from engine.clients.telegram_types import TgChatMember
 from monitoring import metrics
 
 T = TypeVar("T")
@@ -77,6 +78,7 @@ class PermanentKind(enum.StrEnum):
     UNAUTHORIZED = "unauthorized"
     CHAT_MIGRATED = "chat_migrated"
     CONFLICT = "conflict"
+    QUOTE_INVALID = "quote_invalid"
     BAD_REQUEST = "bad_request"
 
 
@@ -147,6 +149,16 @@ class BotIdentity:
 
 
 @dataclass(frozen=True)
+class ChatCapabilities:
+    """What getChat says a group lets its members do: forum, slow mode, default rights, the reactions allowed."""
+
+    is_forum: bool
+    slow_mode_delay: int
+    permissions: dict[str, bool]
+    available_reactions: list[str] | None  # None: every emoji; []: reactions off (custom emoji left out)
+
+
+@dataclass(frozen=True)
 class SentMessage:
     """A message Telegram accepted."""
 
@@ -176,16 +188,26 @@ class TelegramSession:
             can_read_all_group_messages=bool(user.can_read_all_group_messages),
         )
 
-    async def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage:
-        """Send a text message, threaded under `reply_to_message_id` when given (unthreaded if that is deleted)."""
+    async def send_message(
+        self, chat_id: int | str, text: str, reply_to_message_id: int | None = None, *, quote: str | None = None
+    ) -> SentMessage:
+        """Send a text message, threaded under `reply_to_message_id` when given (unthreaded if that is deleted),
+        quoting the part of it answered when `quote` is given (sent again without it if Telegram refuses it)."""
         data: dict[str, Any] = {"chat_id": chat_id, "text": text}
         if reply_to_message_id is not None:
             # A target deleted meanwhile would fail the send ("message to be replied not found"); the answer
             # still belongs in the chat.
+            data["reply_parameters"] = ReplyParameters(
+                reply_to_message_id, allow_sending_without_reply=True, quote=quote or None
+            )
+        try:
+            message = await self._post_message(data)
+        except TelegramPermanentError as error:
+            if error.kind != PermanentKind.QUOTE_INVALID or reply_to_message_id is None:
+                raise
+            # The target was edited since (or the quote never matched): the reply still goes, unquoted.
             data["reply_parameters"] = ReplyParameters(reply_to_message_id, allow_sending_without_reply=True)
-        # `Bot.send_message` parses Telegram's answer into a `Message` (the one replied to included) for the two
-        # fields kept here; the private `_post`, as `get_updates` uses, gives the JSON (decision record 015).
-        message = await self._call("sendMessage", self._bot._post("sendMessage", data))
+            message = await self._post_message(data)
         try:
             return SentMessage(
                 message_id=int(message["message_id"]), date=dt.datetime.fromtimestamp(message["date"], dt.UTC)
@@ -193,10 +215,29 @@ class TelegramSession:
         except (TypeError, KeyError, ValueError, OverflowError) as error:  # accepted, but no message we can read
             raise TelegramTransientError(f"sendMessage: unusable answer ({error!r})", maybe_sent=True) from None
 
+    async def _post_message(self, data: dict[str, Any]) -> Any:
+        # `Bot.send_message` parses Telegram's answer into a `Message` (the one replied to included) for the two
+        # fields kept here; the private `_post`, as `get_updates` uses, gives the JSON (decision record 015).
+        return await self._call("sendMessage", self._bot._post("sendMessage", data))
+
+    async def get_chat(self, chat_id: int | str) -> ChatCapabilities:
+        """What the group lets its members do (getChat's ChatFullInfo)."""
+        # Raw JSON: PTB's ChatFullInfo reads an absent `available_reactions` (every emoji allowed) as an empty
+        # tuple, which is what reactions turned off look like.
+        info = await self._call("getChat", self._bot._post("getChat", {"chat_id": chat_id}))
+        try:
+            return chat_capabilities(info)
+        except (TypeError, KeyError, ValueError, AttributeError) as error:
+            raise TelegramTransientError(f"getChat: unusable answer ({error!r})") from None
+
     async def get_chat_member_status(self, chat_id: int | str, user_id: int) -> str:
         """A user's status in a chat: creator, administrator, member, restricted, left or kicked."""
+        return (await self.get_chat_member(chat_id, user_id)).status
+
+    async def get_chat_member(self, chat_id: int | str, user_id: int) -> TgChatMember:
+        """A user's standing in a chat (status, and a restricted member's right to send)."""
         member = await self._call("getChatMember", self._bot.get_chat_member(chat_id, user_id))
-        return str(member.status)
+        return TgChatMember.model_validate(member.to_dict())
 
     async def send_typing(self, chat_id: int | str) -> None:
         """Show "typing…" in the chat (Telegram clears it after ~5 s or on the next message)."""
@@ -277,6 +318,10 @@ class TelegramClient:
     def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage:
         """Send a text message, threaded under `reply_to_message_id` when given."""
         return self.run(lambda session: session.send_message(chat_id, text, reply_to_message_id))
+
+    def get_chat(self, chat_id: int | str) -> ChatCapabilities:
+        """What the group lets its members do (getChat)."""
+        return self.run(lambda session: session.get_chat(chat_id))
 
     def get_chat_member_status(self, chat_id: int | str, user_id: int) -> str:
         """A user's status in a chat (creator, administrator, member, restricted, left, kicked)."""
@@ -388,6 +433,19 @@ async def _shutdown(request: AiohttpRequest) -> None:
     await request.shutdown()
 
 
+def chat_capabilities(info: dict[str, Any]) -> ChatCapabilities:
+    """getChat's ChatFullInfo JSON as `ChatCapabilities` (only emoji reactions: bots set no custom emoji)."""
+    reactions = info.get("available_reactions")
+    return ChatCapabilities(
+        is_forum=bool(info.get("is_forum")),
+        slow_mode_delay=int(info.get("slow_mode_delay") or 0),
+        permissions={name: bool(value) for name, value in (info.get("permissions") or {}).items()},
+        available_reactions=None
+        if reactions is None
+        else [str(r["emoji"]) for r in reactions if r.get("type") == "emoji"],
+    )
+
+
 def bot_id_of(token: str) -> str:
     """The public numeric bot id in a token, safe to show."""
     prefix = token.split(":", 1)[0]
@@ -423,6 +481,7 @@ def classify_permanent(exc: tg_error.TelegramError) -> PermanentKind:
         ("not a member", PermanentKind.NOT_A_MEMBER),
         ("not enough rights", PermanentKind.NOT_ENOUGH_RIGHTS),
         ("have no rights", PermanentKind.NOT_ENOUGH_RIGHTS),
+        ("quote_text_invalid", PermanentKind.QUOTE_INVALID),
     )
     for needle, kind in rules:
         if needle in text:

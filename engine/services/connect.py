@@ -14,6 +14,7 @@ from bots.models import Bot
 from chats.models import Chat
 from engine.clients.telegram import BotIdentity, TelegramClient, TelegramClientError
 from engine.services.preflight import PRIVACY_WARNING, clean_line
+from engine.services.webhooks import listening_bots
 
 # The personas a connected bot may start from: the demo crowd's (the default persona when none is chosen).
 PERSONA_TEMPLATES: dict[str, DemoBot] = {spec.username: spec for spec in DEMO_BOTS}
@@ -57,6 +58,11 @@ def bot_check(*, bot: Bot) -> TokenCheck:
         return TokenCheck(1, masked, identity=bot_identify(token=bot.token), bot=bot)
     except TelegramClientError as error:
         return TokenCheck(1, masked, error=f"Telegram: {clean_line(str(error), bot.token)}")
+
+
+def bot_listens(*, bot: Bot) -> bool:
+    """Whether the bot listens in an enabled Telegram group, where privacy mode keeps members' messages from it."""
+    return listening_bots().filter(pk=bot.pk).exists()
 
 
 def bot_connect(*, token: str, line: int = 1, template: str = "") -> TokenCheck:

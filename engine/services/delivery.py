@@ -220,7 +220,7 @@ def _paced(sends: list[LoadedSend]) -> tuple[list[LoadedSend], list[int]]:
     """The sends Telegram's limits have room for now (one round trip for all); the others wait until the limits
     say, rescheduled (their ids)."""
     now = timezone.now()
-    waits = limits.reserve_each([_pacing(send.turn) for send in sends])
+    waits = limits.reserve_each([_pacing(send) for send in sends])
     for send, wait in zip(sends, waits, strict=True):
         if wait > 0:
             at = _not_before(now + timedelta(seconds=wait))
@@ -255,9 +255,13 @@ def _bot_key(bot_id: int) -> str:
     return f"tg:bot:{bot_id}"
 
 
-def _pacing(turn: Turn) -> limits.Reservation:
-    """Telegram's limits of the turn's chat and bot, held while the bot waits out a 429."""
-    return limits.Reservation(limits.telegram_windows(chat_id=turn.chat_id, bot_id=turn.bot_id), _bot_key(turn.bot_id))
+def _pacing(send: LoadedSend) -> limits.Reservation:
+    """Telegram's limits of the turn's chat and bot (a message also the chat's slow mode), held while the bot waits
+    out a 429."""
+    turn = send.turn
+    slow = send.chat.slow_mode_delay if kind_spec(turn.kind).bot_api_method == "sendMessage" else 0
+    windows = limits.telegram_windows(chat_id=turn.chat_id, bot_id=turn.bot_id, slow_mode_delay=slow)
+    return limits.Reservation(windows, _bot_key(turn.bot_id))
 
 
 Sent = SentMessage | None | TelegramClientError
@@ -295,8 +299,10 @@ def _api_call(send: LoadedSend) -> Awaitable[SentMessage | None]:
 
 
 async def _send_message(api: Transport, send: LoadedSend) -> SentMessage:
-    """The text, threaded under its target."""
-    return await api.send_message(chat_ref(send.chat), send.turn.text, _reply_to(send.turn))
+    """The text, threaded under its target (quoting the part of a long one it answers)."""
+    target = _reply_to(send.turn)
+    quote = send.turn.inputs.get("quote") if target is not None else None
+    return await api.send_message(chat_ref(send.chat), send.turn.text, target, quote=quote)
 
 
 async def _set_reaction(api: Transport, send: LoadedSend) -> None:

@@ -14,7 +14,6 @@ from functools import cached_property
 from typing import Any
 
 from django.utils import timezone
-from telegram.constants import ReactionEmoji
 
 from bots.models import Memory
 from config.queries import add_to_counts
@@ -42,16 +41,13 @@ from engine.services.delivery import DeliveryPlan, enqueue_deliveries, plan_deli
 from engine.services.dispatch import enqueue
 from engine.services.flood import FloodSkip
 from engine.services.loading import LoadedTurn, load_batch
+from engine.services.reactions import reaction_choices
+from engine.services.topics import reply_quote
 from engine.services.turns import Outcome, turn_transition, turns_transition, turns_transition_each
 from monitoring import metrics
 
 logger = logging.getLogger(__name__)
 MAX_GENERATION_ATTEMPTS = 6
-REACTIONS = {
-    "bullish": [ReactionEmoji.FIRE, ReactionEmoji.THUMBS_UP, ReactionEmoji.HUNDRED_POINTS_SYMBOL],
-    "bearish": [ReactionEmoji.THUMBS_DOWN, ReactionEmoji.THINKING_FACE, ReactionEmoji.FACE_SCREAMING_IN_FEAR],
-    "neutral": [ReactionEmoji.THINKING_FACE, ReactionEmoji.EYES, ReactionEmoji.THUMBS_UP],
-}
 
 
 @dataclass
@@ -455,12 +451,16 @@ def _count_memory_use(drafts: list[Draft]) -> None:
 
 
 def _react(loaded: LoadedTurn, rng: random.Random, config: RuntimeConfig) -> Ready | Outcome:
-    """A reaction: an emoji of the bot's strongest stance on the message it was planned on; no LLM call."""
+    """A reaction: an emoji of the bot's strongest stance (that the group allows) on the message it was planned on;
+    no LLM call."""
     stances, turn = loaded.facts.stances, loaded.turn
     polarity = max(stances, key=lambda stance: stance.confidence).polarity if stances else "neutral"
-    emoji = rng.choice(REACTIONS[polarity]).value
+    choices = reaction_choices(polarity, loaded.chat.available_reactions)
     if loaded.target is None or loaded.target.telegram_message_id is None:
         return _finish(turn, Turn.Status.SKIPPED, error="nothing to react to", usage=Usage())
+    if not choices:  # turned off since the turn was planned
+        return _finish(turn, Turn.Status.SKIPPED, error="reactions are off in this chat", usage=Usage())
+    emoji = rng.choice(choices)
     plan = plan_delivery(turn, emoji, config=config, rng=rng)
     return Ready(turn, plan, {"text": emoji, "send_at": plan.send_at, "next_run_at": plan.send_at})
 
@@ -516,6 +516,7 @@ def _inputs_summary(context: TurnContext, usage: Usage) -> dict[str, Any]:
         "length": context.length,
         "mode": "reply" if context.target is not None else "new",
         "target_id": context.target.pk if context.target is not None else None,
+        "quote": reply_quote(context.target.text, context.symbol) if context.target is not None else None,
         "stances": [s.topic for s in context.stances],
         "holdings": [h.symbol for h in context.holdings],
         "memories": [m.pk for m in context.memories],

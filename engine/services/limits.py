@@ -181,13 +181,17 @@ def tally_add(amounts: dict[str, int]) -> None:
     pipe.execute()
 
 
-def telegram_windows(*, chat_id: int, bot_id: int) -> list[Window]:
-    """Telegram's limits: ≤ 20 messages/min and ≤ 1/s per group, ≤ 30/s per bot token."""
-    return [
+def telegram_windows(*, chat_id: int, bot_id: int, slow_mode_delay: int = 0) -> list[Window]:
+    """Telegram's limits: ≤ 20 messages/min and ≤ 1/s per group, ≤ 30/s per bot token; in a group with slow mode,
+    one message per `slow_mode_delay` seconds from each member (a bot that is not an admin too)."""
+    windows = [
         Window(f"tg:chat:{chat_id}:min", 20, 60.0),
         Window(f"tg:chat:{chat_id}:sec", 1, 1.0),
         Window(f"tg:bot:{bot_id}:sec", 30, 1.0),
     ]
+    if slow_mode_delay > 0:
+        windows.append(Window(f"tg:chat:{chat_id}:bot:{bot_id}:slow", 1, float(slow_mode_delay)))
+    return windows
 
 
 def global_window(max_per_minute: int) -> Window:

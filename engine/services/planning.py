@@ -25,6 +25,7 @@ from engine.runtime_settings import RuntimeConfig
 from engine.services import budget, limits
 from engine.services.activity import activity_level, is_active
 from engine.services.dispatch import enqueue_generation
+from engine.services.reactions import reactions_possible
 from monitoring import metrics
 
 NEXT_AT_KEY = "piyasa:chat:next_at"
@@ -62,6 +63,7 @@ class DueChat:
     last_message_id: int | None = None
     last_topic: str | None = None
     speakers: list[Speaker] = field(default_factory=list)
+    can_react: bool = True  # the group allows a reaction a bot can set (getChat's available_reactions)
 
 
 @dataclass
@@ -120,14 +122,18 @@ def plan_tick(*, config: RuntimeConfig, now: datetime | None = None, rng: random
 
 def _load_due_chats(now: datetime, config: RuntimeConfig) -> list[DueChat]:
     talking = Chat.objects.filter(is_enabled=True).exclude(quiet_until__gt=now)  # an admin's /quiet holds it
-    rows = list(talking.values_list("id", "timezone", "cadence", "topics"))
+    rows = list(talking.values_list("id", "timezone", "cadence", "topics", "available_reactions"))
     next_at = redis_connection().hmget(NEXT_AT_KEY, [row[0] for row in rows]) if rows else []
     stamp = now.timestamp()
     # Most overdue first: under a saturated global cap the same chats must not win every tick.
     overdue = sorted(
         ((0.0 if at is None else float(at), row) for row, at in zip(rows, next_at, strict=True)), key=lambda p: p[0]
     )
-    due = {row[0]: DueChat(row[0], row[1], row[2], row[3]) for at, row in overdue if row[2] > 0 and at <= stamp}
+    due = {
+        row[0]: DueChat(row[0], row[1], row[2], row[3], can_react=reactions_possible(row[4]))
+        for at, row in overdue
+        if row[2] > 0 and at <= stamp
+    }
     busy = set(Turn.objects.filter(chat_id__in=due, status__in=ACTIVE_STATUSES).values_list("chat_id", flat=True))
     for chat_id in busy:
         due.pop(chat_id)
@@ -260,9 +266,10 @@ def choose_speaker(
 def choose_kind(
     chat: DueChat, *, speaker: Speaker, config: RuntimeConfig, rng: random.Random
 ) -> tuple[str, int | None]:
-    """Reaction, reply or a new message; a reaction targets the latest message of someone else."""
+    """Reaction, reply or a new message; a reaction targets the latest message of someone else (where the group
+    allows reactions: else the turn is a text one)."""
     others_last = chat.last_message_id is not None and chat.last_bot_id != speaker.bot_id
-    if others_last and rng.random() < config.short_reaction_probability:
+    if others_last and rng.random() < config.short_reaction_probability and chat.can_react:
         return Turn.Kind.REACTION, chat.last_message_id
     chance = config.reply_to_bots_probability if chat.last_bot_id else config.reply_probability
     if chat.last_message_id is not None and rng.random() < chance:

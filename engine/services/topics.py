@@ -112,3 +112,24 @@ def infer_topic(texts: list[str], topics: list[str]) -> str | None:
 def words(text: str) -> set[str]:
     """Lower-cased words of 3+ letters, for overlap scores."""
     return {word for word in WORD.findall(text.casefold()) if len(word) >= 3}
+
+
+# A reply quotes the part of a long message it answers (Bot API reply_parameters.quote: an exact substring of the
+# message, at most 1024 UTF-16 units).
+QUOTE_FROM_CHARS = 200
+QUOTE_MAX_UTF16 = 1024
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def reply_quote(text: str, symbol: str | None) -> str | None:
+    """The sentence of a long message a reply answers: the first naming the symbol asked about, else its first
+    question; an exact substring of `text`, or None when the message is short or no one sentence stands out."""
+    if len(text) <= QUOTE_FROM_CHARS:
+        return None
+    sentences = [match.group().strip() for match in SENTENCE.finditer(text)]
+    sentences = [sentence for sentence in sentences if sentence]
+    asked = [s for s in sentences if symbol is not None and symbol in market_symbols_in(s)]
+    chosen = next(iter(asked or [s for s in sentences if s.endswith("?")]), None)
+    if chosen is None or chosen == text.strip() or len(chosen.encode("utf-16-le")) // 2 > QUOTE_MAX_UTF16:
+        return None
+    return chosen

@@ -27,7 +27,7 @@ class Transport(Protocol):
     """The Bot API calls delivery makes, as one bot in one chat."""
 
     async def send_message(
-        self, chat_id: int | str, text: str, reply_to_message_id: int | None = None
+        self, chat_id: int | str, text: str, reply_to_message_id: int | None = None, *, quote: str | None = None
     ) -> SentMessage: ...
     async def send_typing(self, chat_id: int | str) -> None: ...
     async def set_reaction(self, chat_id: int | str, message_id: int, emoji: str) -> None: ...
@@ -42,7 +42,9 @@ class SandboxTransport:
     def __init__(self, chat_pk: int) -> None:
         self.chat_pk = chat_pk
 
-    async def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage:
+    async def send_message(
+        self, chat_id: int | str, text: str, reply_to_message_id: int | None = None, *, quote: str | None = None
+    ) -> SentMessage:
         message_id = int(redis_connection().incr(f"{SANDBOX_ID_KEY}{self.chat_pk}"))  # seeded by `prepare`
         return SentMessage(message_id=message_id, date=timezone.now())
 

@@ -485,3 +485,82 @@ class BatchFailureTests(FakeTelegramTestCase):
         # The sweep ends the first.
         assert statuses == {delivered.pk: Turn.Status.SENDING, refused.pk: Turn.Status.FAILED}
         assert Membership.objects.get(chat=other_chat, bot=bots[1]).is_paused
+
+
+LONG_QUESTION = (
+    "Selam arkadaşlar, bu hafta piyasada çok şey oldu ve ben de kafamı toplamaya çalışıyorum. Merkez bankası "
+    "faiz kararını açıkladı, dolar biraz geriledi, altın yerinde sayıyor. Bir de şunu merak ediyorum: THYAO bu "
+    "seviyeden alınır mı sizce? Bilanço iyi geldi ama yabancı satışı da var gibi görünüyor."
+)
+
+
+GROUP = -100500  # telegram_crowd's chat
+AYSE = {"id": 7, "is_bot": False, "first_name": "Ayşe"}
+
+
+class CapabilityPacingTests(FakeTelegramTestCase):
+    """Slow mode paces each bot in the chat; replies quote the part of a long message they answer."""
+
+    def test_slow_mode_keeps_a_bots_sends_apart_without_asking_telegram(self) -> None:
+        chat, _ = telegram_crowd(self.fake)
+        Chat.objects.filter(pk=chat.pk).update(slow_mode_delay=30)
+        self.fake.set_chat(chat.telegram_chat_id, slow_mode_delay=30)  # type: ignore[arg-type]
+        first, second = ready_turn(chat), ready_turn(chat, text="İkinci mesaj.")
+        assert delivery.send_turn(turn_id=first.pk) == "sent"
+        assert delivery.send_turn(turn_id=second.pk) == "deferred"
+        second.refresh_from_db()
+        assert second.next_run_at is not None
+        assert timedelta(seconds=28) <= second.next_run_at - timezone.now() <= timedelta(seconds=31)
+        assert len(self.fake.requests("sendMessage")) == 1  # no send Telegram would hold or refuse
+
+    def test_slow_mode_is_per_bot(self) -> None:
+        chat, _ = telegram_crowd(self.fake)
+        Chat.objects.filter(pk=chat.pk).update(slow_mode_delay=30)
+        assert delivery.send_turn(turn_id=ready_turn(chat).pk) == "sent"
+        time.sleep(1.05)  # the group's one message a second
+        assert delivery.send_turn(turn_id=ready_turn(chat, bot_index=1).pk) == "sent"
+
+    def test_slow_mode_is_one_more_window_of_the_sends_one_reservation_and_not_for_reactions(self) -> None:
+        chat, _ = telegram_crowd(self.fake)
+        Chat.objects.filter(pk=chat.pk).update(slow_mode_delay=30)
+        target = Message.objects.create(chat=chat, sender_name="Ayşe", text="THYAO?", telegram_message_id=41)
+        turns = [ready_turn(chat), ready_turn(chat, text="👍", kind=Turn.Kind.REACTION, reply_to=target)]
+        message, reaction = [delivery._pacing(send) for send in delivery.load_sends([t.pk for t in turns])]
+        slow = [w for w in message.windows if w.key.endswith(":slow")]
+        assert [(w.limit, w.seconds) for w in slow] == [(1, 30.0)]
+        assert not [w for w in reaction.windows if w.key.endswith(":slow")]
+        with mock.patch.object(delivery.limits, "reserve_each", wraps=delivery.limits.reserve_each) as reserve:
+            delivery.send_turns(turn_ids=[turn.pk for turn in turns])
+        assert reserve.call_count == 1
+
+    def test_a_reply_to_a_long_question_quotes_the_sentence_it_answers(self) -> None:
+        chat, _ = telegram_crowd(self.fake)
+        posted = self.fake.post_member_message(GROUP, LONG_QUESTION, sender=AYSE)
+        question = Message.objects.create(
+            chat=chat, sender_name="Ayşe", text=LONG_QUESTION, telegram_message_id=posted["message_id"]
+        )
+        quote = "THYAO bu seviyeden alınır mı sizce?"
+        turn = ready_turn(chat, reply_to=question)
+        Turn.objects.filter(pk=turn.pk).update(inputs={**turn.inputs, "quote": quote})
+        assert delivery.send_turn(turn_id=turn.pk) == "sent"
+        [request] = self.fake.requests("sendMessage")
+        assert request.params["reply_parameters"] == {
+            "message_id": posted["message_id"],
+            "allow_sending_without_reply": True,
+            "quote": quote,
+        }
+        assert self.fake.sent_messages(chat.telegram_chat_id)[-1]["quote"]["text"] == quote
+
+    def test_a_quote_telegram_refuses_is_dropped_and_the_reply_still_sent(self) -> None:
+        chat, _ = telegram_crowd(self.fake)
+        posted = self.fake.post_member_message(GROUP, LONG_QUESTION, sender=AYSE)
+        question = Message.objects.create(
+            chat=chat, sender_name="Ayşe", text=LONG_QUESTION, telegram_message_id=posted["message_id"]
+        )
+        turn = ready_turn(chat, reply_to=question)
+        Turn.objects.filter(pk=turn.pk).update(inputs={**turn.inputs, "quote": "düzenlenmiş bir cümle"})
+        assert delivery.send_turn(turn_id=turn.pk) == "sent"
+        assert len(self.fake.requests("sendMessage")) == 2
+        turn.refresh_from_db()
+        assert turn.message is not None
+        assert turn.message.reply_to_id == question.pk

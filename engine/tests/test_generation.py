@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bots.services import bot_create
-from chats.models import Message
+from chats.models import Chat, Message
 from chats.services import chat_create, membership_add
 from config.testing.cases import RedisTransactionTestCase
 from config.testing.fake_llm import FakeLlmServer
@@ -337,6 +337,31 @@ class OfflineGenerationTests(RedisTransactionTestCase):
         Turn.objects.filter(pk=untargeted.pk).update(reply_to=local_only)
         assert generate_turn(turn_id=untargeted.pk, llm=LlmClient(OfflineProvider())) == "skipped"
         assert Turn.objects.get(pk=untargeted.pk).error == "nothing to react to"
+
+    def test_a_reaction_uses_only_an_emoji_the_group_allows(self) -> None:
+        turn = planned_turn(kind=Turn.Kind.REACTION)
+        Chat.objects.filter(pk=turn.chat_id).update(available_reactions=["🎉"])  # none of the stance's own
+        target = Message.objects.create(chat=turn.chat, sender_name="Ali", text="Selam", telegram_message_id=5)
+        Turn.objects.filter(pk=turn.pk).update(reply_to=target)
+        assert generate_turn(turn_id=turn.pk, llm=LlmClient(OfflineProvider())) == "ready"
+        assert Turn.objects.get(pk=turn.pk).text == "🎉"
+
+    def test_a_reaction_where_reactions_were_turned_off_is_skipped(self) -> None:
+        turn = planned_turn(kind=Turn.Kind.REACTION)
+        Chat.objects.filter(pk=turn.chat_id).update(available_reactions=[])
+        target = Message.objects.create(chat=turn.chat, sender_name="Ali", text="Selam", telegram_message_id=5)
+        Turn.objects.filter(pk=turn.pk).update(reply_to=target)
+        assert generate_turn(turn_id=turn.pk, llm=LlmClient(OfflineProvider())) == "skipped"
+        assert Turn.objects.get(pk=turn.pk).error == "reactions are off in this chat"
+
+    def test_a_reply_to_a_long_message_keeps_the_sentence_it_answers_to_quote(self) -> None:
+        long_text = "Bugün piyasa çok hareketliydi, herkes bir şey söylüyor ve ben de kafam karıştı açıkçası. " * 2
+        long_text += "Sizce THYAO bu seviyeden alınır mı? Bir de dolar ne olur merak ediyorum."
+        turn = planned_turn(kind=Turn.Kind.REPLY)
+        target = Message.objects.create(chat=turn.chat, sender_name="Ali", text=long_text, telegram_message_id=5)
+        Turn.objects.filter(pk=turn.pk).update(reply_to=target)
+        assert generate_turn(turn_id=turn.pk, llm=LlmClient(OfflineProvider())) == "ready"
+        assert Turn.objects.get(pk=turn.pk).inputs["quote"] == "Sizce THYAO bu seviyeden alınır mı?"
 
     def test_the_offline_provider_writes_in_character(self) -> None:
         turn = planned_turn()

@@ -349,6 +349,23 @@ class ChooseKindTests(RedisTestCase):
         assert (kind, target) == (Turn.Kind.REACTION, 42)
         assert Turn.Kind.REACTION not in _kinds(_due_chat(last_bot_id=1), _speaker(1), config, draws=200)
 
+    def test_where_reactions_are_off_the_turn_is_a_text_one_instead(self) -> None:
+        config = _config(short_reaction_probability=1.0, reply_to_bots_probability=1.0)
+        chat = _due_chat(last_bot_id=2)
+        chat.can_react = False
+        assert set(_kinds(chat, _speaker(1), config, draws=200)) == {Turn.Kind.REPLY}
+
+    def test_a_tick_reads_whether_each_chat_allows_reactions_with_its_chats(self) -> None:
+        bots = _bots(2)
+        off, on = _chat(*bots, available_reactions=[]), _chat(*bots, available_reactions=["👍"])
+        for chat in (off, on):
+            MessageFactory.create(chat=chat, bot=None, sender_name="Ayşe")
+        for seed in range(20):
+            _tick(self.redis, seed=seed, short_reaction_probability=1.0)
+        kinds = Counter(Turn.objects.values_list("chat_id", "kind"))
+        assert kinds[(off.pk, Turn.Kind.REACTION)] == 0
+        assert kinds[(on.pk, Turn.Kind.REACTION)] > 0
+
     def test_an_empty_chat_gets_a_proactive_message(self) -> None:
         config = _config(short_reaction_probability=1.0, reply_probability=1.0)
         assert set(_kinds(_due_chat(last_bot_id=None, last_message_id=None), _speaker(1), config, 200)) == {

@@ -370,3 +370,115 @@ class FakeServerTests(FakeTelegramTestCase):
         assert answer["ok"] is True
         assert answer["result"]["from"]["id"] == self.bot.id
         assert self.fake.requests("sendMessage")[0].reply_to_message_id == 3
+
+
+LONG_QUESTION = (
+    "Selam arkadaşlar, bu hafta piyasada çok şey oldu ve ben de kafamı toplamaya çalışıyorum. Merkez bankası "
+    "faiz kararını açıkladı, dolar biraz geriledi, altın yerinde sayıyor. Bir de şunu merak ediyorum: THYAO bu "
+    "seviyeden alınır mı sizce? Bilanço iyi geldi ama yabancı satışı da var gibi görünüyor."
+)
+
+
+class CapabilitiesAndQuoteTests(FakeTelegramTestCase):
+    """getChat's capabilities, the group's allowed reactions and reply quotes, as Telegram answers them."""
+
+    def test_get_chat_reads_forum_slow_mode_rights_and_reactions(self) -> None:
+        self.fake.set_chat(
+            CHAT,
+            is_forum=True,
+            slow_mode_delay=30,
+            permissions={"can_send_messages": False},
+            available_reactions=["👍"],
+        )
+        caps = self.telegram.get_chat(CHAT)
+        assert (caps.is_forum, caps.slow_mode_delay, caps.available_reactions) == (True, 30, ["👍"])
+        assert caps.permissions["can_send_messages"] is False
+        assert caps.permissions["can_invite_users"] is True
+
+    def test_a_group_without_settings_allows_every_reaction_and_no_slow_mode(self) -> None:
+        caps = self.telegram.get_chat(CHAT)
+        assert (caps.is_forum, caps.slow_mode_delay, caps.available_reactions) == (False, 0, None)
+        assert caps.permissions["can_send_messages"] is True
+
+    def test_reactions_turned_off_read_as_an_empty_list(self) -> None:
+        self.fake.set_chat(CHAT, available_reactions=[])
+        assert self.telegram.get_chat(CHAT).available_reactions == []
+
+    def test_the_fake_answers_get_chat_in_telegrams_chat_full_info_shape(self) -> None:
+        info = self.fake.set_chat(CHAT, title="Borsa", slow_mode_delay=10, available_reactions=["🔥"])
+        assert {"id", "type", "title", "accent_color_id", "max_reaction_count", "permissions"} <= set(info)
+        assert info["type"] == "supergroup"
+        assert info["available_reactions"] == [{"type": "emoji", "emoji": "🔥"}]
+        assert "is_forum" not in info  # Telegram leaves out what is false
+
+    def test_a_reaction_the_group_does_not_allow_is_refused_as_reaction_invalid(self) -> None:
+        self.fake.set_chat(CHAT, available_reactions=["👍"])
+        with self.assertRaises(TelegramPermanentError) as caught:
+            self.telegram.set_reaction(CHAT, 7, "🔥")
+        assert "reaction_invalid" in str(caught.exception).lower()  # PTB words it "BadRequest: Reaction_invalid"
+        status, answer = self.fake.handle(
+            self.bot.token,
+            "setMessageReaction",
+            {"chat_id": CHAT, "message_id": 7, "reaction": [{"type": "emoji", "emoji": "🔥"}]},
+            "application/json",
+        )
+        assert (status, answer["description"]) == (400, "Bad Request: REACTION_INVALID")
+        self.telegram.set_reaction(CHAT, 7, "👍")
+        assert self.fake.reactions(CHAT, 7) == [{"type": "emoji", "emoji": "👍"}]
+
+    def test_a_reply_quotes_the_part_it_answers(self) -> None:
+        target = self.fake.post_member_message(CHAT, LONG_QUESTION, sender=MEMBER)
+        quote = "THYAO bu seviyeden alınır mı sizce?"
+        self.telegram.run(lambda s: s.send_message(CHAT, "Bence bekle.", target["message_id"], quote=quote))
+        [request] = self.fake.requests("sendMessage")
+        assert request.params["reply_parameters"]["quote"] == quote
+        [sent] = self.fake.sent_messages(CHAT)[1:] or self.fake.sent_messages(CHAT)
+        assert sent["quote"]["text"] == quote
+        assert sent["quote"]["is_manual"] is True
+
+    def test_a_quote_not_in_the_target_is_refused_and_the_reply_sent_again_without_it(self) -> None:
+        target = self.fake.post_member_message(CHAT, LONG_QUESTION, sender=MEMBER)
+        self.telegram.run(lambda s: s.send_message(CHAT, "Bence bekle.", target["message_id"], quote="SASA alınır mı?"))
+        refused, resent = self.fake.requests("sendMessage")
+        assert refused.params["reply_parameters"]["quote"] == "SASA alınır mı?"
+        assert "quote" not in resent.params["reply_parameters"]
+        [sent] = self.fake.sent_messages(CHAT)
+        assert sent["reply_to_message"]["message_id"] == target["message_id"]
+
+    def test_the_fake_answers_a_wrong_quote_with_telegrams_words(self) -> None:
+        target = self.fake.post_member_message(CHAT, LONG_QUESTION, sender=MEMBER)
+        body = {"message_id": target["message_id"], "quote": "yok böyle bir cümle"}
+        status, answer = self.fake.handle(
+            self.bot.token, "sendMessage", {"chat_id": CHAT, "text": "x", "reply_parameters": body}, "application/json"
+        )
+        assert (status, answer) == (
+            400,
+            {"ok": False, "error_code": 400, "description": "Bad Request: QUOTE_TEXT_INVALID"},
+        )
+
+    def test_slow_mode_holds_a_send_due_soon_and_refuses_a_later_one_with_429(self) -> None:
+        self.fake.set_chat(CHAT, slow_mode_delay=1)
+        self.telegram.send_message(CHAT, "bir")
+        started = time.monotonic()
+        self.telegram.send_message(CHAT, "iki")  # due within a second: Telegram holds it, then sends it
+        assert time.monotonic() - started >= 0.8
+        self.fake.set_chat(CHAT, slow_mode_delay=60)
+        with self.assertRaises(TelegramRetryAfter) as caught:
+            self.telegram.send_message(CHAT, "üç")
+        assert 55 <= caught.exception.retry_after <= 60
+        assert len(self.fake.sent_messages(CHAT)) == 2
+
+    def test_slow_mode_and_members_rights_do_not_bind_an_admin_bot(self) -> None:
+        self.fake.set_chat(CHAT, slow_mode_delay=60, permissions={"can_send_messages": False})
+        with self.assertRaises(TelegramPermanentError) as caught:
+            self.telegram.send_message(CHAT, "bir")
+        assert caught.exception.kind is PermanentKind.NOT_ENOUGH_RIGHTS
+        self.fake.set_member_status(CHAT, self.bot.user(), "administrator")
+        self.telegram.send_message(CHAT, "bir")
+        self.telegram.send_message(CHAT, "iki")
+        assert len(self.fake.sent_messages(CHAT)) == 2
+
+    def test_get_chat_member_reads_a_muted_bots_standing(self) -> None:
+        self.fake.set_bot_status(CHAT, self.bot.token, "restricted", can_send_messages=False)
+        member = self.telegram.run(lambda s: s.get_chat_member(CHAT, self.bot.id))
+        assert (member.status, member.can_post) == ("restricted", False)

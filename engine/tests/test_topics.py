@@ -6,6 +6,7 @@ from engine.services.topics import (
     infer_topic,
     market_symbols_in,
     mentions_topic,
+    reply_quote,
     symbol_topic,
     symbols_in,
     topic_scores,
@@ -84,3 +85,29 @@ class AskedSymbolTests(SimpleTestCase):
     def test_a_symbol_counts_as_talk_about_its_topic(self) -> None:
         assert topics_of("THYAO 300 olur mu?", TOPICS) == {"BIST"}
         assert infer_topic(["Dolar yükseldi", "ASELS bugün tavan"], TOPICS) == "BIST"
+
+
+LONG = (
+    "Selam arkadaşlar, bu hafta piyasada çok şey oldu ve ben de kafamı toplamaya çalışıyorum. Merkez bankası "
+    "faiz kararını açıkladı, dolar biraz geriledi, altın yerinde sayıyor. Peki sizce faiz indirimi gelir mi? "
+    "Bir de şunu merak ediyorum: thyao bu seviyeden alınır mı sizce? Bilanço iyi geldi."
+)
+
+
+class ReplyQuoteTests(SimpleTestCase):
+    def test_a_long_message_is_quoted_at_the_sentence_naming_the_symbol_asked_about(self) -> None:
+        quote = reply_quote(LONG, "BIST:THYAO")
+        assert quote == "Bir de şunu merak ediyorum: thyao bu seviyeden alınır mı sizce?"
+        assert quote in LONG  # Telegram needs an exact substring
+
+    def test_without_a_symbol_the_first_question_is_quoted(self) -> None:
+        assert reply_quote(LONG, None) == "Peki sizce faiz indirimi gelir mi?"
+
+    def test_a_short_message_is_not_quoted(self) -> None:
+        assert reply_quote("THYAO alınır mı?", "BIST:THYAO") is None
+
+    def test_a_long_message_with_nothing_asked_is_not_quoted(self) -> None:
+        assert reply_quote("Bugün piyasa sakin. " * 20, "BIST:THYAO") is None
+
+    def test_a_sentence_past_telegrams_quote_limit_is_not_quoted(self) -> None:
+        assert reply_quote("THYAO " + "çok " * 300 + "mi?", "BIST:THYAO") is None
