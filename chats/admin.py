@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from chats.models import Chat, Membership, Message
-from chats.services import chat_adopt
 from config.forms import JSON_FORMFIELD_OVERRIDES, pretty_json_html
+from engine.services.capabilities import chat_enable
 
 
 class DiscoveredFilter(admin.SimpleListFilter):
@@ -81,13 +81,15 @@ class ChatAdmin(admin.ModelAdmin):
     def enable_discovered_chats(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
         chats = list(queryset.filter(discovered_at__isnull=False))
         for chat in chats:
-            chat_adopt(chat=chat)
+            chat_enable(chat=chat)
         self.message_user(request, f"Enabled {len(chats)} discovered group(s).")
 
     @admin.action(description="Enable selected chats")
     def enable_chats(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
-        changed = queryset.exclude(is_enabled=True).update(is_enabled=True)
-        self.message_user(request, f"Enabled {changed} chat(s).")
+        chats = list(queryset.exclude(is_enabled=True))
+        for chat in chats:
+            chat_enable(chat=chat)
+        self.message_user(request, f"Enabled {len(chats)} chat(s).")
 
     @admin.action(description="Disable selected chats")
     def disable_chats(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:

@@ -15,13 +15,13 @@ from rest_framework.response import Response
 
 from chats.models import Chat, Membership, Message
 from chats.services import (
-    chat_adopt,
     chat_create,
     chat_set_enabled,
     chat_update,
     membership_add,
     membership_update,
 )
+from engine.services.capabilities import chat_enable
 
 
 class ChatSerializer(serializers.ModelSerializer[Chat]):
@@ -140,7 +140,7 @@ class ChatViewSet(viewsets.ModelViewSet[Chat]):
     @action(detail=True, methods=["post"])
     def enable(self, request: Request, pk: str) -> Response:
         """Take a discovered group into the crowd: enabled, its messages reach the engine from now on."""
-        return Response(self.get_serializer(chat_adopt(chat=self.get_object())).data)
+        return Response(self.get_serializer(chat_enable(chat=self.get_object())).data)
 
 
 CHAT_PK = OpenApiParameter("chat_pk", int, OpenApiParameter.PATH, description="The chat's id.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_rq
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -104,9 +105,12 @@ class ChatListTest(AdminTestCase):
         html = self.get_ok(url + "?discovered=yes")
         self.assertIn("Yeni Grup", html)
         self.assertNotIn("Bilinen", html)
-        self.client.post(url, {"action": "enable_discovered_chats", "_selected_action": [found.pk]})
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(url, {"action": "enable_discovered_chats", "_selected_action": [found.pk]})
         found.refresh_from_db()
         self.assertEqual((found.is_enabled, found.is_discovered), (True, False))
+        asked = [job.args for job in django_rq.get_queue("low").jobs if job.func_name.endswith("capabilities")]
+        self.assertEqual(asked, [(found.pk,)])
 
     def test_it_lists_paused_memberships_with_their_reason(self) -> None:
         membership = MembershipFactory.create()

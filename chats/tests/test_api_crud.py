@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import django_rq
 from django.test import TestCase
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from bots.tests.factories import BotFactory
 from chats.models import Chat, Message
 from chats.services import chat_discover, membership_pause
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
+from config.testing.cases import RedisTestCase
 
 
 class ChatApiTest(TestCase):
@@ -44,7 +46,7 @@ class ChatApiTest(TestCase):
         self.assertTrue(self.api.post(f"/api/chats/{chat.pk}/resume/").json()["is_enabled"])
 
 
-class DiscoveredChatApiTest(TestCase):
+class DiscoveredChatApiTest(RedisTestCase):
     """Groups a bot was added to, waiting for an operator."""
 
     def test_a_discovered_group_is_listed_with_its_bots_and_enabled_by_one_action(self) -> None:
@@ -63,8 +65,11 @@ class DiscoveredChatApiTest(TestCase):
             "bots": ["@ayse_bot"],
         }
         assert (listed["is_enabled"], listed["is_discovered"]) == (False, True)
-        enabled = api.post(f"/api/chats/{chat.pk}/enable/").json()
+        with self.captureOnCommitCallbacks(execute=True):
+            enabled = api.post(f"/api/chats/{chat.pk}/enable/").json()
         assert (enabled["is_enabled"], enabled["is_discovered"], enabled["discovered_at"]) == (True, False, None)
+        asked = [job.args for job in django_rq.get_queue("low").jobs if job.func_name.endswith("capabilities")]
+        assert asked == [(chat.pk,)]  # Telegram is asked for the group's capabilities at once
         assert api.get("/api/chats/?discovered=true").json()["results"] == []
 
     def test_viewers_cannot_enable_a_discovered_group(self) -> None:

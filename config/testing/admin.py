@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.test import TestCase
+
+from config.testing.cases import RedisTestCase
 
 
-class AdminTestCase(TestCase):
-    """Logged in as a superuser."""
+class AdminTestCase(RedisTestCase):
+    """Logged in as a superuser (the test Redis emptied, as admin actions enqueue jobs)."""
 
     def setUp(self) -> None:
+        super().setUp()
         user = get_user_model().objects.create_superuser("admin", "admin@example.com", "password")
         self.client.force_login(user)
 
