@@ -54,14 +54,17 @@ class EventContextTests(TestCase):
         event = event_create(text=RATE_HIKE, direction="up", intensity=0.9, symbols=["THYAO"], chats=[chat])
         config, rng = _config(), random.Random(1)
         context = _context(TurnFactory.create(chat=chat, bot=bot), config=config, rng=rng)
-        assert context.event is not None and context.event.pk == event.pk
+        assert context.event is not None
+        assert context.event.pk == event.pk
         assert (context.symbol, context.topic) == ("BIST:THYAO", "BIST")
         assert [s.topic for s in context.stances] == ["BIST:THYAO"]
         prompt = prompts.user_prompt(context)
-        assert f"«{RATE_HIKE}»" in prompt and "Sorulan sembol" not in prompt
+        assert f"«{RATE_HIKE}»" in prompt
+        assert "Sorulan sembol" not in prompt
         assert prompts.hints(context).event == (RATE_HIKE, "up", 0.9)
         elsewhere = _context(TurnFactory.create(chat=other, bot=bot), config=config, rng=rng)
-        assert elsewhere.event is None and RATE_HIKE not in prompts.user_prompt(elsewhere)
+        assert elsewhere.event is None
+        assert RATE_HIKE not in prompts.user_prompt(elsewhere)
 
     def test_the_newbie_is_told_to_ask_and_the_veteran_to_recall_a_crisis(self) -> None:
         chat = ChatFactory.create()
@@ -71,8 +74,10 @@ class EventContextTests(TestCase):
         (event,) = fresh_events([chat.pk], now=timezone.now(), scale=1.0)[chat.pk]
         veteran = prompts.user_prompt(_prompt_context(_bot(), chat, event=event))
         newbie = prompts.user_prompt(_prompt_context(_bot(persona={"tone": "newbie"}), chat, event=event))
-        assert "geçmiş bir krizi hatırla" in veteran and "şiddet: hafif" in veteran
-        assert "gruba ne anlama geldiğini sor" in newbie and "krizi" not in newbie
+        assert "geçmiş bir krizi hatırla" in veteran
+        assert "şiddet: hafif" in veteran
+        assert "gruba ne anlama geldiğini sor" in newbie
+        assert "krizi" not in newbie
 
 
 class OfflineEventTests(TestCase):
@@ -121,10 +126,12 @@ class EventRunTests(RedisTransactionTestCase):
             chat_ids=[chat.pk], since=event.fired_at, until=timezone.now() + timedelta(seconds=1)
         )
         entropy, contradictions = talk.stance_entropy(transcript), talk.stance_contradictions(transcript)
-        assert entropy.value is not None and entropy.value >= 0.5, entropy
+        assert entropy.value is not None
+        assert entropy.value >= 0.5, entropy
         assert contradictions.value == 0.0, contradictions
         convergence = talk.convergence(transcript).value
-        assert convergence is not None and convergence <= 0.75
+        assert convergence is not None
+        assert convergence <= 0.75
         said = Counter((line.bot_id, direction(line.text)) for line in transcript.bot_lines)
         for bot_id, polarity in views.items():
             opposite = "bearish" if polarity == "bullish" else "bullish"

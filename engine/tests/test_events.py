@@ -47,7 +47,8 @@ class EventCreateTests(RedisTestCase):
         chat = ChatFactory.create()
         event = event_create(text=RATE_HIKE, direction="up", intensity=0.9, symbols=["thyao", "BTCUSDT", "THYAO"])
         assert event.symbols == ["BIST:THYAO", "BTCUSDT"]
-        assert event.fired_at is not None and event.status == "fired"
+        assert event.fired_at is not None
+        assert event.status == "fired"
         assert list(event.chats.all()) == [chat]  # none chosen: every enabled chat when it fired
         assert float(self.redis.hget(NEXT_AT_KEY, str(chat.pk)) or 0) == pytest.approx(event.fired_at.timestamp())
 
@@ -157,4 +158,5 @@ class SingleFiringTests(RedisTransactionTestCase):
             worker.join()
         assert sorted(results) == [False, True]
         event.refresh_from_db()
-        assert event.fired_at is not None and list(event.chats.all()) == [chat]
+        assert event.fired_at is not None
+        assert list(event.chats.all()) == [chat]
