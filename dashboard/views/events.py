@@ -49,7 +49,7 @@ class EventListView(RoleRequiredMixin, TemplateView):
             else:
                 messages.success(request, f"Event {event.status}: {event.text}")
                 return redirect("dashboard:events")
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+        return self.render_to_response(self.get_context_data(form=form))
 
 
 class EventCancelView(RoleRequiredMixin, View):
