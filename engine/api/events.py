@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -17,6 +18,7 @@ from engine.models import MarketEvent
 from engine.services.events import MAX_SYMBOLS, MAX_TOPICS, event_cancel, event_create, parse_intensity
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
 class IntensityField(serializers.Field[float, Any, Any, Any]):
     """0..1, or low/medium/high."""
 
