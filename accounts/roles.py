@@ -21,7 +21,8 @@ class Role(StrEnum):
 # What the operator edits: the crowd and its chats (no deletes, no settings, no users).
 CROWD_MODELS: tuple[str, ...] = ("bots.bot", "bots.stance", "bots.holding", "bots.memory")
 CROWD_MODELS += ("chats.chat", "chats.membership", "chats.message")
-READABLE_MODELS = (*CROWD_MODELS, "engine.turn", "engine.setting", "engine.newsitem")
+STEERING_MODELS: tuple[str, ...] = ("engine.marketevent",)  # what the operator injects into the crowd's chats
+READABLE_MODELS = (*CROWD_MODELS, *STEERING_MODELS, "engine.turn", "engine.setting", "engine.newsitem")
 ADMIN_APPS = ("bots", "chats", "engine", "accounts")
 ADMIN_AUTH_MODELS = ("user", "group")
 CONTROL_SIMULATION = "accounts.control_simulation"
@@ -32,7 +33,9 @@ def _model_perms(actions: tuple[str, ...], models: tuple[str, ...]) -> set[str]:
 
 
 VIEWER_PERMS = frozenset(_model_perms(("view",), READABLE_MODELS))
-OPERATOR_PERMS = VIEWER_PERMS | _model_perms(("add", "change"), CROWD_MODELS) | {CONTROL_SIMULATION}
+OPERATOR_PERMS = (
+    VIEWER_PERMS | _model_perms(("add", "change"), (*CROWD_MODELS, *STEERING_MODELS)) | {CONTROL_SIMULATION}
+)
 
 
 def role_permissions(role: Role) -> Q:

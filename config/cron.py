@@ -11,11 +11,13 @@ from engine.queues import QueueName
 
 TICK_INTERVAL_S = 2
 RECOVERY_INTERVAL_S = 30
+EVENTS_INTERVAL_S = 5  # a scheduled market event fires within seconds of its time
 NEWS_INTERVAL_S = 15 * 60
 WEBHOOK_INTERVAL_S = 10 * 60
 CAPABILITIES_INTERVAL_S = 15 * 60  # getChat per enabled group: slow mode, rights, reactions
 
 cron.register(jobs.tick, queue_name=QueueName.HIGH, interval=TICK_INTERVAL_S, ttl=TICK_INTERVAL_S)
+cron.register(jobs.fire_events, queue_name=QueueName.HIGH, interval=EVENTS_INTERVAL_S, ttl=EVENTS_INTERVAL_S)
 cron.register(jobs.recover_turns, queue_name=QueueName.LOW, interval=RECOVERY_INTERVAL_S, ttl=RECOVERY_INTERVAL_S)
 cron.register(jobs.fetch_news, queue_name=QueueName.LOW, interval=NEWS_INTERVAL_S, ttl=NEWS_INTERVAL_S)
 cron.register(jobs.ensure_webhooks, queue_name=QueueName.LOW, interval=WEBHOOK_INTERVAL_S, ttl=WEBHOOK_INTERVAL_S)

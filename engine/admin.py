@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from config.forms import PrettyJSONField, pretty_json_html
-from engine.models import NewsItem, Setting, TelegramInbox, Turn
+from engine.models import MarketEvent, NewsItem, Setting, TelegramInbox, Turn
 from engine.runtime_settings import SPEC_BY_KEY, SPECS, SettingSpec
 
 
@@ -156,6 +156,21 @@ class TelegramInboxAdmin(admin.ModelAdmin):
     readonly_fields = ("bot", "webhook_id", "update_offset", "updated_at")
     search_fields = ("bot__name", "bot__username")
     list_select_related = ("bot",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(MarketEvent)
+class MarketEventAdmin(admin.ModelAdmin):
+    """Market events, for inspection: operators inject and cancel them on the dashboard, the API or `manage.py
+    event` (the services validate symbols and fire each once)."""
+
+    list_display = ("text", "direction", "intensity", "fire_at", "fired_at", "cancelled_at", "created_by")
+    list_filter = ("direction",)
+    search_fields = ("text",)
+    readonly_fields = ("fired_at", "cancelled_at", "created_by", "created_at")
+    filter_horizontal = ("chats",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -17,7 +17,17 @@ from engine.services.turns import Outcome
 def preload() -> None:
     """Import every job's service now: a worker does it when it starts, so a job's first moments after a restart
     (before it records its claim on its turns, engine.liveness) are not spent importing them."""
-    from engine.services import capabilities, delivery, dispatch, generation, news, planning, recovery, webhooks  # noqa: F401
+    from engine.services import (  # noqa: F401
+        capabilities,
+        delivery,
+        dispatch,
+        events,
+        generation,
+        news,
+        planning,
+        recovery,
+        webhooks,
+    )
 
 
 def tick() -> dict[str, Any]:
@@ -33,6 +43,13 @@ def tick() -> dict[str, Any]:
             return {"skipped": "the previous tick is still planning"}
         result = planning.plan_tick(config=config)
     return {"planned": result.planned, "deferred": result.deferred}
+
+
+def fire_events() -> dict[str, int]:
+    """Fire the scheduled market events whose time has come (each once, whichever process claims it)."""
+    from engine.services import events
+
+    return {"fired": events.events_fire_due()}
 
 
 def generate_turn(turn_id: int) -> Outcome:

@@ -1,10 +1,12 @@
-"""Engine state: turns (one planned bot message each) and runtime settings."""
+"""Engine state: turns (one planned bot message each), runtime settings and market events."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from bots.models import Bot
@@ -162,3 +164,47 @@ class TelegramInbox(models.Model):
 
     def __str__(self) -> str:
         return f"Inbox of {self.bot}"
+
+
+class MarketEvent(models.Model):
+    """An operator's market event (a rate decision, a crash): fired once, its chats' crowds react while it is fresh."""
+
+    class Direction(models.TextChoices):
+        UP = "up"
+        DOWN = "down"
+        MIXED = "mixed"
+
+    text = models.CharField(max_length=300, help_text='What happened: "TCMB politika faizini 500 baz puan artırdı".')
+    symbols = models.JSONField(default=list, blank=True, help_text="Affected symbols, canonical (BIST:THYAO).")
+    topics = models.JSONField(default=list, blank=True, help_text="Affected chat topics (BIST, FX, Kripto, Makro).")
+    direction = models.CharField(max_length=5, choices=Direction.choices)
+    intensity = models.FloatField(
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)], help_text="0 (a ripple) to 1 (a shock)."
+    )
+    fire_at = models.DateTimeField(help_text="When it fires (now, or the time it is scheduled for).")
+    chats = models.ManyToManyField(
+        Chat, blank=True, related_name="market_events", help_text="None chosen: every enabled chat when it fires."
+    )
+    fired_at = models.DateTimeField(null=True, blank=True, help_text="Set once, by the one process that fired it.")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-fire_at", "-id"]
+        indexes = [
+            models.Index(fields=["fired_at"], name="marketevent_fired"),
+            models.Index(fields=["fire_at"], name="marketevent_fire_at", condition=models.Q(fired_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def status(self) -> str:
+        """scheduled, fired or cancelled."""
+        if self.cancelled_at is not None:
+            return "cancelled"
+        return "scheduled" if self.fired_at is None else "fired"

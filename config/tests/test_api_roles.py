@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
@@ -19,6 +21,7 @@ from accounts.tests.factories import role_client
 from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceFactory
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 from config.testing.routes import all_routes
+from engine.models import MarketEvent
 from engine.tests.factories import TurnFactory
 
 ANON, VIEWER, OPERATOR, ADMIN = "anonymous", "viewer", "operator", "admin"
@@ -61,6 +64,8 @@ class World:
         self.message = MessageFactory.create(chat=self.chat)
         self.turn = TurnFactory.create(chat=self.chat, bot=self.bot, error="chat not found")
         self.other_user = User.objects.create(username="someone")
+        soon = timezone.now() + timedelta(hours=1)
+        self.event = MarketEvent.objects.create(text="Faiz kararı", direction="up", intensity=0.5, fire_at=soon)
 
 
 @dataclass
@@ -187,6 +192,16 @@ CASES: list[Case] = [
         crowd_write(200),
         lambda w: {"brief": "x: a student", "count": 1},
     ),
+    Case("marketevent-list", "get", lambda w: f"/api/events/?chat={w.chat.pk}", read()),
+    Case(
+        "marketevent-list",
+        "post",
+        lambda w: "/api/events/",
+        crowd_write(201),
+        lambda w: {"text": "Faiz kararı", "direction": "up", "intensity": "high", "chats": [w.chat.pk]},
+    ),
+    Case("marketevent-detail", "get", lambda w: f"/api/events/{w.event.pk}/", read()),
+    Case("marketevent-cancel", "post", lambda w: f"/api/events/{w.event.pk}/cancel/", crowd_write(200)),
     Case("turn-list", "get", lambda w: "/api/turns/?status=planned", read()),
     Case("turn-detail", "get", lambda w: f"/api/turns/{w.turn.pk}/", read()),
     Case("settings", "get", lambda w: "/api/settings/", read()),

@@ -27,7 +27,7 @@ from chats.models import Chat, Message
 from config.testing.cases import RedisTransactionTestCase
 from config.testing.fake_telegram import fake_telegram_for
 from engine import jobs
-from engine.models import Turn
+from engine.models import MarketEvent, Turn
 from engine.portability.exporting import crowd_export
 from engine.selectors import settings_all
 from engine.services import settings_update
@@ -224,6 +224,31 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         assert Message.objects.count() == messages, "an interview is never posted"
         assert not Turn.objects.exists()
         shot(page, "14-bot-interview")
+        assert problems == []
+
+    def test_an_operator_injects_an_event_and_the_crowd_reacts_on_the_chat_page(self) -> None:
+        page, problems, base = self.page, self.problems, self.live_server_url
+        chat = demo_crowd()
+        settings_update(values={"simulation_active": True})
+        log_in(page, base)
+        page.goto(f"{base}/chats/{chat.pk}/")
+        page.click("#inject-event")
+        page.fill("#id_text", "TCMB politika faizini 500 baz puan artırdı")
+        page.fill("#id_symbols", "THYAO, $$$")
+        page.select_option("#id_direction", "up")
+        page.click("#event-form button[type=submit]")
+        expect(page.locator("#id_symbols-errors")).to_contain_text("$$$")
+        page.fill("#id_symbols", "THYAO")
+        page.select_option("#id_intensity", "high")
+        page.click("#event-form button[type=submit]")
+        page.wait_for_selector(".flash-success:has-text('Event fired')")
+        event = MarketEvent.objects.get()
+        assert list(event.chats.all()) == [chat]
+        run_engine(lambda: Message.objects.filter(chat=chat, bot__isnull=False).count() >= 3)
+        page.goto(f"{base}/chats/{chat.pk}/")
+        expect(page.locator(f"#event-timeline [data-event='{event.pk}']")).to_contain_text("500 baz puan")
+        bot_messages_shown(page, 3)
+        shot(page, "15-market-event")
         assert problems == []
 
     def test_an_operator_generates_reviews_edits_and_saves_personas(self) -> None:

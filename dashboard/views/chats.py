@@ -20,6 +20,7 @@ from engine.selectors import chats_quiet_hours
 from engine.services.capabilities import chat_enable
 
 LIVE_INITIAL_MESSAGES = 50
+LIVE_EVENTS = 10  # the chat's latest market events, as a timeline beside its messages
 
 
 class ChatListView(RoleRequiredMixin, ListView):
@@ -44,7 +45,8 @@ class ChatListView(RoleRequiredMixin, ListView):
 
 
 class ChatLiveView(RoleRequiredMixin, DetailView):
-    """A chat as it happens: the latest messages, then new ones as they arrive; its last hour's quality figures."""
+    """A chat as it happens: the latest messages, then new ones as they arrive; its market events as a timeline;
+    its last hour's quality figures."""
 
     template_name = "dashboard/chat_live.html"
     permission_required = "chats.view_chat"
@@ -62,6 +64,8 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
         context["post_form"] = MemberPostForm()
         context["quality"] = quality_report(chat_ids=[self.object.pk])
         context["now"] = timezone.now()
+        context["events"] = list(self.object.market_events.order_by("-fire_at", "-id")[:LIVE_EVENTS])
+        context["can_inject"] = self.user_may("engine.add_marketevent")
         context["nav"] = "chats"
         return context
 

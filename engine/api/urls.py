@@ -1,15 +1,16 @@
 """Engine API routes: /api/settings/, /api/control/…, /api/turns/, /api/chats/<chat_id>/quality/,
-/api/bots/<bot_id>/interviews/, /api/personas/generate/, /api/crowd/…."""
+/api/bots/<bot_id>/interviews/, /api/personas/generate/, /api/crowd/…, /api/events/."""
 
 from __future__ import annotations
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from engine.api import crowd, interviews, quality, views
+from engine.api import crowd, events, interviews, quality, views
 
 router = SimpleRouter()
 router.register("turns", views.TurnViewSet, basename="turn")
+router.register("events", events.MarketEventViewSet, basename="marketevent")
 
 urlpatterns = [
     path("settings/", views.SettingsView.as_view(), name="settings"),

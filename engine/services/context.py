@@ -19,6 +19,7 @@ from engine.clients.llm.base import SymbolView
 from engine.kinds import Target, kind_spec
 from engine.models import Turn
 from engine.runtime_settings import AbuseLimits, LengthProfile, RuntimeConfig
+from engine.services.events import FreshEvent
 from engine.services.loading import BotFacts, LoadedTurn, RecentMessage, RefreshState
 from engine.services.news import headline_for
 from engine.services.topics import infer_topic, market_symbols_in, symbol_topic, symbols_in, topic_keywords, words
@@ -70,6 +71,7 @@ class TurnContext:
     symbol: str | None = None  # the market symbol the message answered asks about (canonical: BIST:THYAO)
     view: SymbolView | None = None  # with a symbol: what the bot has a stance on (the symbol, its topic, neither)
     abuse: AbuseLimits = field(default_factory=AbuseLimits)  # the prompt's size and its members' text caps
+    event: FreshEvent | None = None  # the chat's freshest market event: the crowd reacts to it
 
 
 def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Random) -> TurnContext:
@@ -84,6 +86,9 @@ def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Rand
     if target is not None:
         # The message answered sets the topic: the symbol it asks about first (THYAO → BIST), then its words.
         topic = (symbol and symbol_topic(symbol, chat.topics)) or infer_topic([target.text], chat.topics) or topic
+    event = loaded.events[0] if loaded.events else None
+    if event is not None and symbol is None:  # nothing else asked: the event's subject, with the bot's view on it
+        symbol, topic = event_subject(event, chat.topics, default=topic)
     focus = focus_facts(loaded.facts, topic=topic, symbol=symbol, target=target)
     language = persona.language or chat.language
     headline_id, headline = _headline(chat.pk, topic, language, config, rng)
@@ -109,7 +114,16 @@ def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Rand
         symbol=symbol,
         view=focus.view,
         abuse=config.abuse_limits,
+        event=event,
     )
+
+
+def event_subject(event: FreshEvent, topics: list[str], *, default: str) -> tuple[str | None, str]:
+    """The symbol and topic a message about the event talks about: its first symbol (and that symbol's topic),
+    else its first topic."""
+    if event.symbols:
+        return event.symbols[0], symbol_topic(event.symbols[0], topics) or default
+    return None, event.topics[0] if event.topics else default
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from engine import queries
 from engine.models import Turn
 from engine.runtime_settings import RuntimeConfig
 from engine.services import postprocess
+from engine.services.events import FreshEvent, fresh_events
 
 R = TypeVar("R", Stance, Holding, Memory)
 HISTORY_LIMIT = 20
@@ -76,6 +77,7 @@ class LoadedTurn:
     refresh: RefreshState | None  # None when the bot is no longer a member of the chat
     recent_texts: list[str]  # the chat's recent bot messages, normalised, for dedup (empty when dedup is off)
     own_texts: list[str]  # the bot's own among them, newest first, at most OWN_TEXTS_LIMIT
+    events: tuple[FreshEvent, ...] = ()  # the chat's fresh market events, newest first
 
 
 def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn]:
@@ -88,6 +90,7 @@ def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn
     facts = bot_facts({turn.bot_id: turn.bot for turn in ordered}.values())
     refresh = _refresh_states(ordered)
     texts = recent_bot_texts(chat_ids, config) if config.dedup_enabled else {}
+    events = fresh_events(chat_ids, now=timezone.now(), scale=config.scale_factor)
     return [
         LoadedTurn(
             turn=turn,
@@ -99,6 +102,7 @@ def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn
             refresh=refresh.get((turn.chat_id, turn.bot_id)),
             recent_texts=[text for _, text in texts.get(turn.chat_id, [])],
             own_texts=[text for bot, text in texts.get(turn.chat_id, []) if bot == turn.bot_id][:OWN_TEXTS_LIMIT],
+            events=tuple(events.get(turn.chat_id, ())),
         )
         for turn in ordered
     ]

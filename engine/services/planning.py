@@ -22,7 +22,7 @@ from engine.kinds import kind_spec
 from engine.models import Turn
 from engine.redis import redis_connection
 from engine.runtime_settings import RuntimeConfig
-from engine.services import budget, limits
+from engine.services import budget, events, limits
 from engine.services.activity import activity_level, is_active
 from engine.services.dispatch import enqueue_generation
 from engine.services.reactions import reactions_possible
@@ -64,6 +64,8 @@ class DueChat:
     last_topic: str | None = None
     speakers: list[Speaker] = field(default_factory=list)
     can_react: bool = True  # the group allows a reaction a bot can set (getChat's available_reactions)
+    excitement: float = 1.0  # the pace multiplier of its fresh market events (engine.services.events)
+    event_topic: str | None = None  # the freshest event's first symbol or topic: who cares about it speaks first
 
 
 @dataclass
@@ -139,6 +141,7 @@ def _load_due_chats(now: datetime, config: RuntimeConfig) -> list[DueChat]:
         due.pop(chat_id)
     _attach_last_messages(due)
     _attach_speakers(due)
+    _attach_events(due, now=now, scale=config.scale_factor)
     return [chat for chat in due.values() if chat.speakers]
 
 
@@ -155,6 +158,21 @@ def _attach_last_messages(due: dict[int, DueChat]) -> None:
         chat.last_message_id, chat.last_bot_id = row["last_id"], row["last_bot"]
         chat.previous_bot_id = row["previous_bot"]
         chat.last_topic = (row["last_meta"] or {}).get("topic")
+
+
+def _attach_events(due: dict[int, DueChat], *, now: datetime, scale: float) -> None:
+    """Each due chat's pace multiplier and event subject from its fresh market events: one query a tick."""
+    for chat_id, fresh in events.fresh_events(due, now=now, scale=scale).items():
+        chat = due[chat_id]
+        chat.excitement = events.excitement(fresh, now=now, scale=scale)
+        subjects = (*fresh[0].symbols, *fresh[0].topics)
+        chat.event_topic = subjects[0] if subjects else None
+
+
+def chats_due_now(chat_ids: list[int], *, now: datetime) -> None:
+    """Make chats due at once (a market event fired in them): the next tick plans their first reaction."""
+    if chat_ids:
+        redis_connection().hset(NEXT_AT_KEY, mapping=dict.fromkeys(chat_ids, now.timestamp()))
 
 
 def _attach_speakers(due: dict[int, DueChat]) -> None:
@@ -204,7 +222,8 @@ def _plan_chat(
     if talking_to_itself(chat, eligible):
         result.rest(chat.chat_id)
         return None
-    speaker = choose_speaker(eligible, last_bot_id=chat.last_bot_id, topic=chat.last_topic, rng=rng)
+    topic = chat.event_topic or chat.last_topic
+    speaker = choose_speaker(eligible, last_bot_id=chat.last_bot_id, topic=topic, rng=rng)
     counts[speaker.bot_id] = counts.get(speaker.bot_id, 0) + 1  # stored for all the tick's turns at once
     kind, reply_to = choose_kind(chat, speaker=speaker, config=config, rng=rng)
     return Turn(
@@ -267,11 +286,13 @@ def choose_kind(
     chat: DueChat, *, speaker: Speaker, config: RuntimeConfig, rng: random.Random
 ) -> tuple[str, int | None]:
     """Reaction, reply or a new message; a reaction targets the latest message of someone else (where the group
-    allows reactions: else the turn is a text one)."""
+    allows reactions: else the turn is a text one); after a market event replies grow likelier (reply chains)."""
     others_last = chat.last_message_id is not None and chat.last_bot_id != speaker.bot_id
     if others_last and rng.random() < config.short_reaction_probability and chat.can_react:
         return Turn.Kind.REACTION, chat.last_message_id
     chance = config.reply_to_bots_probability if chat.last_bot_id else config.reply_probability
+    if chat.excitement > 1.0:  # a fresh event: more answers to each other than new threads, reply chains
+        chance = 1.0 - (1.0 - chance) / chat.excitement
     if chat.last_message_id is not None and rng.random() < chance:
         return Turn.Kind.REPLY, None  # the target is scored when the context is built
     return Turn.Kind.PROACTIVE, None
@@ -313,7 +334,8 @@ def _save(
             level = activity_level(
                 now, chat.timezone, prime_hours=config.prime_hours, prime_boost=config.prime_hours_boost
             )
-            gap = next_gap_s(chat.cadence, scale=config.scale_factor, activity=level, rng=rng)
+            activity = level * chat.excitement
+            gap = next_gap_s(chat.cadence, scale=config.scale_factor, activity=activity, rng=rng)
             mapping[chat.chat_id] = now.timestamp() + gap
     with transaction.atomic():
         created = Turn.objects.bulk_create(turns)

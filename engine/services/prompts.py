@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from bots.symbols import symbols_match
-from engine.clients.llm.base import ChatMessage, GenerationHints, HoldingHint, Relation, StanceHint
+from engine.clients.llm.base import ChatMessage, EventHint, GenerationHints, HoldingHint, Relation, StanceHint
 from engine.clients.llm.phrases import relation_to
 from engine.services.context import TurnContext
 
@@ -72,6 +72,14 @@ TEXT = {
         "memories": "Hatırladıkların:",
         "own": "Bu konuda daha önce söylediklerin (kendini tekrar etme):",
         "headline": "Gündemdeki haber: «{headline}»",
+        "event": "Son dakika ({minutes} dk önce): «{text}». Etkilenen: {subjects}; yön: {direction}; şiddet: {level}.",
+        "event_take": {
+            "newbie": "Bu gelişme seni meraklandırıyor: görüşünü kısaca söyle ve gruba ne anlama geldiğini sor.",
+            "veteran": "Buna benzeyen geçmiş bir krizi hatırla (anılarından) ve görüşünle bağla.",
+            "any": "Bu gelişmeye görüşlerinle tutarlı ve risk profiline ({risk}) uygun tepki ver.",
+        },
+        "directions": {"up": "yukarı", "down": "aşağı", "mixed": "karışık"},
+        "levels": ("hafif", "orta", "sert"),
         "length": {"short": "Uzunluk: tek kısa cümle.", "medium": "Uzunluk: 2-3 cümle.", "long": "Uzunluk: 4-5 cümle."},
         "polarity": {"bullish": "yükseliş bekliyorsun", "bearish": "düşüş bekliyorsun", "neutral": "kararsızsın"},
         "you": "sen",
@@ -118,6 +126,15 @@ TEXT = {
         "memories": "Things you remember:",
         "own": "What you said on this before (do not repeat yourself):",
         "headline": "In the news: «{headline}»",
+        "event": "Breaking ({minutes} min ago): «{text}». Affects: {subjects}; direction: {direction}; "
+        "intensity: {level}.",
+        "event_take": {
+            "newbie": "This makes you curious: say briefly what you think and ask the group what it means.",
+            "veteran": "Recall a past crisis like it (from your stories) and tie it to your view.",
+            "any": "React to it consistently with your views and your risk profile ({risk}).",
+        },
+        "directions": {"up": "up", "down": "down", "mixed": "mixed"},
+        "levels": ("mild", "moderate", "severe"),
         "length": {
             "short": "Length: one short sentence.",
             "medium": "Length: 2-3 sentences.",
@@ -133,6 +150,7 @@ MAX_TOKENS = {"short": 80, "medium": 160, "long": 300}
 CHARS_PER_TOKEN = 4  # as `estimate_tokens` counts them
 CUT = "…"
 HEADLINE_MAX_CHARS = 300
+EVENT_TAKES = ("newbie", "veteran")  # persona tones with a take of their own on an event
 
 
 def _t(context: TurnContext) -> dict[str, Any]:
@@ -246,13 +264,32 @@ def _turn_lines(context: TurnContext, t: dict[str, Any]) -> list[str]:
     parts += _section(t["own"], context.own_statements)
     if context.headline:
         parts.append(t["headline"].format(headline=untrusted(context.headline, HEADLINE_MAX_CHARS)))
+    parts += event_lines(context, t)
     parts.append(t["length"][context.length])
     return parts
 
 
+def event_lines(context: TurnContext, t: dict[str, Any]) -> list[str]:
+    """The fresh market event, and how this persona takes it (the newbie asks, the veteran recalls a crisis)."""
+    event = context.event
+    if event is None:
+        return []
+    minutes = (
+        max(0, round((context.turn.created_at - event.fired_at).total_seconds() / 60)) if context.turn.created_at else 0
+    )
+    subjects = ", ".join([*event.symbols, *event.topics]) or "-"
+    level = t["levels"][min(2, int(event.intensity * 3))]
+    line = t["event"].format(
+        minutes=minutes, text=untrusted(event.text, HEADLINE_MAX_CHARS), subjects=subjects,
+        direction=t["directions"].get(event.direction, event.direction), level=level,
+    )  # fmt: skip
+    tone = context.persona.tone if context.persona.tone in EVENT_TAKES else "any"
+    return [line, t["event_take"][tone].format(risk=context.persona.risk_profile)]
+
+
 def _asked_lines(context: TurnContext, t: dict[str, Any]) -> list[str]:
-    """The symbol asked about, and what to do without a view on it."""
-    if context.symbol is None:
+    """The symbol asked about, and what to do without a view on it (an event's own subject is not asked)."""
+    if context.symbol is None or (context.event is not None and context.symbol in context.event.symbols):
         return []
     lines = [t["asked"].format(symbol=context.symbol)]
     if context.view is not None and (view := t["view"][context.view]):
@@ -353,4 +390,12 @@ def hints(context: TurnContext) -> GenerationHints:
         memories=[memory.content for memory in context.memories],
         recent=[line.text for line in context.history],
         own=[line.text for line in context.history if line.is_self] + context.own_texts,
+        event=_event_hint(context),
+        risk_profile=str(context.persona.risk_profile),
+        anecdotes=list(context.emotion.anecdotes) if context.event is not None else [],
     )
+
+
+def _event_hint(context: TurnContext) -> EventHint | None:
+    event = context.event
+    return EventHint(event.text, event.direction, event.intensity) if event is not None else None

@@ -60,8 +60,8 @@ class LoadBatchTests(TestCase):
             assert [item.turn.pk for item in loaded] == turn_ids
         # turns with chats and bots, memberships; each chat's oldest kept time, the messages since; the targets
         # older than the histories; stances, holdings, memories; the chats' recent bot texts, and the texts of
-        # those stored without their normal form (these factories' messages).
-        assert counts == [10, 10]
+        # those stored without their normal form (these factories' messages); the chats' fresh market events.
+        assert counts == [11, 11]
 
     def test_what_a_batch_loads_is_what_the_turn_loaded_alone_gets(self) -> None:
         config = settings_all()

@@ -45,6 +45,14 @@ class HoldingHint(NamedTuple):
     avg_price: Decimal | float
 
 
+class EventHint(NamedTuple):
+    """A fresh market event the message reacts to: what happened, its direction (up/down/mixed), 0..1 intensity."""
+
+    text: str
+    direction: str
+    intensity: float
+
+
 @dataclass(frozen=True)
 class GenerationHints:
     """Structured facts the prompt was built from; the offline provider writes from these."""
@@ -71,6 +79,9 @@ class GenerationHints:
     own: list[str] = field(default_factory=list)  # the bot's own recent messages, whose phrasing it does not reuse
     question: str | None = None  # interview: the operator's question; personas: the operator's brief
     count: int = 0  # personas: how many drafts are asked for
+    event: EventHint | None = None  # a fresh market event: the message is the bot's take on it
+    risk_profile: str = "medium"
+    anecdotes: list[str] = field(default_factory=list)  # the persona's stories (a veteran recalls one on an event)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from engine.clients.llm.base import (
     estimate_prompt_tokens,
     estimate_tokens,
 )
+from engine.clients.llm.phrases import events as event_phrases
 from engine.clients.llm.phrases import relation_to, text_polarity
 
 __all__ = ["OfflineProvider", "compose", "display_topic", "draft", "pick_stance", "relation_to", "text_polarity"]
@@ -40,6 +41,7 @@ ADDRESS_PROBABILITY = 0.05
 LEAD_PROBABILITY = 0.35
 TAIL_PROBABILITY = 0.2
 INVERT = 0.7
+EVENT_IN_REPLY = 0.5  # a reply during an event's burst names the event itself this often
 OWN_OPENER_SHARE = 0.45  # of the leads, the persona's own openers (the rest are any persona's)
 INVERTIBLE_AFTER = ("bana", "benim", "radarımda", "ekranımda", "şu", "bir", "yükselen", "düşen")
 LEVEL_BAND = (0.9, 1.12)  # levels stay near the bot's own average price
@@ -189,6 +191,8 @@ def draft(hints: GenerationHints, rng: random.Random) -> str:
     signed = rng.random() < SIGNATURE_PROBABILITY
     scene = _scene(hints, rng)
     sentences = _reply_sentences(scene) if hints.mode == "reply" else [_view(scene)]
+    if hints.event is not None and (hints.mode == "new" or rng.random() < EVENT_IN_REPLY):
+        sentences = _event_sentences(scene, sentences)
     sentences += _extras(scene)
     if hints.signature_phrases and signed:
         sentences.insert(rng.randint(1, len(sentences)), rng.choice(hints.signature_phrases))
@@ -276,6 +280,40 @@ def _reply_sentences(scene: Scene) -> list[str]:
     if rng.random() < 0.5:
         return [view, scene.pick(table["add"]) + ": " + _reason(scene)]
     return [view]
+
+
+def _event_sentences(scene: Scene, sentences: list[str]) -> list[str]:
+    """The bot's take on a fresh event before the rest: the newbie asks what it means, the veteran recalls a
+    crisis, everyone keeps its own view (a bull finds a reason to stay bullish on bad news, a bear the reverse)."""
+    tone = scene.hints.persona_tone
+    if tone == "newbie":
+        return [scene.fill(scene.pick(event_phrases.QUESTIONS[scene.lang])), *sentences]
+    take = scene.fill(scene.pick(event_phrases.TAKES[scene.lang][_take_key(scene)]))
+    risk = event_phrases.RISK[scene.lang].get(scene.hints.risk_profile)
+    if risk and scene.rng.random() < 0.5:
+        take += ", " + scene.pick(risk)
+    if tone == "veteran":
+        return [_recall(scene), take]
+    return [take] if scene.hints.mode == "new" else [take, *sentences[:1]]
+
+
+def _take_key(scene: Scene) -> str:
+    """confirms_/against_ + the bot's polarity (the event moving its way or not); neutral without a view."""
+    event = scene.hints.event
+    if scene.polarity == "neutral" or event is None or event.direction == "mixed":
+        return "neutral" if scene.polarity == "neutral" else f"confirms_{scene.polarity}"
+    expected = "up" if scene.polarity == "bullish" else "down"
+    return f"{'confirms' if event.direction == expected else 'against'}_{scene.polarity}"
+
+
+def _recall(scene: Scene) -> str:
+    """One of the persona's stories that does not pull against its view, as a memory of a past crisis."""
+    against = {"bullish": ["bearish"], "bearish": ["bullish"]}.get(scene.polarity, ["bullish", "bearish"])
+    stories = [a for a in scene.hints.anecdotes if not any(_moves(a, side) for side in against)]
+    if not stories:
+        return scene.pick(event_phrases.GENERIC_RECALL[scene.lang])
+    story = scene.pick(stories).strip().rstrip(".")
+    return scene.pick(event_phrases.RECALLS[scene.lang]).format(story=story)
 
 
 def _extras(scene: Scene) -> list[str]:
