@@ -13,8 +13,10 @@ TICK_INTERVAL_S = 2
 RECOVERY_INTERVAL_S = 30
 NEWS_INTERVAL_S = 15 * 60
 WEBHOOK_INTERVAL_S = 10 * 60
+STANCES_INTERVAL_S = 60
 
 cron.register(jobs.tick, queue_name=QueueName.HIGH, interval=TICK_INTERVAL_S, ttl=TICK_INTERVAL_S)
 cron.register(jobs.recover_turns, queue_name=QueueName.LOW, interval=RECOVERY_INTERVAL_S, ttl=RECOVERY_INTERVAL_S)
 cron.register(jobs.fetch_news, queue_name=QueueName.LOW, interval=NEWS_INTERVAL_S, ttl=NEWS_INTERVAL_S)
 cron.register(jobs.ensure_webhooks, queue_name=QueueName.LOW, interval=WEBHOOK_INTERVAL_S, ttl=WEBHOOK_INTERVAL_S)
+cron.register(jobs.evolve_stances, queue_name=QueueName.LOW, interval=STANCES_INTERVAL_S, ttl=STANCES_INTERVAL_S)

@@ -46,7 +46,8 @@ class DriftTests(SimpleTestCase):
     def test_a_conservative_persona_moves_less_than_a_risky_one(self) -> None:
         low = drift(StanceState("bullish", 0.6), Push("bearish", 1.0), risk_band("low"), now=NOW)
         high = drift(StanceState("bullish", 0.6), Push("bearish", 1.0), risk_band("high"), now=NOW)
-        assert low is not None and high is not None
+        assert low is not None
+        assert high is not None
         self.assertLess(low.moved, high.moved)
 
     def test_an_unknown_risk_profile_gets_the_medium_band(self) -> None:
