@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from config.forms import PrettyJSONField, pretty_json_html
-from engine.models import NewsItem, Setting, TelegramInbox, Turn
+from engine.models import NewsItem, Setting, TelegramInbox, Turn, Watermark
 from engine.runtime_settings import SPEC_BY_KEY, SPECS, SettingSpec
 
 
@@ -156,6 +156,17 @@ class TelegramInboxAdmin(admin.ModelAdmin):
     readonly_fields = ("bot", "webhook_id", "update_offset", "updated_at")
     search_fields = ("bot__name", "bot__username")
     list_select_related = ("bot",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Watermark)
+class WatermarkAdmin(admin.ModelAdmin):
+    """How far the periodic jobs that read messages have got (stance evolution), for inspection."""
+
+    list_display = ("name", "position", "updated_at")
+    readonly_fields = ("name", "position", "updated_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
