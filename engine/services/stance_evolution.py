@@ -143,17 +143,17 @@ def _arguments(
     by_bot: dict[int, list[Stance]] = {}
     for stance in stances.values():
         by_bot.setdefault(stance.bot_id, []).append(stance)
+    topics = {stance.topic for stance in stances.values()}
     latest: dict[tuple[str, int], Moved] = {}
     for row in rows:
         way = direction(row["text"])
         if way == "neutral":
             continue
         speaker = f"bot:{row['bot_id']}" if row["bot_id"] else f"member:{row['sender_user_id']}"
+        argued = {topic for topic in topics if _argues(row, topic)}  # once a message, not once a listener
         for bot_id in listeners.get(row["chat_id"], []):
-            if bot_id == row["bot_id"]:
-                continue
-            for stance in by_bot.get(bot_id, []):
-                if _argues(row, stance.topic):
+            for stance in by_bot.get(bot_id, []) if bot_id != row["bot_id"] else []:
+                if stance.topic in argued:
                     latest[(speaker, stance.pk)] = _argument(row, way, stance, by_bot, seed=seed)
     return list(latest.values())
 

@@ -136,6 +136,15 @@ class ArgumentTests(TestCase):
         self.assertEqual(self.bear_view.stance, FLIP_TEXTS[("tr", "bullish")])
         self.assertTrue(change.flipped)
 
+    def test_an_english_persona_says_it_turned_in_english(self) -> None:
+        self.bear.persona = {**self.bear.persona, "language": "en"}
+        self.bear.save()
+        Stance.objects.filter(pk=self.bear_view.pk).update(confidence=MEDIUM.floor)
+        self.say("BIST will rally, definitely", bot=self.bull)
+        stances_evolve(config=ON, now=later())
+        self.bear_view.refresh_from_db()
+        self.assertEqual(self.bear_view.stance, FLIP_TEXTS[("en", "bullish")])
+
     def test_a_stance_in_its_cooldown_does_not_flip(self) -> None:
         cooldown = timezone.now() + timedelta(hours=1)
         Stance.objects.filter(pk=self.bear_view.pk).update(confidence=MEDIUM.floor + 0.01, cooldown_until=cooldown)
