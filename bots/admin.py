@@ -161,6 +161,16 @@ class BotAdmin(admin.ModelAdmin):
     def masked_token(self, obj: Bot) -> str:
         return masked_token_of(obj)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Stance:
+            return super().save_formset(request, form, formset, change)
+        # Through the service, so that an operator's change of a stance lands in its history.
+        for stance in formset.save(commit=False):
+            bot_knowledge_save(instance=stance)
+        for stance in formset.deleted_objects:
+            stance.delete()
+        return None
+
     @admin.display(description="persona tone")
     def persona_tone(self, obj: Bot) -> str:
         return str(obj.persona.get("tone", "")) if isinstance(obj.persona, dict) else ""

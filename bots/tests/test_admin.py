@@ -79,6 +79,17 @@ class BotAdminPagesTest(AdminTestCase):
         for text in ("BIST:THYAO", "XAUUSD", "Kadıköy&#x27;de oturuyor.", membership.chat.title):
             self.assertIn(text, html)
 
+    def test_a_stance_edited_inline_on_the_bot_is_recorded(self) -> None:
+        stance = StanceFactory.create(confidence=0.7, bot=BotFactory.create(name="Deniz", username="deniz_bot"))
+        rows = {"stances-TOTAL_FORMS": "1", "stances-INITIAL_FORMS": "1", "stances-0-id": str(stance.pk),
+                "stances-0-bot": str(stance.bot_id), "stances-0-topic": stance.topic, "stances-0-polarity": "bullish",
+                "stances-0-confidence": "0.5", "stances-0-stance": stance.stance,
+                "stances-0-cooldown_until_0": "", "stances-0-cooldown_until_1": ""}  # fmt: skip
+        response = self.client.post(reverse("admin:bots_bot_change", args=[stance.bot_id]), bot_form_data() | rows)
+        self.assertEqual(response.status_code, 302, response.content[:3000])
+        change = stance.changes.get()
+        self.assertEqual((change.cause_kind, change.old_confidence, change.new_confidence), ("operator", 0.7, 0.5))
+
     def test_it_shows_json_indented_and_turkish_unescaped(self) -> None:
         bot = BotFactory.create(persona={**persona_default(), "bio": "Emekli borsacı, çay sever."})
         html = self.get_ok(reverse("admin:bots_bot_change", args=[bot.pk]))
