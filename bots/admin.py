@@ -12,9 +12,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from bots import crypto
-from bots.models import Bot, Holding, Interview, Memory, Stance
+from bots.models import Bot, Holding, Interview, Memory, Stance, StanceChange
 from bots.schemas import PersonaTone
-from bots.services import bots_set_enabled
+from bots.services import bot_knowledge_save, bots_set_enabled
 from chats.models import Membership
 from config.forms import JSON_FORMFIELD_OVERRIDES
 
@@ -161,6 +161,16 @@ class BotAdmin(admin.ModelAdmin):
     def masked_token(self, obj: Bot) -> str:
         return masked_token_of(obj)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Stance:
+            return super().save_formset(request, form, formset, change)
+        # Through the service, so that an operator's change of a stance lands in its history.
+        for stance in formset.save(commit=False):
+            bot_knowledge_save(instance=stance)
+        for stance in formset.deleted_objects:
+            stance.delete()
+        return None
+
     @admin.display(description="persona tone")
     def persona_tone(self, obj: Bot) -> str:
         return str(obj.persona.get("tone", "")) if isinstance(obj.persona, dict) else ""
@@ -185,6 +195,28 @@ class StanceAdmin(admin.ModelAdmin):
     search_fields = ("topic", "stance", "bot__name")
     list_select_related = ("bot",)
     autocomplete_fields = ("bot",)
+
+    def save_model(self, request: HttpRequest, obj: Stance, form: Any, change: bool) -> None:
+        # Through the service, so that an operator's change lands in the stance's history.
+        bot_knowledge_save(instance=obj)
+
+
+@admin.register(StanceChange)
+class StanceChangeAdmin(admin.ModelAdmin):
+    """Every move of a stance (by an argument, a market event or an operator); written by the engine only."""
+
+    list_display = ("created_at", "bot", "topic", "old_polarity", "new_polarity", "old_confidence", "new_confidence",
+                    "cause_kind", "cause")  # fmt: skip
+    list_filter = ("cause_kind", "new_polarity")
+    search_fields = ("topic", "cause", "bot__name")
+    list_select_related = ("bot",)
+    readonly_fields = [field.name for field in StanceChange._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: StanceChange | None = None) -> bool:
+        return False
 
 
 @admin.register(Holding)

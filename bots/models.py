@@ -177,3 +177,47 @@ class Interview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot}: {self.question[:40]}"
+
+
+class StanceChange(models.Model):
+    """One move of a stance's polarity or confidence, with what moved it (an event, an argument, an operator)."""
+
+    class Cause(models.TextChoices):
+        EVENT = "event"
+        ARGUMENT = "argument"
+        OPERATOR = "operator"
+
+    stance = models.ForeignKey(Stance, on_delete=models.CASCADE, related_name="changes")
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="stance_changes")
+    topic = models.CharField(max_length=64)
+    old_polarity = models.CharField(max_length=10, choices=Stance.Polarity.choices)
+    new_polarity = models.CharField(max_length=10, choices=Stance.Polarity.choices)
+    old_confidence = models.FloatField(validators=UNIT_INTERVAL)
+    new_confidence = models.FloatField(validators=UNIT_INTERVAL)
+    cause_kind = models.CharField(max_length=10, choices=Cause.choices)
+    cause = models.CharField(max_length=200, blank=True, default="", help_text="Who or what moved it, in words.")
+    moved = models.FloatField(default=0.0, help_text="What the change counts toward the stance's daily cap.")
+    speaker_bot = models.ForeignKey(
+        Bot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The bot that argued."
+    )
+    # Plain ids, not foreign keys: a change outlives the message or event that caused it, and bots never
+    # depends on the chats' or engine's tables.
+    message_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="The chat message that argued.")
+    event_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="The market event.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["stance", "-created_at"], name="stancechange_stance_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.bot}: {self.topic} {self.old_polarity}→{self.new_polarity}"
+
+    @property
+    def delta(self) -> float:
+        """How far the confidence moved (negative: weaker)."""
+        return self.new_confidence - self.old_confidence
+
+    @property
+    def flipped(self) -> bool:
+        return self.old_polarity != self.new_polarity

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 
 from bots import crypto
-from bots.models import Bot, Holding, Memory, Stance
+from bots.models import Bot, Holding, Memory, Stance, StanceChange
 
 Knowledge = TypeVar("Knowledge", Stance, Holding, Memory)
 
@@ -33,12 +33,39 @@ def bot_update(*, bot: Bot, token: str | None = None, **fields: Any) -> Bot:
 
 
 def bot_knowledge_save(*, instance: Knowledge, **fields: Any) -> Knowledge:
-    """Create or change a stance, holding or memory of a bot, validated (model rules and uniqueness)."""
+    """Create or change a stance, holding or memory of a bot, validated (model rules and uniqueness); an operator's
+    change of a stance's polarity or confidence is recorded in its history."""
+    before = _stored_view(instance)
     for name, value in fields.items():
         setattr(instance, name, value)
     instance.full_clean()
-    instance.save()
+    with transaction.atomic():
+        instance.save()
+        if isinstance(instance, Stance) and before and before != (instance.polarity, instance.confidence):
+            stance_change_record(stance=instance, old_polarity=before[0], old_confidence=before[1])
     return instance
+
+
+def _stored_view(instance: Knowledge) -> tuple[str, float] | None:
+    # Read back, not taken from the instance: a ModelForm has already set the new values on it when it validated.
+    if not isinstance(instance, Stance) or instance.pk is None:
+        return None
+    return Stance.objects.filter(pk=instance.pk).values_list("polarity", "confidence").first()
+
+
+def stance_change_record(*, stance: Stance, old_polarity: str, old_confidence: float) -> StanceChange:
+    """Record an operator's change of a stance (it counts nothing toward the stance's daily drift cap)."""
+    return StanceChange.objects.create(
+        stance=stance,
+        bot_id=stance.bot_id,
+        topic=stance.topic,
+        old_polarity=old_polarity,
+        new_polarity=stance.polarity,
+        old_confidence=old_confidence,
+        new_confidence=stance.confidence,
+        cause_kind=StanceChange.Cause.OPERATOR,
+        cause="changed by an operator",
+    )
 
 
 def bot_set_token(*, bot: Bot, token: str) -> Bot:

@@ -15,6 +15,7 @@ EVENTS_INTERVAL_S = 5  # a scheduled market event fires within seconds of its ti
 NEWS_INTERVAL_S = 15 * 60
 WEBHOOK_INTERVAL_S = 10 * 60
 CAPABILITIES_INTERVAL_S = 15 * 60  # getChat per enabled group: slow mode, rights, reactions
+STANCES_INTERVAL_S = 60
 
 cron.register(jobs.tick, queue_name=QueueName.HIGH, interval=TICK_INTERVAL_S, ttl=TICK_INTERVAL_S)
 cron.register(jobs.fire_events, queue_name=QueueName.HIGH, interval=EVENTS_INTERVAL_S, ttl=EVENTS_INTERVAL_S)
@@ -24,3 +25,4 @@ cron.register(jobs.ensure_webhooks, queue_name=QueueName.LOW, interval=WEBHOOK_I
 cron.register(
     jobs.refresh_capabilities, queue_name=QueueName.LOW, interval=CAPABILITIES_INTERVAL_S, ttl=CAPABILITIES_INTERVAL_S
 )
+cron.register(jobs.evolve_stances, queue_name=QueueName.LOW, interval=STANCES_INTERVAL_S, ttl=STANCES_INTERVAL_S)

@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from config.forms import PrettyJSONField, pretty_json_html
-from engine.models import MarketEvent, NewsItem, Setting, TelegramInbox, Turn
+from engine.models import MarketEvent, NewsItem, Setting, TelegramInbox, Turn, Watermark
 from engine.runtime_settings import SPEC_BY_KEY, SPECS, SettingSpec
 
 
@@ -171,6 +171,14 @@ class MarketEventAdmin(admin.ModelAdmin):
     search_fields = ("text",)
     readonly_fields = ("fired_at", "cancelled_at", "created_by", "created_at")
     filter_horizontal = ("chats",)
+
+
+@admin.register(Watermark)
+class WatermarkAdmin(admin.ModelAdmin):
+    """How far the periodic jobs that read messages have got (stance evolution), for inspection."""
+
+    list_display = ("name", "position", "updated_at")
+    readonly_fields = ("name", "position", "updated_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

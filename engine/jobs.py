@@ -108,6 +108,17 @@ def recover_turns() -> dict[str, int]:
     return recovery.recover_turns()
 
 
+def evolve_stances() -> dict[str, Any]:
+    """Move stances by the arguments of the chat messages recorded since the last batch."""
+    from engine.services import stance_evolution
+
+    config = settings_all()
+    if not config.stance_evolution_enabled:
+        return {"stance_evolution_enabled": False}
+    changes = stance_evolution.stances_evolve(config=config)
+    return {"changes": len(changes), "flips": sum(change.flipped for change in changes)}
+
+
 def fetch_news() -> dict[str, Any]:
     """Fetch the configured news feeds into the headline cache and drop old headlines."""
     from engine.services import news

@@ -208,3 +208,17 @@ class MarketEvent(models.Model):
         if self.cancelled_at is not None:
             return "cancelled"
         return "scheduled" if self.fired_at is None else "fired"
+
+
+class Watermark(models.Model):
+    """How far a periodic job has read an ordered table (the last message id it handled), claimed atomically."""
+
+    class Name(models.TextChoices):
+        STANCE_EVOLUTION = "stance_evolution"
+
+    name = models.CharField(max_length=32, unique=True, choices=Name.choices)
+    position = models.PositiveBigIntegerField(default=0, help_text="The last row id handled.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.position}"

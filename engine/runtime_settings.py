@@ -134,6 +134,9 @@ class RuntimeConfig(BaseModel):
     abuse_limits: AbuseLimits = Field(
         AbuseLimits(), description="Flood limits on priority replies, each chat's LLM share, prompt size."
     )
+    stance_evolution_enabled: bool = Field(
+        True, description="Stances move with arguments in the chats and with market events, within bounds."
+    )
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> RuntimeConfig:

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from bots import crypto
 from bots.admin import TOKEN_SHAPE
-from bots.models import Bot, Holding, Memory, Stance
+from bots.models import Bot, Holding, Memory, Stance, StanceChange
 from bots.schemas import Emotion, Persona, Schema, Speed, validate_with
 
 
@@ -68,6 +68,16 @@ class StanceSerializer(serializers.ModelSerializer[Stance]):
         fields = ("id", "bot", "topic", "stance", "polarity", "confidence", "cooldown_until", "updated_at")
         read_only_fields = ("bot", "updated_at")
         validators: list[Any] = []
+
+
+class StanceChangeSerializer(serializers.ModelSerializer[StanceChange]):
+    """One move of a bot's stance: old → new, and what moved it (an event, an argument, an operator)."""
+
+    class Meta:
+        model = StanceChange
+        fields = ("id", "stance", "topic", "old_polarity", "new_polarity", "old_confidence", "new_confidence",
+                  "moved", "cause_kind", "cause", "speaker_bot", "message_id", "event_id", "created_at")  # fmt: skip
+        read_only_fields = fields
 
 
 class HoldingSerializer(serializers.ModelSerializer[Holding]):

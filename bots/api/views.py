@@ -13,8 +13,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from bots.api.serializers import BotSerializer, HoldingSerializer, MemorySerializer, StanceSerializer
-from bots.models import Bot, Holding, Memory, Stance
+from bots.api.serializers import (
+    BotSerializer,
+    HoldingSerializer,
+    MemorySerializer,
+    StanceChangeSerializer,
+    StanceSerializer,
+)
+from bots.models import Bot, Holding, Memory, Stance, StanceChange
 from bots.services import bot_create, bot_knowledge_save, bot_update, bots_set_enabled
 
 
@@ -110,3 +116,17 @@ class MemoryViewSet(BotKnowledgeViewSet):
     queryset = Memory.objects.all()
     serializer_class = MemorySerializer
     filterset_fields = ("kind",)
+
+
+@extend_schema_view(list=extend_schema(parameters=[BOT_PK]), retrieve=extend_schema(parameters=[BOT_PK]))
+class StanceChangeViewSet(viewsets.ReadOnlyModelViewSet[StanceChange]):
+    """A bot's stance history, newest first: every move of its stances and what caused it (read only)."""
+
+    queryset = StanceChange.objects.all()
+    serializer_class = StanceChangeSerializer
+    filterset_fields = ("cause_kind", "topic", "stance")
+    # Part of what a stance is: whoever may read stances reads their history.
+    action_permissions = {"list": ["bots.view_stance"], "retrieve": ["bots.view_stance"]}
+
+    def get_queryset(self) -> QuerySet[StanceChange]:
+        return StanceChange.objects.filter(bot__pk=self.kwargs.get("bot_pk", 0))

@@ -7,7 +7,7 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
-from bots.models import Bot, Holding, Memory, Stance
+from bots.models import Bot, Holding, Memory, Stance, StanceChange
 
 
 class BotFactory(DjangoModelFactory[Bot]):
@@ -31,6 +31,24 @@ class StanceFactory(DjangoModelFactory[Stance]):
     stance = "Uzun vadede yükseliş bekliyorum."
     polarity = Stance.Polarity.BULLISH
     confidence = 0.7
+
+
+class StanceChangeFactory(DjangoModelFactory[StanceChange]):
+    """An argument that weakened a bullish stance."""
+
+    class Meta:
+        model = StanceChange
+
+    stance = factory.SubFactory(StanceFactory)
+    bot = factory.SelfAttribute("stance.bot")
+    topic = factory.SelfAttribute("stance.topic")
+    old_polarity = "bullish"
+    new_polarity = "bullish"
+    old_confidence = 0.7
+    new_confidence = 0.65
+    moved = 0.05
+    cause_kind = StanceChange.Cause.ARGUMENT
+    cause = "Ayı: düşüş sürecek"
 
 
 class HoldingFactory(DjangoModelFactory[Holding]):

@@ -8,9 +8,9 @@ from typing import Any
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from bots.models import Bot
+from bots.models import Bot, StanceChange
 from bots.schemas import emotion_default, persona_default, speed_default
-from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceFactory
+from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceChangeFactory, StanceFactory
 from chats.tests.factories import MembershipFactory
 from config.testing.admin import AdminTestCase
 
@@ -55,6 +55,21 @@ class BotAdminPagesTest(AdminTestCase):
             self.get_ok(reverse(f"admin:bots_{model}_add"))
             self.get_ok(reverse(f"admin:bots_{model}_change", args=[obj.pk]))
 
+    def test_the_stance_history_is_listed_and_read_only(self) -> None:
+        change = StanceChangeFactory.create(cause="TCMB faiz kararı", cause_kind=StanceChange.Cause.EVENT)
+        self.assertIn("TCMB faiz kararı", self.get_ok(reverse("admin:bots_stancechange_changelist")))
+        self.get_ok(reverse("admin:bots_stancechange_change", args=[change.pk]))
+        self.assertEqual(self.client.get(reverse("admin:bots_stancechange_add")).status_code, 403)
+
+    def test_an_operators_stance_edit_in_the_admin_is_recorded(self) -> None:
+        stance = StanceFactory.create(confidence=0.7)
+        data = {"bot": stance.bot.pk, "topic": stance.topic, "stance": stance.stance, "polarity": "bearish",
+                "confidence": "0.4", "cooldown_until_0": "", "cooldown_until_1": ""}  # fmt: skip
+        response = self.client.post(reverse("admin:bots_stance_change", args=[stance.pk]), data)
+        self.assertEqual(response.status_code, 302, response.content[:2000])
+        change = stance.changes.get()
+        self.assertEqual((change.cause_kind, change.old_confidence, change.new_confidence), ("operator", 0.7, 0.4))
+
     def test_it_shows_the_inlines_on_the_bot_change_page(self) -> None:
         stance = StanceFactory.create(topic="BIST:THYAO")
         HoldingFactory.create(bot=stance.bot, symbol="XAUUSD")
@@ -63,6 +78,17 @@ class BotAdminPagesTest(AdminTestCase):
         html = self.get_ok(reverse("admin:bots_bot_change", args=[stance.bot.pk]))
         for text in ("BIST:THYAO", "XAUUSD", "Kadıköy&#x27;de oturuyor.", membership.chat.title):
             self.assertIn(text, html)
+
+    def test_a_stance_edited_inline_on_the_bot_is_recorded(self) -> None:
+        stance = StanceFactory.create(confidence=0.7, bot=BotFactory.create(name="Deniz", username="deniz_bot"))
+        rows = {"stances-TOTAL_FORMS": "1", "stances-INITIAL_FORMS": "1", "stances-0-id": str(stance.pk),
+                "stances-0-bot": str(stance.bot_id), "stances-0-topic": stance.topic, "stances-0-polarity": "bullish",
+                "stances-0-confidence": "0.5", "stances-0-stance": stance.stance,
+                "stances-0-cooldown_until_0": "", "stances-0-cooldown_until_1": ""}  # fmt: skip
+        response = self.client.post(reverse("admin:bots_bot_change", args=[stance.bot_id]), bot_form_data() | rows)
+        self.assertEqual(response.status_code, 302, response.content[:3000])
+        change = stance.changes.get()
+        self.assertEqual((change.cause_kind, change.old_confidence, change.new_confidence), ("operator", 0.7, 0.5))
 
     def test_it_shows_json_indented_and_turkish_unescaped(self) -> None:
         bot = BotFactory.create(persona={**persona_default(), "bio": "Emekli borsacı, çay sever."})

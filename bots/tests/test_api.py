@@ -12,7 +12,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from accounts.roles import Role
 from accounts.tests.factories import role_client
 from bots.models import Bot
-from bots.tests.factories import BotFactory, StanceFactory
+from bots.tests.factories import BotFactory, StanceChangeFactory, StanceFactory
 
 TOKEN = "123456789:AAE-secret-token_value"
 
@@ -164,3 +164,39 @@ class BotDocumentValidationTest(HypothesisTestCase):
     @given(st.sampled_from([*sorted(KEYS), "active_hours"]), ANY_JSON)
     def test_any_json_value(self, field: str, value: Any) -> None:
         self.check(field, value)
+
+
+class StanceChangeApiTest(TestCase):
+    """The stance history under /api/bots/<id>/stance-changes/, read only."""
+
+    def setUp(self) -> None:
+        self.api, _, _ = role_client(Role.VIEWER)
+        self.change = StanceChangeFactory.create(cause="TCMB faiz kararı", cause_kind="event", event_id=9)
+        self.url = f"/api/bots/{self.change.bot_id}/stance-changes/"
+
+    def test_viewers_read_a_bots_changes_with_what_moved_them(self) -> None:
+        StanceChangeFactory.create()  # another bot's
+        response = self.api.get(self.url)
+        self.assertEqual(response.status_code, 200, response.content)
+        (row,) = response.json()["results"]
+        self.assertEqual((row["cause_kind"], row["event_id"], row["cause"]), ("event", 9, "TCMB faiz kararı"))
+        self.assertEqual((row["old_confidence"], row["new_confidence"]), (0.7, 0.65))
+        self.assertEqual(self.api.get(f"{self.url}{self.change.pk}/").json()["topic"], self.change.topic)
+
+    def test_it_filters_by_cause(self) -> None:
+        self.assertEqual(self.api.get(self.url, {"cause_kind": "argument"}).json()["results"], [])
+
+    def test_nobody_writes_it(self) -> None:
+        admin, _, _ = role_client(Role.ADMIN)
+        self.assertEqual(admin.post(self.url, {"topic": "X"}).status_code, 405)
+        self.assertEqual(admin.delete(f"{self.url}{self.change.pk}/").status_code, 405)
+
+    def test_an_operators_stance_edit_through_the_api_is_recorded(self) -> None:
+        operator, _, _ = role_client(Role.OPERATOR)
+        stance = self.change.stance
+        response = operator.patch(f"/api/bots/{stance.bot_id}/stances/{stance.pk}/", {"confidence": 0.3})
+        self.assertEqual(response.status_code, 200, response.content)
+        latest = operator.get(self.url).json()["results"][0]
+        self.assertEqual((latest["cause_kind"], latest["new_confidence"], latest["moved"]), ("operator", 0.3, 0.0))
+        operator.patch(f"/api/bots/{stance.bot_id}/stances/{stance.pk}/", {"stance": "Yeni metin."})
+        self.assertEqual(stance.changes.count(), 2)  # a text edit moves no view: nothing recorded

@@ -7,7 +7,7 @@ from typing import Any
 
 from accounts.roles import Role
 from bots.models import Bot, Holding, Memory, Stance
-from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceFactory
+from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceChangeFactory, StanceFactory
 from chats.models import Membership
 from chats.services import membership_pause
 from chats.tests.factories import ChatFactory, MembershipFactory
@@ -95,6 +95,20 @@ class BotPageTests(EditPageTestCase):
         html = self.page(self.url)
         for text in ("BIST:AKBNK", "BIST:THYAO", "Emekli öğretmen.", "Piyasa Sohbet", self.bot.masked_token):
             self.assertIn(text, html)
+
+    def test_the_stance_history_lists_each_change_newest_first_to_every_role(self) -> None:
+        StanceChangeFactory.create(stance=self.stance, cause="Ayı: BIST düşecek")
+        StanceChangeFactory.create(
+            stance=self.stance, new_polarity="bearish", cause="TCMB faiz kararı", event_id=7, cause_kind="event"
+        )
+        self.assert_every_role_sees(self.url)
+        html = self.page(self.url, Role.VIEWER).split('id="stance-history"')[1]
+        self.assertLess(html.index("TCMB faiz kararı"), html.index("Ayı: BIST düşecek"))
+        self.assertIn("bullish → bearish", html)
+        self.assertIn("event #7", html)
+
+    def test_a_bot_whose_stances_never_moved_says_so(self) -> None:
+        self.assertIn("No stance has moved yet.", self.page(self.url))
 
     def test_a_membership_telegram_paused_says_why(self) -> None:
         membership_pause(chat=self.chat, bot=self.bot, reason="removed from the group by Kemal (kicked)")
@@ -229,6 +243,10 @@ class BotKnowledgeTests(EditPageTestCase):
         self.post(f"{self.url}stances/{stance.pk}/", data | {f"stance-{stance.pk}-polarity": "bearish"})
         stance.refresh_from_db()
         self.assertEqual(stance.polarity, "bearish")
+        change = stance.changes.get()  # the operator's edit is in the stance's history
+        self.assertEqual(
+            (change.cause_kind, change.old_polarity, change.new_polarity), ("operator", "bullish", "bearish")
+        )
 
     def test_an_invalid_stance_is_a_400_with_the_error_inline_in_the_stance_form(self) -> None:
         html = self.post(f"{self.url}stances/", self.stance(confidence="1.5", stance=""), status=400)

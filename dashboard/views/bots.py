@@ -28,6 +28,8 @@ from dashboard.views.cards import CardUploadForm
 from dashboard.views.editing import EditPageMixin, Row, Section, membership_section
 from dashboard.views.operator_tools import interview_context
 
+STANCE_CHANGES_SHOWN = 50
+
 
 def _updated(item: Any) -> str:
     return f"updated {timezone.localtime(item.updated_at):%Y-%m-%d %H:%M}"
@@ -107,7 +109,7 @@ class BotCreateView(RoleRequiredMixin, TemplateView):
 
 
 class BotDetailView(EditPageMixin, DetailView):
-    """A bot's page: its profile form and, below, its stances, holdings, memories and chats."""
+    """A bot's page: its profile form and, below, its stances, holdings, memories, chats and stance history."""
 
     template_name = "dashboard/bot_detail.html"
     permission_required = "bots.view_bot"
@@ -131,6 +133,7 @@ class BotDetailView(EditPageMixin, DetailView):
         context["can_change"] = self.user_may("bots.change_bot")
         context["can_delete"] = self.user_may("bots.delete_bot")
         context |= interview_context(bot, may_ask=self.user_may("bots.change_bot"))
+        context["stance_changes"] = list(bot.stance_changes.all()[:STANCE_CHANGES_SHOWN])
         context["nav"] = "bots"
         return context
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from engine.services.postprocess import BEARISH, BULLISH
+from engine.services.postprocess import direction as direction  # re-exported: the figures read it here
 from engine.services.topics import mentions_topic
 
 MENTION = re.compile(r"(?<!\w)@\w+")
@@ -58,11 +58,3 @@ def language(text: str) -> str | None:
     if turkish == english:
         return None
     return "tr" if turkish > english else "en"
-
-
-def direction(text: str) -> str:
-    """bullish, bearish or neutral, by the same word lists the stance check uses."""
-    bullish, bearish = bool(BULLISH.search(text)), bool(BEARISH.search(text))
-    if bullish == bearish:
-        return "neutral"
-    return "bullish" if bullish else "bearish"

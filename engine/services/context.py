@@ -277,10 +277,12 @@ def relevant_stances(stances: list[Stance], topic: str) -> list[Stance]:
     """Stances on the topic (by name, a matching symbol or a symbol of its market) first, then the rest; at most
     four."""
 
-    def matches(stance: Stance) -> bool:
-        return _about(stance.topic, topic=topic, symbol=topic)  # a watchlist topic is a symbol
+    return sorted(stances, key=lambda stance: (not stance_covers(stance.topic, topic), -stance.confidence))[:4]
 
-    return sorted(stances, key=lambda stance: (not matches(stance), -stance.confidence))[:4]
+
+def stance_covers(stance_topic: str, subject: str) -> bool:
+    """Whether a stance's topic covers a topic or symbol: the same name or symbol, or a symbol of its market."""
+    return _about(stance_topic, topic=subject, symbol=subject)  # a subject may be a topic or a symbol
 
 
 def rank_memories(

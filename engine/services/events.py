@@ -24,6 +24,7 @@ FRESH_S = 20 * 60.0  # simulated seconds an event stays in prompts and pace (the
 INTENSITY_LEVELS = {"low": 0.3, "medium": 0.6, "high": 0.9}
 MAX_SYMBOLS = 8
 MAX_TOPICS = 4
+STANCE_DIRECTION = {MarketEvent.Direction.UP: "bullish", MarketEvent.Direction.DOWN: "bearish"}
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ def event_fire(*, event_id: int, now: datetime | None = None) -> bool:
     """Fire an event: the one place it happens. Claimed with a conditional UPDATE (fired_at IS NULL), so however
     many cron or worker processes try, exactly one fires it (True); its chats (every enabled chat when none was
     chosen) become due at once, where their crowds start reacting."""
+    from engine.services import planning, stance_evolution  # both read this module (fresh events, its types)
+
     now = now or timezone.now()
     with transaction.atomic():
         claimed = MarketEvent.objects.filter(pk=event_id, fired_at__isnull=True, cancelled_at__isnull=True).update(
@@ -135,9 +138,15 @@ def event_fire(*, event_id: int, now: datetime | None = None) -> bool:
         if not chat_ids:  # "every enabled chat" is the set when it fires, kept on the event
             chat_ids = list(Chat.objects.filter(is_enabled=True).values_list("pk", flat=True))
             event.chats.set(chat_ids)
-        # A stance hook (confidence moved by the event) belongs here, inside the claim.
-    from engine.services import planning  # it reads this module's fresh events
-
+        stance_evolution.apply_event(  # inside the claim: an event moves stances once, however often it is fired
+            [*event.symbols, *event.topics],
+            STANCE_DIRECTION.get(event.direction, ""),  # a mixed event moves nobody
+            event.intensity,
+            now,
+            event_id=event.pk,
+            cause=event.text,
+            chat_ids=chat_ids,
+        )
     planning.chats_due_now(chat_ids, now=now)
     return True
 

@@ -80,17 +80,31 @@ def compliance_problems(text: str) -> list[str]:
     return [str(finding) for finding in compliance.findings(text)]
 
 
+def direction(text: str) -> str:
+    """bullish, bearish or neutral: the direction the text's words take (neither or both: neutral)."""
+    bullish, bearish = bool(BULLISH.search(text)), bool(BEARISH.search(text))
+    if bullish == bearish:
+        return "neutral"
+    return "bullish" if bullish else "bearish"
+
+
+def talks_about(text: str, topic: str, *, mentioned: list[str] | None = None) -> bool:
+    """Whether a text is about a stance's topic or symbol: it names it, a keyword of it, or the symbol."""
+    mentioned = symbols_in(text) if mentioned is None else mentioned
+    return (
+        topic.casefold() in text.casefold()
+        or mentions_topic(text, topic)
+        or any(_same_symbol(topic, symbol) for symbol in mentioned)
+    )
+
+
 def stance_problems(text: str, stances: list[tuple[str, str]]) -> list[str]:
     """Stances the text contradicts: it talks about the stance's topic with only the opposite direction."""
-    lowered, mentioned = text.casefold(), symbols_in(text)
+    mentioned = symbols_in(text)
     bullish, bearish = bool(BULLISH.search(text)), bool(BEARISH.search(text))
     problems = []
     for topic, polarity in stances:
-        about = (
-            topic.casefold() in lowered
-            or mentions_topic(text, topic)
-            or any(_same_symbol(topic, symbol) for symbol in mentioned)
-        )
+        about = talks_about(text, topic, mentioned=mentioned)
         if about and polarity == "bullish" and bearish and not bullish:
             problems.append(f"contradicts the bullish view on {topic}")
         elif about and polarity == "bearish" and bullish and not bearish:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from bots.tests.factories import BotFactory
 from chats.tests.factories import ChatFactory
 from config.testing.admin import AdminTestCase
-from engine.models import Setting, Turn
+from engine.models import Setting, Turn, Watermark
 from engine.tests.factories import TurnFactory
 
 
@@ -119,3 +119,13 @@ class SettingAdminTest(AdminTestCase):
         self.assertEqual(response.status_code, 302)
         setting.refresh_from_db()
         self.assertEqual((setting.key, setting.value), ("batch_size", 7))
+
+
+class WatermarkAdminTest(AdminTestCase):
+    """The periodic readers' positions can be inspected, never added."""
+
+    def test_it_renders_the_changelist_and_change_page_and_has_no_add_page(self) -> None:
+        mark = Watermark.objects.create(name=Watermark.Name.STANCE_EVOLUTION, position=1234)
+        self.assertIn("1234", self.get_ok(reverse("admin:engine_watermark_changelist")))
+        self.get_ok(reverse("admin:engine_watermark_change", args=[mark.pk]))
+        self.assertEqual(self.client.get(reverse("admin:engine_watermark_add")).status_code, 403)

@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from bots.models import Stance, StanceChange
+from bots.tests.factories import StanceFactory
 from chats.models import Chat
-from chats.tests.factories import ChatFactory
+from chats.tests.factories import ChatFactory, MembershipFactory
 from config.testing.cases import RedisTestCase, RedisTransactionTestCase
 from engine.models import MarketEvent, Turn
 from engine.services.events import (
@@ -160,3 +162,38 @@ class SingleFiringTests(RedisTransactionTestCase):
         event.refresh_from_db()
         assert event.fired_at is not None
         assert list(event.chats.all()) == [chat]
+
+
+class EventStanceTests(RedisTestCase):
+    """A fired event moves the stances of its chats' bots on its symbols, once, each change recorded."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.chat = ChatFactory.create()
+        self.bull = StanceFactory.create(topic="BIST:THYAO", polarity=Stance.Polarity.BULLISH, confidence=0.6)
+        self.bear = StanceFactory.create(topic="BIST:THYAO", polarity=Stance.Polarity.BEARISH, confidence=0.6)
+        self.elsewhere = StanceFactory.create(topic="BIST:THYAO", polarity=Stance.Polarity.BULLISH, confidence=0.6)
+        for stance in (self.bull, self.bear):
+            MembershipFactory.create(chat=self.chat, bot=stance.bot)
+        MembershipFactory.create(chat=ChatFactory.create(), bot=self.elsewhere.bot)
+
+    def confidences(self) -> tuple[float, float, float]:
+        for stance in (self.bull, self.bear, self.elsewhere):
+            stance.refresh_from_db()
+        return self.bull.confidence, self.bear.confidence, self.elsewhere.confidence
+
+    def test_good_news_firms_the_bulls_and_shakes_the_bears_of_its_chats_only(self) -> None:
+        event = event_create(text=RATE_HIKE, direction="up", intensity=0.9, symbols=["THYAO"], chats=[self.chat])
+        bull, bear, elsewhere = self.confidences()
+        assert bull > 0.6 > bear
+        assert elsewhere == 0.6
+        changes = StanceChange.objects.filter(event_id=event.pk)
+        assert sorted(changes.values_list("stance_id", flat=True)) == sorted([self.bull.pk, self.bear.pk])
+        assert set(changes.values_list("cause_kind", "cause")) == {(StanceChange.Cause.EVENT, RATE_HIKE)}
+        assert not event_fire(event_id=event.pk)  # fired once: a second claim moves nothing
+        assert StanceChange.objects.count() == 2
+
+    def test_a_mixed_event_moves_nobody(self) -> None:
+        event_create(text=RATE_HIKE, direction="mixed", intensity=0.9, symbols=["THYAO"], chats=[self.chat])
+        assert self.confidences() == (0.6, 0.6, 0.6)
+        assert not StanceChange.objects.exists()

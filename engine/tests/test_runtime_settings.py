@@ -29,6 +29,7 @@ PRODUCT_DEFAULTS = {
     "batch_size": 5,
     "compliance_guard_enabled": True,
     "output_links_allowed": False,
+    "stance_evolution_enabled": True,
     "abuse_limits": {
         "member_replies": 3,
         "member_window_s": 600,
