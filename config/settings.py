@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A stance's polarity and a stance change's old/new polarity are one choice set, under one name.
+    "ENUM_NAME_OVERRIDES": {"PolarityEnum": "bots.models.Stance.Polarity"},
 }
 
 # --- Integrations: LLM and Telegram ---

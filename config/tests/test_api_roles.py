@@ -18,7 +18,7 @@ from accounts.models import ApiToken
 from accounts.roles import Role
 from accounts.services import api_token_create
 from accounts.tests.factories import role_client
-from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceFactory
+from bots.tests.factories import BotFactory, HoldingFactory, MemoryFactory, StanceChangeFactory, StanceFactory
 from chats.tests.factories import ChatFactory, MembershipFactory, MessageFactory
 from config.testing.routes import all_routes
 from engine.models import MarketEvent
@@ -58,6 +58,7 @@ class World:
 
     def __post_init__(self) -> None:
         self.stance = StanceFactory.create(bot=self.bot)
+        self.stance_change = StanceChangeFactory.create(stance=self.stance)
         self.holding = HoldingFactory.create(bot=self.bot)
         self.memory = MemoryFactory.create(bot=self.bot)
         self.membership = MembershipFactory.create(chat=self.chat, bot=self.bot)
@@ -111,6 +112,13 @@ CASES: list[Case] = [
         lambda w: {"topic": "XAUUSD", "stance": "Altın yükselir.", "polarity": "bullish"},
     ),
     Case("bot-stance-detail", "get", lambda w: f"/api/bots/{w.bot.pk}/stances/{w.stance.pk}/", read()),
+    Case("bot-stance-change-list", "get", lambda w: f"/api/bots/{w.bot.pk}/stance-changes/", read()),
+    Case(
+        "bot-stance-change-detail",
+        "get",
+        lambda w: f"/api/bots/{w.bot.pk}/stance-changes/{w.stance_change.pk}/",
+        read(),
+    ),
     Case(
         "bot-stance-detail",
         "patch",
