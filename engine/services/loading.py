@@ -76,6 +76,7 @@ class LoadedTurn:
     refresh: RefreshState | None  # None when the bot is no longer a member of the chat
     recent_texts: list[str]  # the chat's recent bot messages, normalised, for dedup (empty when dedup is off)
     own_texts: list[str]  # the bot's own among them, newest first, at most OWN_TEXTS_LIMIT
+    config: RuntimeConfig  # the chat's own: its overrides over the global settings
 
 
 def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn]:
@@ -88,6 +89,7 @@ def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn
     facts = bot_facts({turn.bot_id: turn.bot for turn in ordered}.values())
     refresh = _refresh_states(ordered)
     texts = recent_bot_texts(chat_ids, config) if config.dedup_enabled else {}
+    configs = {turn.chat_id: config.for_chat(turn.chat.settings_overrides) for turn in ordered}  # once per chat
     return [
         LoadedTurn(
             turn=turn,
@@ -99,6 +101,7 @@ def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn
             refresh=refresh.get((turn.chat_id, turn.bot_id)),
             recent_texts=[text for _, text in texts.get(turn.chat_id, [])],
             own_texts=[text for bot, text in texts.get(turn.chat_id, []) if bot == turn.bot_id][:OWN_TEXTS_LIMIT],
+            config=configs[turn.chat_id],
         )
         for turn in ordered
     ]
