@@ -61,6 +61,14 @@ class ChatAdmin(admin.ModelAdmin):
         ("Telegram", {"fields": ("telegram_type", "is_forum", "discovered_at")}),
         ("Conversation", {"fields": ("language", "timezone", "cadence", "topics")}),
         (
+            "Settings overrides",
+            {
+                "fields": ("settings_overrides",),
+                "description": 'Runtime settings this chat sets for itself, e.g. {"reply_probability": 0.3}; '
+                "a setting left out uses the global value (dashboard: the chat's edit page lists them).",
+            },
+        ),
+        (
             "Timestamps",
             {"fields": ("migrated_from_chat_id", "migrated_at", "created_at", "updated_at"), "classes": ("collapse",)},
         ),

@@ -26,7 +26,8 @@ from chats.services import (
 
 class ChatSerializer(serializers.ModelSerializer[Chat]):
     """A chat; sandbox chats get a local telegram_chat_id when none is given. `discovered_at` is set while a group
-    a bot was added to waits for an operator's `enable`; `bots` names who is in it."""
+    a bot was added to waits for an operator's `enable`; `bots` names who is in it. `settings_overrides` holds the
+    runtime settings the chat sets for itself (setting → value; a key left out or null uses the global value)."""
 
     is_discovered = serializers.BooleanField(read_only=True)
     bots = serializers.SerializerMethodField()
@@ -35,8 +36,8 @@ class ChatSerializer(serializers.ModelSerializer[Chat]):
         model = Chat
         fields = (
             "id", "transport", "telegram_chat_id", "title", "is_enabled", "topics", "language", "timezone",
-            "cadence", "telegram_type", "is_forum", "is_discovered", "discovered_at", "quiet_until", "bots",
-            "created_at", "updated_at",
+            "cadence", "settings_overrides", "telegram_type", "is_forum", "is_discovered", "discovered_at",
+            "quiet_until", "bots", "created_at", "updated_at",
         )  # fmt: skip
         read_only_fields = ("telegram_type", "is_forum", "discovered_at", "created_at", "updated_at")
         validators: list[Any] = []  # the service's full_clean checks uniqueness and transport rules

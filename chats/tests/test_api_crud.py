@@ -37,6 +37,31 @@ class ChatApiTest(TestCase):
         )
         self.assertEqual(set(response.json()), {"timezone", "topics"})
 
+    def test_settings_overrides_are_read_and_written_and_cleared(self) -> None:
+        chat = ChatFactory.create()
+        overrides = {"reply_probability": 0, "compliance_guard_enabled": False}
+        response = self.api.patch(f"/api/chats/{chat.pk}/", {"settings_overrides": overrides}, format="json")
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["settings_overrides"], overrides)
+        chat.refresh_from_db()
+        self.assertEqual(chat.settings_overrides, overrides)
+        cleared = self.api.patch(f"/api/chats/{chat.pk}/", {"settings_overrides": {}}, format="json")
+        self.assertEqual(cleared.json()["settings_overrides"], {})
+
+    def test_bad_settings_overrides_are_a_400_naming_the_key(self) -> None:
+        chat = ChatFactory.create()
+        for overrides, expected in [
+            ({"reply_probability": 2}, "settings_overrides.reply_probability: Input should be less than or equal to 1"),
+            ({"reply_probability": "0.5"}, "settings_overrides.reply_probability: Input should be a valid number"),
+            ({"batch_size": 1}, "settings_overrides: batch_size: not a per-chat setting; a chat may set reply_"),
+        ]:
+            with self.subTest(overrides=overrides):
+                response = self.api.patch(f"/api/chats/{chat.pk}/", {"settings_overrides": overrides}, format="json")
+                self.assertEqual(response.status_code, 400)
+                self.assertTrue(response.json()["settings_overrides"][0].startswith(expected), response.json())
+        chat.refresh_from_db()
+        self.assertEqual(chat.settings_overrides, {})
+
     def test_pause_and_resume(self) -> None:
         chat = ChatFactory.create()
         self.assertFalse(self.api.post(f"/api/chats/{chat.pk}/pause/").json()["is_enabled"])

@@ -14,10 +14,11 @@ from django.views.generic import DetailView, TemplateView
 
 from chats.models import Chat, Membership
 from dashboard.forms_bots import ChatMembershipAddForm
-from dashboard.forms_chats import ChatForm
+from dashboard.forms_chats import ChatForm, ChatOverridesForm
 from dashboard.forms_common import add_service_errors, bound_or
 from dashboard.views.access import RoleRequiredMixin
 from dashboard.views.editing import EditPageMixin, membership_post, membership_section
+from engine.selectors import settings_all
 
 
 class ChatCreateView(RoleRequiredMixin, TemplateView):
@@ -59,6 +60,9 @@ class ChatEditView(EditPageMixin, DetailView):
         bound = kwargs.get("bound", {})
         chat: Chat = self.object
         context["form"] = bound_or(bound, "", lambda: ChatForm(instance=chat))
+        context["overrides_form"] = bound_or(
+            bound, "overrides", lambda: ChatOverridesForm(chat=chat, config=settings_all())
+        )
         memberships = list(chat.memberships.select_related("bot").order_by("bot__name"))
 
         def urls(membership: Membership | None) -> str:
@@ -81,6 +85,17 @@ class ChatEditView(EditPageMixin, DetailView):
         return self.save_or_rerender(
             form, form.save_through_service, success="Chat saved.", anchor="chat", unique_field="telegram_chat_id"
         )
+
+
+class ChatOverridesView(ChatEditView):
+    """Save the runtime settings the chat overrides; errors show at their fields on the chat's edit page."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return redirect(f"{self.page_url()}#overrides")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        form = ChatOverridesForm(request.POST, chat=self.get_object(), config=settings_all())
+        return self.save_or_rerender(form, form.save_through_service, success="Overrides saved.", anchor="overrides")
 
 
 class ChatMembershipView(ChatEditView):
