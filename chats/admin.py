@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from chats.models import Chat, Membership, Message
 from chats.services import chat_adopt
 from config.forms import JSON_FORMFIELD_OVERRIDES, pretty_json_html
+from engine.portability import CHANGE_SETTING
 
 
 class DiscoveredFilter(admin.SimpleListFilter):
@@ -76,6 +77,11 @@ class ChatAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Chat]:
         return super().get_queryset(request).annotate(member_total=Count("memberships"))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Chat | None = None) -> Any:
+        # Runtime settings are admins' (engine.change_setting), a chat's own as much as the global ones.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.has_perm(CHANGE_SETTING) else (*fields, "settings_overrides")
 
     @admin.display(description="members", ordering="member_total")
     def member_count(self, obj: Any) -> int:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,6 +23,7 @@ from chats.services import (
     membership_add,
     membership_update,
 )
+from engine.portability import CHANGE_SETTING
 
 
 class ChatSerializer(serializers.ModelSerializer[Chat]):
@@ -41,6 +43,14 @@ class ChatSerializer(serializers.ModelSerializer[Chat]):
         )  # fmt: skip
         read_only_fields = ("telegram_type", "is_forum", "discovered_at", "created_at", "updated_at")
         validators: list[Any] = []  # the service's full_clean checks uniqueness and transport rules
+
+    def validate_settings_overrides(self, value: Any) -> Any:
+        """Runtime settings are admins' (`engine.change_setting`), a chat's own as much as the global ones."""
+        request = self.context.get("request")
+        current = self.instance.settings_overrides if isinstance(self.instance, Chat) else {}
+        if value != current and request is not None and not request.user.has_perm(CHANGE_SETTING):
+            raise PermissionDenied("settings_overrides: changing a chat's runtime settings needs engine.change_setting")
+        return value
 
     def get_bots(self, chat: Chat) -> list[str]:
         """The bots in the chat, by @handle or name (prefetched by the view)."""

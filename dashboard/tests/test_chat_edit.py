@@ -140,12 +140,12 @@ class ChatOverridesTests(EditPageTestCase):
         self.chat = ChatFactory.create(title="Piyasa Sohbet")
         self.url = f"/chats/{self.chat.pk}/overrides/"
 
-    def post_overrides(self, status: int = 302, role: Role = Role.OPERATOR, **values: str) -> str:
+    def post_overrides(self, status: int = 302, role: Role = Role.ADMIN, **values: str) -> str:
         return self.post(self.url, {f"overrides-{key}": value for key, value in values.items()}, role, status=status)
 
     def test_the_page_shows_each_overridable_setting_with_its_global_value(self) -> None:
         setting_set(key="reply_probability", value=0.4)
-        html = form_html(self.page(f"/chats/{self.chat.pk}/edit/", Role.OPERATOR), "overrides-form")
+        html = form_html(self.page(f"/chats/{self.chat.pk}/edit/", Role.ADMIN), "overrides-form")
         for key in OVERRIDABLE:
             self.assertIn(f'name="overrides-{key}"', html)
         self.assertIn("Global: 0.4.", html)
@@ -158,7 +158,7 @@ class ChatOverridesTests(EditPageTestCase):
             self.chat.settings_overrides,
             {"reply_probability": 0.0, "compliance_guard_enabled": False, "prime_hours": ["10:00-12:00"]},
         )
-        html = form_html(self.page(f"/chats/{self.chat.pk}/edit/", Role.OPERATOR), "overrides-form")
+        html = form_html(self.page(f"/chats/{self.chat.pk}/edit/", Role.ADMIN), "overrides-form")
         self.assertIn('<option value="false" selected>off</option>', html)
 
     def test_clearing_an_input_returns_the_setting_to_the_global_value(self) -> None:
@@ -182,5 +182,12 @@ class ChatOverridesTests(EditPageTestCase):
         self.chat.refresh_from_db()
         self.assertEqual(self.chat.settings_overrides, {})
 
-    def test_viewers_may_not_save_overrides(self) -> None:
-        self.post_overrides(status=403, role=Role.VIEWER, reply_probability="0")
+    def test_operators_see_the_overrides_read_only_and_may_not_save_them(self) -> None:
+        # Runtime settings are admins': a chat's own as much as the global ones (the compliance guard among them).
+        html = form_html(self.page(f"/chats/{self.chat.pk}/edit/", Role.OPERATOR), "overrides-form")
+        self.assertIn('name="overrides-compliance_guard_enabled" disabled', html)
+        self.assertNotIn("Save overrides", html)
+        for role in (Role.OPERATOR, Role.VIEWER):
+            self.post_overrides(status=403, role=role, compliance_guard_enabled="false")
+        self.chat.refresh_from_db()
+        self.assertEqual(self.chat.settings_overrides, {})

@@ -132,6 +132,16 @@ class RoundTripTest(CrowdFixture):
         membership = Membership.objects.get(chat__title="Deneme")  # its bot has no username: imported anew
         assert (membership.paused_at, membership.paused_reason) == (paused_at, "kicked from the group")
 
+    def test_a_chats_overrides_are_left_alone_when_the_importer_may_not_change_settings(self) -> None:
+        document = crowd_export()
+        document["chats"][0]["settings_overrides"] = {"compliance_guard_enabled": True}
+        document["chats"][1]["settings_overrides"] = {"reply_probability": 0.9}
+        self.sandbox.delete()
+        crowd_import(data=document, apply_settings=False)
+        kept = {"reply_probability": 0.1, "compliance_guard_enabled": False}
+        assert Chat.objects.get(pk=self.group.pk).settings_overrides == kept
+        assert Chat.objects.get(title="Deneme").settings_overrides == {}
+
     def test_a_document_without_overrides_or_paused_fields_still_imports(self) -> None:
         document = json.loads(json.dumps(crowd_export()))
         for chat in document["chats"]:
