@@ -9,10 +9,10 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from accounts.roles import CHANGE_SETTING
 from chats.models import Chat, Membership, Message
 from chats.services import chat_adopt
 from config.forms import JSON_FORMFIELD_OVERRIDES, pretty_json_html
-from engine.portability import CHANGE_SETTING
 
 
 class DiscoveredFilter(admin.SimpleListFilter):

@@ -229,7 +229,7 @@ OVERRIDABLE: tuple[str, ...] = (
 
 
 class _Overrides(BaseModel):
-    """Base of ChatOverrides: strict (\"0.5\" is not 0.5), unknown keys named with the ones a chat may set."""
+    """Base of ChatOverrides: strict ("0.5" is not 0.5), unknown keys named with the ones a chat may set."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -255,15 +255,6 @@ ChatOverrides = create_model(
     __doc__="A chat's overrides of some runtime settings (OVERRIDABLE), each typed and bounded like the setting.",
     **{key: (SPEC_BY_KEY[key].type | None, None) for key in OVERRIDABLE},  # type: ignore[call-overload]
 )
-
-
-def overrides_parse(value: Any) -> dict[str, Any]:
-    """A chat's overrides validated and normalised as JSON (nulls dropped); ValidationError naming each bad key."""
-    try:
-        parsed = ChatOverrides.model_validate(value)
-    except PydanticValidationError as error:
-        raise ValidationError(format_errors("settings_overrides", error), code="invalid") from None
-    return {key: value for key, value in parsed.model_dump(mode="json").items() if key in parsed.set_values()}
 
 
 def spec_for(key: str) -> SettingSpec:

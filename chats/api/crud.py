@@ -14,6 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.roles import CHANGE_SETTING
 from chats.models import Chat, Membership, Message
 from chats.services import (
     chat_adopt,
@@ -23,7 +24,6 @@ from chats.services import (
     membership_add,
     membership_update,
 )
-from engine.portability import CHANGE_SETTING
 
 
 class ChatSerializer(serializers.ModelSerializer[Chat]):
@@ -45,7 +45,9 @@ class ChatSerializer(serializers.ModelSerializer[Chat]):
         validators: list[Any] = []  # the service's full_clean checks uniqueness and transport rules
 
     def validate_settings_overrides(self, value: Any) -> Any:
-        """Runtime settings are admins' (`engine.change_setting`), a chat's own as much as the global ones."""
+        """Runtime settings are admins' (`engine.change_setting`), a chat's own as much as the global ones; a null
+        value is the global one (left out). The schema checked the value already (the model field's validator)."""
+        value = {key: setting for key, setting in value.items() if setting is not None}
         request = self.context.get("request")
         current = self.instance.settings_overrides if isinstance(self.instance, Chat) else {}
         if value != current and request is not None and not request.user.has_perm(CHANGE_SETTING):

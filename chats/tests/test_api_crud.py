@@ -46,6 +46,9 @@ class ChatApiTest(TestCase):
         self.assertEqual(response.json()["settings_overrides"], overrides)
         chat.refresh_from_db()
         self.assertEqual(chat.settings_overrides, overrides)
+        nulled = {"reply_probability": None, "compliance_guard_enabled": False}
+        response = self.api.patch(f"/api/chats/{chat.pk}/", {"settings_overrides": nulled}, format="json")
+        self.assertEqual(response.json()["settings_overrides"], {"compliance_guard_enabled": False})
         cleared = self.api.patch(f"/api/chats/{chat.pk}/", {"settings_overrides": {}}, format="json")
         self.assertEqual(cleared.json()["settings_overrides"], {})
 

@@ -12,13 +12,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
 
+from accounts.roles import CHANGE_SETTING
 from chats.models import Chat, Membership
 from dashboard.forms_bots import ChatMembershipAddForm
 from dashboard.forms_chats import ChatForm, ChatOverridesForm
 from dashboard.forms_common import add_service_errors, bound_or, make_read_only
 from dashboard.views.access import RoleRequiredMixin
 from dashboard.views.editing import EditPageMixin, membership_post, membership_section
-from engine.portability import CHANGE_SETTING
 from engine.selectors import settings_all
 
 

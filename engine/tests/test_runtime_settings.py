@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.test import SimpleTestCase
 
+from bots.schemas import validate_with
 from engine.runtime_settings import (
     OVERRIDABLE,
     SPEC_BY_KEY,
     SPECS,
     ChatOverrides,
     RuntimeConfig,
-    overrides_parse,
     parse_setting,
 )
 
@@ -110,7 +110,7 @@ class ChatOverridesTests(SimpleTestCase):
 
     def assert_rejected(self, value: object, expected: str) -> None:
         with self.assertRaises(ValidationError) as caught:
-            overrides_parse(value)
+            validate_with(ChatOverrides, "settings_overrides", value)  # the check of Chat.settings_overrides
         self.assertTrue(any(expected in message for message in caught.exception.messages), caught.exception.messages)
 
     def test_each_override_has_its_settings_type_and_bounds(self) -> None:
@@ -118,7 +118,8 @@ class ChatOverridesTests(SimpleTestCase):
             with self.subTest(key=key):
                 field = ChatOverrides.model_fields[key]
                 assert field.annotation == SPEC_BY_KEY[key].type | None
-                assert overrides_parse({key: SPEC_BY_KEY[key].default}) == {key: SPEC_BY_KEY[key].default}
+                parsed = validate_with(ChatOverrides, "settings_overrides", {key: SPEC_BY_KEY[key].default})
+                assert parsed.model_dump(mode="json", include={key}) == {key: SPEC_BY_KEY[key].default}
 
     def test_it_names_the_bad_key_and_what_is_wrong(self) -> None:
         self.assert_rejected({"reply_probability": 1.5}, "settings_overrides.reply_probability: Input should be less")
@@ -135,7 +136,9 @@ class ChatOverridesTests(SimpleTestCase):
         self.assert_rejected({"llm_budget": {"rpm": 1}}, "llm_budget: not a per-chat setting; a chat may set reply_")
 
     def test_null_means_the_global_value_and_is_not_stored(self) -> None:
-        assert overrides_parse({"reply_probability": None, "mention_probability": 1}) == {"mention_probability": 1.0}
+        parsed = ChatOverrides.model_validate({"reply_probability": None, "mention_probability": 1})
+        assert parsed.set_values() == {"mention_probability": 1.0}
+        assert RuntimeConfig().for_chat({"reply_probability": None}).reply_probability == 0.65
 
     def test_a_chats_config_is_its_overrides_over_the_global_values(self) -> None:
         base = RuntimeConfig().replace(reply_probability=0.5, batch_size=3)
