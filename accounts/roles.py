@@ -26,6 +26,7 @@ READABLE_MODELS = (*CROWD_MODELS, *STEERING_MODELS, "engine.turn", "engine.setti
 ADMIN_APPS = ("bots", "chats", "engine", "accounts")
 ADMIN_AUTH_MODELS = ("user", "group")
 CONTROL_SIMULATION = "accounts.control_simulation"
+CHANGE_SETTING = "engine.change_setting"  # the runtime settings, global and each chat's own (admins)
 
 
 def _model_perms(actions: tuple[str, ...], models: tuple[str, ...]) -> set[str]:

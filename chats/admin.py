@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from accounts.roles import CHANGE_SETTING
 from chats.models import Chat, Membership, Message
 from config.forms import JSON_FORMFIELD_OVERRIDES, pretty_json_html
 from engine.services.capabilities import chat_enable
@@ -61,6 +62,14 @@ class ChatAdmin(admin.ModelAdmin):
         ("Telegram", {"fields": ("telegram_type", "is_forum", "discovered_at")}),
         ("Conversation", {"fields": ("language", "timezone", "cadence", "topics")}),
         (
+            "Settings overrides",
+            {
+                "fields": ("settings_overrides",),
+                "description": 'Runtime settings this chat sets for itself, e.g. {"reply_probability": 0.3}; '
+                "a setting left out uses the global value (dashboard: the chat's edit page lists them).",
+            },
+        ),
+        (
             "Timestamps",
             {"fields": ("migrated_from_chat_id", "migrated_at", "created_at", "updated_at"), "classes": ("collapse",)},
         ),
@@ -68,6 +77,11 @@ class ChatAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Chat]:
         return super().get_queryset(request).annotate(member_total=Count("memberships"))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Chat | None = None) -> Any:
+        # Runtime settings are admins' (engine.change_setting), a chat's own as much as the global ones.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.has_perm(CHANGE_SETTING) else (*fields, "settings_overrides")
 
     @admin.display(description="members", ordering="member_total")
     def member_count(self, obj: Any) -> int:

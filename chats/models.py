@@ -42,6 +42,13 @@ class Chat(models.Model):
         validators=[MinValueValidator(0.0), MaxValueValidator(20.0)],
         help_text="Target bot messages per minute at normal activity.",
     )
+    # Validated by the engine's schema (named by path: chats never imports the engine), typed like the settings.
+    settings_overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[SchemaValidator("engine.runtime_settings.ChatOverrides", "settings_overrides")],
+        help_text="Runtime settings this chat sets for itself (setting → value); the global value applies otherwise.",
+    )
     bots = models.ManyToManyField(Bot, through="Membership", related_name="chats")
     migrated_from_chat_id = models.BigIntegerField(
         null=True, blank=True, editable=False, help_text="The group's id before Telegram upgraded it to a supergroup."

@@ -1,16 +1,21 @@
-"""Chat form: the chat's fields, validated like the API (topics through their schema), saved by the chat services."""
+"""Chat forms: the chat's fields, validated like the API (topics through their schema), and the runtime settings it
+overrides; saved by the chat services."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from bots.schemas import validate_with
 from chats.models import Chat
 from chats.schemas import Topics
 from chats.services import chat_create, chat_update
-from dashboard.forms_common import JSONTextField, json_textarea
+from dashboard.forms_common import JSONTextField, json_textarea, prefix_errors_with_name
+from dashboard.forms_settings import json_type
+from engine.runtime_settings import OVERRIDABLE, SPEC_BY_KEY, RuntimeConfig, SettingSpec, parse_setting
 
 CHAT_FIELDS = ("title", "transport", "telegram_chat_id", "language", "timezone", "cadence", "topics", "is_enabled")
 
@@ -39,3 +44,55 @@ class ChatForm(forms.ModelForm):
         if self.instance.pk is None:
             return chat_create(**fields)
         return chat_update(chat=self.instance, **fields)
+
+
+def override_field(spec: SettingSpec, global_value: Any) -> forms.Field:
+    """An optional input for one setting a chat may override: empty means the global value, shown beside it."""
+    shown = json.dumps(global_value, ensure_ascii=False)
+    options: dict[str, Any] = {"label": spec.key, "required": False, "help_text": f"{spec.help} Global: {shown}."}
+    kind = json_type(spec)
+    if kind == "boolean":
+        choices = [("", f"global ({'on' if global_value else 'off'})"), ("true", "on"), ("false", "off")]
+        return forms.TypedChoiceField(
+            choices=choices, coerce=lambda value: value == "true", empty_value=None, **options
+        )
+    if kind == "number":
+        return forms.FloatField(widget=forms.NumberInput(attrs={"placeholder": shown, "step": "any"}), **options)
+    return JSONTextField(widget=json_textarea(3), **options)
+
+
+class ChatOverridesForm(forms.Form):
+    """The runtime settings this chat sets for itself; each empty input uses the global value."""
+
+    def __init__(self, data: Any = None, *, chat: Chat, config: RuntimeConfig, **kwargs: Any) -> None:
+        stored = chat.settings_overrides or {}
+        initial = {key: _shown(value) for key, value in stored.items() if key in OVERRIDABLE}
+        super().__init__(data, initial=initial, prefix="overrides", **kwargs)
+        self.chat, values = chat, config.values()
+        for key in OVERRIDABLE:
+            self.fields[key] = override_field(SPEC_BY_KEY[key], values[key])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for key, value in list(cleaned.items()):
+            if value is not None:
+                try:
+                    cleaned[key] = parse_setting(key, value)  # the override's type is the setting's own
+                except ValidationError as error:
+                    self.add_error(key, error.messages)
+        return cleaned
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound:
+            prefix_errors_with_name(self)
+
+    def save_through_service(self) -> Chat:
+        """Store the filled-in overrides (the chat service validates them again); cleared ones use the global value."""
+        overrides = {key: value for key, value in self.cleaned_data.items() if value is not None}
+        return chat_update(chat=self.chat, settings_overrides=overrides)
+
+
+def _shown(value: Any) -> Any:
+    """A stored override as its input shows it (booleans as the choice's value)."""
+    return ("true" if value else "false") if isinstance(value, bool) else value

@@ -33,6 +33,7 @@ urlpatterns = [
     path("chats/<int:pk>/", chats.ChatLiveView.as_view(), name="chat-live"),
     path("chats/new/", chats_edit.ChatCreateView.as_view(), name="chat-new"),
     path("chats/<int:pk>/edit/", chats_edit.ChatEditView.as_view(), name="chat-edit"),
+    path("chats/<int:pk>/overrides/", chats_edit.ChatOverridesView.as_view(), name="chat-overrides"),
     path("chats/<int:pk>/delete/", chats_edit.ChatDeleteView.as_view(), name="chat-delete"),
     path(
         "chats/<int:pk>/memberships/",

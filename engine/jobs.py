@@ -10,7 +10,7 @@ from typing import Any
 
 from engine import heartbeat as heartbeat_service
 from engine import liveness
-from engine.selectors import settings_all
+from engine.selectors import news_feeds, settings_all
 from engine.services.turns import Outcome
 
 
@@ -120,13 +120,13 @@ def evolve_stances() -> dict[str, Any]:
 
 
 def fetch_news() -> dict[str, Any]:
-    """Fetch the configured news feeds into the headline cache and drop old headlines."""
+    """Fetch the news feeds (global and chats' own) into the headline cache and drop old headlines."""
     from engine.services import news
 
-    config = settings_all()
-    if not config.news_trigger_enabled:
+    urls = news_feeds(settings_all())
+    if not urls:
         return {"news_trigger_enabled": False}
-    result = news.news_fetch(urls=[str(url) for url in config.news_feed_urls])
+    result = news.news_fetch(urls=urls)
     pruned = news.news_prune()
     return {"fetched": result.fetched, "stored": result.stored, "failed": len(result.failed), "pruned": pruned}
 

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, create_model, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
 
@@ -161,6 +161,21 @@ class RuntimeConfig(BaseModel):
         """Every setting's value as JSON (key → value), as the API, the admin and the dashboard show them."""
         return self.model_dump(mode="json")
 
+    def for_chat(self, overrides: Mapping[str, Any] | None) -> RuntimeConfig:
+        """The config a chat runs with: its overrides (`Chat.settings_overrides`) over these values.
+
+        Overrides are validated when they are stored; a stored value that no longer fits is logged and the global
+        values apply, so one bad chat row never stops a batch.
+        """
+        if not overrides:
+            return self
+        try:
+            parsed = ChatOverrides.model_validate(overrides)
+        except PydanticValidationError as error:
+            logger.warning("a chat's settings overrides are invalid, the global values apply: %s", error)
+            return self
+        return self.model_copy(update=parsed.set_values())
+
 
 @dataclass(frozen=True)
 class SettingSpec:
@@ -198,6 +213,51 @@ def _adapter(kind: Any) -> TypeAdapter[Any]:
 SPECS: tuple[SettingSpec, ...] = tuple(_spec(key, field) for key, field in RuntimeConfig.model_fields.items())
 SPEC_BY_KEY = {spec.key: spec for spec in SPECS}
 KEY_CHOICES = [(spec.key, spec.key) for spec in SPECS]
+
+
+# The settings a chat may set for itself (`Chat.settings_overrides`): how it talks, not what the system may spend.
+OVERRIDABLE: tuple[str, ...] = (
+    "reply_probability",
+    "reply_to_bots_probability",
+    "mention_probability",
+    "short_reaction_probability",
+    "message_length_profile",
+    "prime_hours_boost",
+    "prime_hours",
+    "news_trigger_enabled",
+    "news_trigger_probability",
+    "news_feed_urls",
+    "compliance_guard_enabled",
+)
+
+
+class _Overrides(BaseModel):
+    """Base of ChatOverrides: strict ("0.5" is not 0.5), unknown keys named with the ones a chat may set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            unknown = sorted(str(key) for key in value if key not in OVERRIDABLE)
+            if unknown:
+                keys = ", ".join(unknown)
+                raise ValueError(f"{keys}: not a per-chat setting; a chat may set {', '.join(OVERRIDABLE)}")
+        return value
+
+    def set_values(self) -> dict[str, Any]:
+        """The overridden settings (key → typed value); a key set to null means the global value."""
+        return {key: getattr(self, key) for key in self.model_fields_set if getattr(self, key) is not None}
+
+
+# Each field is the RuntimeConfig field's type with its bounds (or null: the global value), so both validate alike.
+ChatOverrides = create_model(
+    "ChatOverrides",
+    __base__=_Overrides,
+    __doc__="A chat's overrides of some runtime settings (OVERRIDABLE), each typed and bounded like the setting.",
+    **{key: (SPEC_BY_KEY[key].type | None, None) for key in OVERRIDABLE},  # type: ignore[call-overload]
+)
 
 
 def spec_for(key: str) -> SettingSpec:

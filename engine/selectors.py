@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from chats.models import Membership
+from chats.models import Chat, Membership
 from engine.models import Setting
 from engine.runtime_settings import RuntimeConfig, spec_for
 from engine.services.activity import QuietHours, quiet_hours
@@ -22,6 +22,19 @@ def setting_get(key: str) -> Any:
 def settings_all() -> RuntimeConfig:
     """Every runtime setting, stored values over defaults, in one query."""
     return RuntimeConfig.from_stored(dict(Setting.objects.values_list("key", "value")))
+
+
+def news_feeds(config: RuntimeConfig) -> list[str]:
+    """The feeds to fetch: the global ones when headlines are on, and those of each enabled chat that uses
+    headlines with feeds of its own; one query."""
+    feeds = [str(url) for url in config.news_feed_urls] if config.news_trigger_enabled else []
+    for overrides in (
+        Chat.objects.filter(is_enabled=True).exclude(settings_overrides={}).values_list("settings_overrides", flat=True)
+    ):
+        own = config.for_chat(overrides)
+        if own.news_trigger_enabled:
+            feeds += [str(url) for url in own.news_feed_urls]
+    return list(dict.fromkeys(feeds))
 
 
 def chats_quiet_hours(chat_ids: Iterable[int] | None = None, *, now: datetime) -> dict[int, QuietHours]:

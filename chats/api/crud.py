@@ -10,9 +10,11 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.roles import CHANGE_SETTING
 from chats.models import Chat, Membership, Message
 from chats.services import (
     chat_create,
@@ -26,7 +28,8 @@ from engine.services.capabilities import chat_enable
 
 class ChatSerializer(serializers.ModelSerializer[Chat]):
     """A chat; sandbox chats get a local telegram_chat_id when none is given. `discovered_at` is set while a group
-    a bot was added to waits for an operator's `enable`; `bots` names who is in it."""
+    a bot was added to waits for an operator's `enable`; `bots` names who is in it. `settings_overrides` holds the
+    runtime settings the chat sets for itself (setting → value; a key left out or null uses the global value)."""
 
     is_discovered = serializers.BooleanField(read_only=True)
     bots = serializers.SerializerMethodField()
@@ -35,11 +38,21 @@ class ChatSerializer(serializers.ModelSerializer[Chat]):
         model = Chat
         fields = (
             "id", "transport", "telegram_chat_id", "title", "is_enabled", "topics", "language", "timezone",
-            "cadence", "telegram_type", "is_forum", "is_discovered", "discovered_at", "quiet_until", "bots",
-            "created_at", "updated_at",
+            "cadence", "settings_overrides", "telegram_type", "is_forum", "is_discovered", "discovered_at",
+            "quiet_until", "bots", "created_at", "updated_at",
         )  # fmt: skip
         read_only_fields = ("telegram_type", "is_forum", "discovered_at", "created_at", "updated_at")
         validators: list[Any] = []  # the service's full_clean checks uniqueness and transport rules
+
+    def validate_settings_overrides(self, value: Any) -> Any:
+        """Runtime settings are admins' (`engine.change_setting`), a chat's own as much as the global ones; a null
+        value is the global one (left out). The schema checked the value already (the model field's validator)."""
+        value = {key: setting for key, setting in value.items() if setting is not None}
+        request = self.context.get("request")
+        current = self.instance.settings_overrides if isinstance(self.instance, Chat) else {}
+        if value != current and request is not None and not request.user.has_perm(CHANGE_SETTING):
+            raise PermissionDenied("settings_overrides: changing a chat's runtime settings needs engine.change_setting")
+        return value
 
     def get_bots(self, chat: Chat) -> list[str]:
         """The bots in the chat, by @handle or name (prefetched by the view)."""

@@ -75,6 +75,27 @@ class ChatFormTest(AdminTestCase):
         self.assertEqual(self.client.post(reverse("admin:chats_chat_add"), data).status_code, 302)
         self.assertEqual(Chat.objects.get().telegram_chat_id, -1001234567890)
 
+    def test_it_saves_settings_overrides_and_names_a_bad_one(self) -> None:
+        data = chat_form_data(settings_overrides='{"reply_probability": 0.2}')
+        self.assertEqual(self.client.post(reverse("admin:chats_chat_add"), data).status_code, 302)
+        self.assertEqual(Chat.objects.get().settings_overrides, {"reply_probability": 0.2})
+        bad = chat_form_data(title="Başka", settings_overrides='{"reply_probability": 3}')
+        response = self.client.post(reverse("admin:chats_chat_add"), bad)
+        self.assertContains(response, "settings_overrides.reply_probability: Input should be less than or equal to 1")
+        self.assertEqual(Chat.objects.count(), 1)
+
+    def test_staff_without_the_settings_permission_see_the_overrides_read_only(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Permission
+
+        chat = ChatFactory.create(settings_overrides={"reply_probability": 0.2})
+        staff = get_user_model().objects.create_user("staff", is_staff=True)
+        staff.user_permissions.set(Permission.objects.filter(codename__in=["view_chat", "change_chat"]))
+        self.client.force_login(staff)
+        html = self.get_ok(reverse("admin:chats_chat_change", args=[chat.pk]))
+        self.assertNotIn('name="settings_overrides"', html)
+        self.assertIn("reply_probability", html)
+
     def test_it_names_the_field_of_invalid_topics(self) -> None:
         data = chat_form_data(topics=f'["BIST", "{"x" * 41}"]')
         response = self.client.post(reverse("admin:chats_chat_add"), data)

@@ -39,6 +39,46 @@ class ChatApiTest(TestCase):
         )
         self.assertEqual(set(response.json()), {"timezone", "topics"})
 
+    def test_settings_overrides_are_read_and_written_and_cleared_by_admins(self) -> None:
+        chat = ChatFactory.create()
+        self.api, _, _ = role_client(Role.ADMIN)
+        overrides = {"reply_probability": 0, "compliance_guard_enabled": False}
+        response = self.api.patch(f"/api/chats/{chat.pk}/", {"settings_overrides": overrides}, format="json")
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["settings_overrides"], overrides)
+        chat.refresh_from_db()
+        self.assertEqual(chat.settings_overrides, overrides)
+        nulled = {"reply_probability": None, "compliance_guard_enabled": False}
+        response = self.api.patch(f"/api/chats/{chat.pk}/", {"settings_overrides": nulled}, format="json")
+        self.assertEqual(response.json()["settings_overrides"], {"compliance_guard_enabled": False})
+        cleared = self.api.patch(f"/api/chats/{chat.pk}/", {"settings_overrides": {}}, format="json")
+        self.assertEqual(cleared.json()["settings_overrides"], {})
+
+    def test_operators_may_not_change_a_chats_overrides_but_edit_the_rest(self) -> None:
+        chat = ChatFactory.create(settings_overrides={"reply_probability": 0.2})
+        refused = self.api.patch(f"/api/chats/{chat.pk}/", {"settings_overrides": {}}, format="json")
+        self.assertEqual(refused.status_code, 403, refused.content)
+        self.assertIn("engine.change_setting", refused.json()["detail"])
+        same = {"title": "Yeni ad", "settings_overrides": {"reply_probability": 0.2}}
+        self.assertEqual(self.api.patch(f"/api/chats/{chat.pk}/", same, format="json").status_code, 200)
+        chat.refresh_from_db()
+        self.assertEqual((chat.title, chat.settings_overrides), ("Yeni ad", {"reply_probability": 0.2}))
+
+    def test_bad_settings_overrides_are_a_400_naming_the_key(self) -> None:
+        chat = ChatFactory.create()
+        self.api, _, _ = role_client(Role.ADMIN)
+        for overrides, expected in [
+            ({"reply_probability": 2}, "settings_overrides.reply_probability: Input should be less than or equal to 1"),
+            ({"reply_probability": "0.5"}, "settings_overrides.reply_probability: Input should be a valid number"),
+            ({"batch_size": 1}, "settings_overrides: batch_size: not a per-chat setting; a chat may set reply_"),
+        ]:
+            with self.subTest(overrides=overrides):
+                response = self.api.patch(f"/api/chats/{chat.pk}/", {"settings_overrides": overrides}, format="json")
+                self.assertEqual(response.status_code, 400)
+                self.assertTrue(response.json()["settings_overrides"][0].startswith(expected), response.json())
+        chat.refresh_from_db()
+        self.assertEqual(chat.settings_overrides, {})
+
     def test_pause_and_resume(self) -> None:
         chat = ChatFactory.create()
         self.assertFalse(self.api.post(f"/api/chats/{chat.pk}/pause/").json()["is_enabled"])

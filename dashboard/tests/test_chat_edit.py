@@ -9,7 +9,9 @@ from accounts.roles import Role
 from bots.tests.factories import BotFactory
 from chats.models import Chat, Membership
 from chats.tests.factories import ChatFactory, MembershipFactory
-from dashboard.tests.edit_helpers import EditPageTestCase, field_errors
+from dashboard.tests.edit_helpers import EditPageTestCase, field_errors, form_html
+from engine.runtime_settings import OVERRIDABLE
+from engine.services import setting_set
 
 
 def chat_data(**changes: Any) -> dict[str, Any]:
@@ -129,3 +131,63 @@ class ChatMembershipTests(EditPageTestCase):
         self.post(f"{self.url}{membership.pk}/delete/", {}, Role.OPERATOR, status=403)
         self.post(f"{self.url}{membership.pk}/delete/", {}, Role.ADMIN)
         self.assertFalse(Membership.objects.exists())
+
+
+class ChatOverridesTests(EditPageTestCase):
+    """The chat's own values of some runtime settings: each beside the global value, empty for the global one."""
+
+    def setUp(self) -> None:
+        self.chat = ChatFactory.create(title="Piyasa Sohbet")
+        self.url = f"/chats/{self.chat.pk}/overrides/"
+
+    def post_overrides(self, status: int = 302, role: Role = Role.ADMIN, **values: str) -> str:
+        return self.post(self.url, {f"overrides-{key}": value for key, value in values.items()}, role, status=status)
+
+    def test_the_page_shows_each_overridable_setting_with_its_global_value(self) -> None:
+        setting_set(key="reply_probability", value=0.4)
+        html = form_html(self.page(f"/chats/{self.chat.pk}/edit/", Role.ADMIN), "overrides-form")
+        for key in OVERRIDABLE:
+            self.assertIn(f'name="overrides-{key}"', html)
+        self.assertIn("Global: 0.4.", html)
+        self.assertIn("global (on)", html)  # compliance_guard_enabled
+
+    def test_overrides_are_saved_typed_and_shown_again(self) -> None:
+        self.post_overrides(reply_probability="0", compliance_guard_enabled="false", prime_hours='["10:00-12:00"]')
+        self.chat.refresh_from_db()
+        self.assertEqual(
+            self.chat.settings_overrides,
+            {"reply_probability": 0.0, "compliance_guard_enabled": False, "prime_hours": ["10:00-12:00"]},
+        )
+        html = form_html(self.page(f"/chats/{self.chat.pk}/edit/", Role.ADMIN), "overrides-form")
+        self.assertIn('<option value="false" selected>off</option>', html)
+
+    def test_clearing_an_input_returns_the_setting_to_the_global_value(self) -> None:
+        self.chat.settings_overrides = {"reply_probability": 0.0, "mention_probability": 1.0}
+        self.chat.save()
+        self.post_overrides(reply_probability="", mention_probability="1")
+        self.chat.refresh_from_db()
+        self.assertEqual(self.chat.settings_overrides, {"mention_probability": 1.0})
+
+    def test_a_bad_value_is_named_at_its_field_and_nothing_is_saved(self) -> None:
+        html = self.post_overrides(
+            status=400,
+            reply_probability="1.5",
+            message_length_profile='{"short": 1, "medium": 1, "long": 0}',
+            mention_probability="0.5",
+        )
+        self.assertIn('id="id_overrides-reply_probability-errors"', html)
+        errors = field_errors(html, "overrides-form")
+        self.assertIn("reply_probability: Input should be less than or equal to 1", errors)
+        self.assertIn("message_length_profile: shares must add up to 1", errors)
+        self.chat.refresh_from_db()
+        self.assertEqual(self.chat.settings_overrides, {})
+
+    def test_operators_see_the_overrides_read_only_and_may_not_save_them(self) -> None:
+        # Runtime settings are admins': a chat's own as much as the global ones (the compliance guard among them).
+        html = form_html(self.page(f"/chats/{self.chat.pk}/edit/", Role.OPERATOR), "overrides-form")
+        self.assertIn('name="overrides-compliance_guard_enabled" disabled', html)
+        self.assertNotIn("Save overrides", html)
+        for role in (Role.OPERATOR, Role.VIEWER):
+            self.post_overrides(status=403, role=role, compliance_guard_enabled="false")
+        self.chat.refresh_from_db()
+        self.assertEqual(self.chat.settings_overrides, {})

@@ -12,12 +12,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
 
+from accounts.roles import CHANGE_SETTING
 from chats.models import Chat, Membership
 from dashboard.forms_bots import ChatMembershipAddForm
-from dashboard.forms_chats import ChatForm
-from dashboard.forms_common import add_service_errors, bound_or
+from dashboard.forms_chats import ChatForm, ChatOverridesForm
+from dashboard.forms_common import add_service_errors, bound_or, make_read_only
 from dashboard.views.access import RoleRequiredMixin
 from dashboard.views.editing import EditPageMixin, membership_post, membership_section
+from engine.selectors import settings_all
 
 
 class ChatCreateView(RoleRequiredMixin, TemplateView):
@@ -59,6 +61,9 @@ class ChatEditView(EditPageMixin, DetailView):
         bound = kwargs.get("bound", {})
         chat: Chat = self.object
         context["form"] = bound_or(bound, "", lambda: ChatForm(instance=chat))
+        overrides = bound_or(bound, "overrides", lambda: ChatOverridesForm(chat=chat, config=settings_all()))
+        context["can_override"] = self.user_may(CHANGE_SETTING)  # runtime settings are admins', a chat's too
+        context["overrides_form"] = overrides if context["can_override"] else make_read_only(overrides)
         memberships = list(chat.memberships.select_related("bot").order_by("bot__name"))
 
         def urls(membership: Membership | None) -> str:
@@ -81,6 +86,20 @@ class ChatEditView(EditPageMixin, DetailView):
         return self.save_or_rerender(
             form, form.save_through_service, success="Chat saved.", anchor="chat", unique_field="telegram_chat_id"
         )
+
+
+class ChatOverridesView(ChatEditView):
+    """Save the runtime settings the chat overrides (admins); errors show at their fields on the chat's edit page."""
+
+    def get_permission_required(self) -> tuple[str, ...]:
+        return ("chats.change_chat", CHANGE_SETTING)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return redirect(f"{self.page_url()}#overrides")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        form = ChatOverridesForm(request.POST, chat=self.get_object(), config=settings_all())
+        return self.save_or_rerender(form, form.save_through_service, success="Overrides saved.", anchor="overrides")
 
 
 class ChatMembershipView(ChatEditView):

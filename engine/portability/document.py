@@ -82,6 +82,9 @@ class MembershipItem(Schema):
     is_enabled: bool = True
     talkativeness: Unit | None = None
     disabled_reason: str = Field(default="", max_length=300)
+    # Telegram's word that the bot may not post there (kicked, left, muted): kept until Telegram says otherwise.
+    paused_at: datetime | None = None
+    paused_reason: str = Field(default="", max_length=300)
 
 
 class ChatItem(Schema):
@@ -95,6 +98,7 @@ class ChatItem(Schema):
     language: Chat.Language = Chat.Language.TURKISH
     timezone: Timezone = "Europe/Istanbul"
     cadence: float = Field(default=1.0, ge=0.0, le=20.0)
+    settings_overrides: dict[str, Any] = Field(default_factory=dict)  # validated as the chat's field is
     memberships: list[MembershipItem] = Field(default_factory=list, max_length=1000)
 
 

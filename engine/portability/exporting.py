@@ -15,7 +15,11 @@ from engine.selectors import settings_all
 
 BOT_FIELDS = ("name", "username", "is_enabled", "active_hours", "talkativeness", "llm_model")
 DOCUMENTS: dict[str, type[Schema]] = {"persona": Persona, "emotion": Emotion, "speed": Speed}
-CHAT_FIELDS = ("transport", "telegram_chat_id", "title", "is_enabled", "topics", "language", "timezone", "cadence")
+CHAT_FIELDS = (
+    "transport", "telegram_chat_id", "title", "is_enabled", "topics", "language", "timezone", "cadence",
+    "settings_overrides",
+)  # fmt: skip
+MEMBERSHIP_FIELDS = ("is_enabled", "talkativeness", "disabled_reason", "paused_reason")
 
 
 def crowd_export() -> dict[str, Any]:
@@ -73,13 +77,11 @@ def _memory(memory: Memory) -> dict[str, Any]:
 def chat_item(chat: Chat, refs: dict[int, str | int]) -> dict[str, Any]:
     """A chat's fields and its members, each naming its bot by username (or position in `bots`)."""
     item = {name: getattr(chat, name) for name in CHAT_FIELDS}
-    item["memberships"] = [
-        {
-            "bot": refs[membership.bot_id],
-            "is_enabled": membership.is_enabled,
-            "talkativeness": membership.talkativeness,
-            "disabled_reason": membership.disabled_reason,
-        }
-        for membership in chat.memberships.all()
-    ]
+    item["memberships"] = [_membership(membership, refs) for membership in chat.memberships.all()]
     return item
+
+
+def _membership(membership: Membership, refs: dict[int, str | int]) -> dict[str, Any]:
+    paused_at = membership.paused_at.isoformat() if membership.paused_at else None
+    fields = {name: getattr(membership, name) for name in MEMBERSHIP_FIELDS}
+    return {"bot": refs[membership.bot_id], **fields, "paused_at": paused_at}

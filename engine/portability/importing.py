@@ -103,13 +103,14 @@ def crowd_import(*, data: Any, dry_run: bool = False, apply_settings: bool = Tru
     """Validate the whole document, then create or update every bot and chat at once (nothing on any error).
 
     Bots are matched by username (their tokens stay), chats by transport and Telegram chat id; a matched bot's
-    stances, holdings and memories become the document's. Settings are stored only when `apply_settings`.
+    stances, holdings and memories become the document's. Settings (the chats' own too) are stored only when
+    `apply_settings`.
     """
     document = crowd_parse(data)
     result = CrowdImportResult(dry_run=dry_run, settings_applied=apply_settings)
     errors: list[str] = []
     result.bots = _plan_bots(document, data, errors)
-    result.chats = _plan_chats(document, errors)
+    result.chats = _plan_chats(document, errors, apply_settings=apply_settings)
     settings = _plan_settings(document.settings, errors)
     if errors:
         raise CrowdImportError(errors)
@@ -162,12 +163,14 @@ def _plan_bots(document: CrowdDocument, data: Any, errors: list[str]) -> list[Pl
     return planned
 
 
-def _plan_chats(document: CrowdDocument, errors: list[str]) -> list[PlannedChat]:
+def _plan_chats(document: CrowdDocument, errors: list[str], *, apply_settings: bool) -> list[PlannedChat]:
     planned = []
+    # A chat's own runtime settings are settings: without the right to change them, a chat keeps (or lacks) its own.
+    left_out = {"memberships"} if apply_settings else {"memberships", "settings_overrides"}
     for position, item in enumerate(document.chats):
         found = Chat.objects.filter(transport=item.transport, telegram_chat_id=item.telegram_chat_id).first()
         chat = found or Chat()
-        assign(chat, item.model_dump(mode="json", exclude={"memberships"}))
+        assign(chat, item.model_dump(mode="json", exclude=left_out))
         errors += _clean(chat, f"chats[{position}]")
         for index, member in enumerate(item.memberships):
             fields = member.model_dump(exclude={"bot"})

@@ -91,7 +91,7 @@ def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Rand
         symbol, topic = event_subject(event, chat.topics, default=topic)
     focus = focus_facts(loaded.facts, topic=topic, symbol=symbol, target=target)
     language = persona.language or chat.language
-    headline_id, headline = _headline(chat.pk, topic, language, config, rng)
+    headline_id, headline = _headline(chat, topic, language, config, rng)
     return TurnContext(
         turn=turn,
         chat=chat,
@@ -317,15 +317,18 @@ def _cue_hits(content: set[str], cue: set[str]) -> int:
 
 
 def _headline(
-    chat_id: int, topic: str, language: str, config: RuntimeConfig, rng: random.Random
+    chat: Chat, topic: str, language: str, config: RuntimeConfig, rng: random.Random
 ) -> tuple[int | None, str | None]:
-    """Sometimes a fresh headline on the topic, not one this chat already used lately."""
+    """Sometimes a fresh headline on the topic, not one this chat already used lately; a chat with feeds of its own
+    takes its headlines from them only."""
     if not config.news_trigger_enabled or rng.random() >= config.news_trigger_probability:
         return None, None
     since = timezone.now() - timedelta(hours=HEADLINE_REUSE_HOURS)
-    used = Turn.objects.filter(chat_id=chat_id, created_at__gte=since, inputs__news_id__isnull=False)
+    used = Turn.objects.filter(chat_id=chat.pk, created_at__gte=since, inputs__news_id__isnull=False)
     exclude = {news_id for news_id in used.values_list("inputs__news_id", flat=True) if isinstance(news_id, int)}
-    item = headline_for(topic=topic, language=language, rng=rng, exclude=exclude)
+    own = chat.settings_overrides.get("news_feed_urls") is not None
+    sources = [str(url) for url in config.news_feed_urls] if own else None
+    item = headline_for(topic=topic, language=language, rng=rng, exclude=exclude, sources=sources)
     return (item.pk, item.title) if item is not None else (None, None)
 
 

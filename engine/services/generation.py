@@ -175,7 +175,7 @@ def generate_turns(
     reactions: dict[int, Ready] = {}  # they need no LLM call: written together at once
     for loaded in load_batch(claimed, config=config):
         with crashes.guard("preparing", loaded.turn.pk):
-            prepared = _prepare(loaded, config)
+            prepared = _prepare(loaded, loaded.config)
             if isinstance(prepared, Draft):
                 drafts.append(prepared)
             elif isinstance(prepared, Ready):
@@ -186,7 +186,7 @@ def generate_turns(
         outcomes |= _deliver(reactions, config)
     drafts = _with_statements(drafts)
     _reserve_together(drafts, config, llm)
-    for group in loops.as_returned(drafts, lambda draft: _write(draft, config, llm)):
+    for group in loops.as_returned(drafts, lambda draft: _write(draft, draft.loaded.config, llm)):
         ready: dict[int, Ready] = {}
         for draft, result in group:  # settled as soon as their LLM calls are over
             with crashes.guard("settling", draft.turn.pk):

@@ -77,6 +77,7 @@ class LoadedTurn:
     refresh: RefreshState | None  # None when the bot is no longer a member of the chat
     recent_texts: list[str]  # the chat's recent bot messages, normalised, for dedup (empty when dedup is off)
     own_texts: list[str]  # the bot's own among them, newest first, at most OWN_TEXTS_LIMIT
+    config: RuntimeConfig  # the chat's own: its overrides over the global settings
     events: tuple[FreshEvent, ...] = ()  # the chat's fresh market events, newest first
 
 
@@ -91,6 +92,7 @@ def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn
     refresh = _refresh_states(ordered)
     texts = recent_bot_texts(chat_ids, config) if config.dedup_enabled else {}
     events = fresh_events(chat_ids, now=timezone.now(), scale=config.scale_factor)
+    configs = {turn.chat_id: config.for_chat(turn.chat.settings_overrides) for turn in ordered}  # once per chat
     return [
         LoadedTurn(
             turn=turn,
@@ -102,6 +104,7 @@ def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn
             refresh=refresh.get((turn.chat_id, turn.bot_id)),
             recent_texts=[text for _, text in texts.get(turn.chat_id, [])],
             own_texts=[text for bot, text in texts.get(turn.chat_id, []) if bot == turn.bot_id][:OWN_TEXTS_LIMIT],
+            config=configs[turn.chat_id],
             events=tuple(events.get(turn.chat_id, ())),
         )
         for turn in ordered

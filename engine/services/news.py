@@ -247,12 +247,16 @@ def headline_for(
     rng: random.Random,
     exclude: set[int] | None = None,
     max_age_hours: float = 12,
+    sources: list[str] | None = None,
 ) -> NewsItem | None:
-    """A fresh headline on the topic, in the chat's language when there is one, picked at random among the freshest."""
+    """A fresh headline on the topic, in the chat's language when there is one, picked at random among the freshest;
+    from the `sources` feeds only, when given."""
     if not topic.strip():
         return None
     cutoff = timezone.now() - timedelta(hours=max_age_hours)
     rows = NewsItem.objects.filter(published_at__gte=cutoff).order_by("-published_at")
+    if sources is not None:
+        rows = rows.filter(source__in=sources)
     if exclude:
         rows = rows.exclude(pk__in=exclude)
     pattern = _word_start(topic.rpartition(":")[2])

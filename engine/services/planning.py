@@ -66,6 +66,7 @@ class DueChat:
     can_react: bool = True  # the group allows a reaction a bot can set (getChat's available_reactions)
     excitement: float = 1.0  # the pace multiplier of its fresh market events (engine.services.events)
     event_topic: str | None = None  # the freshest event's first symbol or topic: who cares about it speaks first
+    config: RuntimeConfig = field(kw_only=True)  # the chat's own: its overrides over the global settings
 
 
 @dataclass
@@ -113,18 +114,20 @@ def plan_tick(*, config: RuntimeConfig, now: datetime | None = None, rng: random
     hour = limits.hour_key(now)
     counts = limits.hourly_counts(sorted({s.bot_id for c in chats for s in c.speakers}), hour)
     planned = [
-        _plan_chat(chat, config=config, now=now, rng=rng, counts=counts, hour=hour, result=result) for chat in chats
+        _plan_chat(chat, config=chat.config, now=now, rng=rng, counts=counts, hour=hour, result=result)
+        for chat in chats
     ]
     turns = _within_global_cap([turn for turn in planned if turn is not None], config=config, now=now, result=result)
     limits.hourly_counts_add([turn.bot_id for turn in turns], hour)
-    _save(turns, chats=chats, resting=result.resting, config=config, now=now, rng=rng)
+    _save(turns, chats=chats, resting=result.resting, now=now, rng=rng)
     result.planned = len(turns)
     return result
 
 
 def _load_due_chats(now: datetime, config: RuntimeConfig) -> list[DueChat]:
     talking = Chat.objects.filter(is_enabled=True).exclude(quiet_until__gt=now)  # an admin's /quiet holds it
-    rows = list(talking.values_list("id", "timezone", "cadence", "topics", "available_reactions"))
+    columns = ("id", "timezone", "cadence", "topics", "available_reactions", "settings_overrides")
+    rows = list(talking.values_list(*columns))
     next_at = redis_connection().hmget(NEXT_AT_KEY, [row[0] for row in rows]) if rows else []
     stamp = now.timestamp()
     # Most overdue first: under a saturated global cap the same chats must not win every tick.
@@ -132,7 +135,9 @@ def _load_due_chats(now: datetime, config: RuntimeConfig) -> list[DueChat]:
         ((0.0 if at is None else float(at), row) for row, at in zip(rows, next_at, strict=True)), key=lambda p: p[0]
     )
     due = {
-        row[0]: DueChat(row[0], row[1], row[2], row[3], can_react=reactions_possible(row[4]))
+        row[0]: DueChat(
+            row[0], row[1], row[2], row[3], can_react=reactions_possible(row[4]), config=config.for_chat(row[5])
+        )
         for at, row in overdue
         if row[2] > 0 and at <= stamp
     }
@@ -323,7 +328,6 @@ def _save(
     *,
     chats: list[DueChat],
     resting: set[int],
-    config: RuntimeConfig,
     now: datetime,
     rng: random.Random,
 ) -> None:
@@ -331,6 +335,7 @@ def _save(
     mapping: dict[Any, Any] = {}  # chat id -> next due timestamp
     for chat in chats:
         if chat.chat_id in planned:
+            config = chat.config
             level = activity_level(
                 now, chat.timezone, prime_hours=config.prime_hours, prime_boost=config.prime_hours_boost
             )

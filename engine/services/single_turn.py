@@ -69,7 +69,8 @@ def turn_plan_one(*, chat_id: int, bot_id: int | None, kind: str | None, rng: ra
     chat = Chat.objects.filter(pk=chat_id).first()
     if chat is None:
         raise SingleTurnError(f"chat {chat_id} does not exist")
-    due = planning.DueChat(chat.pk, chat.timezone, chat.cadence, chat.topics)
+    config = settings_all().for_chat(chat.settings_overrides)
+    due = planning.DueChat(chat.pk, chat.timezone, chat.cadence, chat.topics, config=config)
     # The tick's own loaders, so speakers and the last message are seen exactly as the tick sees them.
     planning._attach_last_messages({chat.pk: due})
     planning._attach_speakers({chat.pk: due})
@@ -96,7 +97,7 @@ def _kind(
     due: planning.DueChat, speaker: planning.Speaker, kind: str | None, rng: random.Random
 ) -> tuple[str, int | None]:
     if kind is None:
-        return planning.choose_kind(due, speaker=speaker, config=settings_all(), rng=rng)
+        return planning.choose_kind(due, speaker=speaker, config=due.config, rng=rng)
     if kind_spec(kind).target is not Target.PLANNED:
         return kind, None  # a reply's target is chosen when the context is built
     target = (

@@ -451,6 +451,42 @@ class HeadlineTests(TestCase):
         assert second.headline is not None
         assert second.headline_id != first.headline_id
 
+    def test_a_chat_with_feeds_of_its_own_takes_headlines_from_them_only(self) -> None:
+        from engine.models import NewsItem
+
+        chat, (me, _) = crowd(2)
+        say(chat, "Merkez bankası faiz kararı ne olur?", sender_name="Ayşe")
+        for source in ("https://example.org/rss", "https://own.example.org/rss"):
+            NewsItem.objects.create(
+                source=source,
+                uid=source,
+                title=f"Faiz kararı ({source})",
+                topics=["Makro"],
+                published_at=timezone.now(),
+            )
+        chat.settings_overrides = {"news_feed_urls": ["https://own.example.org/rss"], "news_trigger_probability": 1}
+        chat.save()
+        config = _config(news_trigger_enabled=True, news_trigger_probability=0.0)
+        for seed in range(10):
+            turn = TurnFactory.create(chat=chat, bot=me)
+            loaded = _loaded(turn, config)
+            context = build_context(loaded, config=loaded.config, rng=random.Random(seed))
+            assert context.headline == "Faiz kararı (https://own.example.org/rss)"
+
+    def test_a_chats_length_mix_and_mention_chance_are_its_own(self) -> None:
+        chat, (me, other) = crowd(2)
+        say(chat, "BIST bugün nasıl?", bot=other)
+        chat.settings_overrides = {
+            "message_length_profile": {"short": 0, "medium": 0, "long": 1},
+            "mention_probability": 1,
+        }
+        chat.save()
+        config = _config(mention_probability=0.0)
+        for seed in range(10):
+            loaded = _loaded(TurnFactory.create(chat=chat, bot=me, kind=Turn.Kind.REPLY), config)
+            context = build_context(loaded, config=loaded.config, rng=random.Random(seed))
+            assert (context.length, context.mention) == ("long", other.username)
+
     def test_no_headline_when_news_is_off(self) -> None:
         chat, (me, _) = crowd(2)
         turn = TurnFactory.create(chat=chat, bot=me)

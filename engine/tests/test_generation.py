@@ -105,6 +105,20 @@ class GenerateTurnTests(FakeLlmTestCase):
         assert turn.text.startswith("THYAO'yu izliyorum")
         assert "Mesajını yeniden yaz" in self.fake_llm.requests[1].body["messages"][-1]["content"]
 
+    def test_a_chat_with_the_compliance_guard_off_keeps_what_another_chat_repairs(self) -> None:
+        unguarded = planned_turn()
+        unguarded.chat.settings_overrides = {"compliance_guard_enabled": False}
+        unguarded.chat.save()
+        self.fake_llm.queue_replies("THYAO kesin kazanç, hemen alın!")
+        assert generate_turn(turn_id=unguarded.pk, llm=groq(self.fake_llm)) == "ready"
+        guarded = planned_turn()
+        self.fake_llm.queue_replies("THYAO kesin kazanç, hemen alın!", "THYAO'yu izliyorum, acele etmeden bakıyorum.")
+        assert generate_turn(turn_id=guarded.pk, llm=groq(self.fake_llm)) == "ready"
+        unguarded.refresh_from_db()
+        guarded.refresh_from_db()
+        assert (unguarded.llm_calls, unguarded.text) == (1, "THYAO kesin kazanç, hemen alın!")
+        assert (guarded.llm_calls, guarded.text) == (2, "THYAO'yu izliyorum, acele etmeden bakıyorum.")
+
     def test_a_turn_that_stays_non_compliant_is_skipped(self) -> None:
         self.fake_llm.queue_replies("Garantili kazanç, hemen alın!", "Yine söylüyorum: kesin kazanç, hemen alın!")
         turn = planned_turn()

@@ -63,6 +63,21 @@ class LoadBatchTests(TestCase):
         # those stored without their normal form (these factories' messages); the chats' fresh market events.
         assert counts == [11, 11]
 
+    def test_each_turn_carries_its_chats_config_at_no_extra_query(self) -> None:
+        config = settings_all().replace(reply_probability=0.5)
+        plain, own = _busy_chat_turn(), _busy_chat_turn()
+        Message.objects.update(text_normalized="normalised")  # no second read of unfolded texts
+        with CaptureQueriesContext(connection) as before:
+            load_batch([plain.pk, own.pk], config=config)
+        own.chat.settings_overrides = {"mention_probability": 1, "compliance_guard_enabled": False}
+        own.chat.save()
+        with CaptureQueriesContext(connection) as queries:
+            loaded = {item.turn.pk: item.config for item in load_batch([plain.pk, own.pk], config=config)}
+        assert len(queries) == len(before)
+        assert loaded[plain.pk] is config
+        assert (loaded[own.pk].mention_probability, loaded[own.pk].compliance_guard_enabled) == (1.0, False)
+        assert loaded[own.pk].reply_probability == 0.5
+
     def test_what_a_batch_loads_is_what_the_turn_loaded_alone_gets(self) -> None:
         config = settings_all()
         turn = _busy_chat_turn()

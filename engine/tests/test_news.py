@@ -26,6 +26,7 @@ from rq import cron
 
 from accounts.roles import Role
 from accounts.tests.factories import role_client
+from chats.tests.factories import ChatFactory
 from engine import jobs
 from engine.models import NewsItem, Setting
 from engine.runtime_settings import parse_setting
@@ -499,6 +500,19 @@ class FetchNewsJobTests(FeedServerTestCase):
         setting_set(key="news_trigger_enabled", value=False)
         self.assertEqual(jobs.fetch_news(), {"news_trigger_enabled": False})
         self.assertEqual((self.server.requests, NewsItem.objects.count()), ([], 0))
+
+    def test_it_fetches_the_feeds_of_chats_that_use_headlines_of_their_own(self) -> None:
+        setting_set(key="news_trigger_enabled", value=False)
+        ChatFactory.create(
+            settings_overrides={"news_trigger_enabled": True, "news_feed_urls": [self.server.url("/tr.xml")]}
+        )
+        ChatFactory.create(settings_overrides={"news_feed_urls": [self.server.url("/en.atom")]})  # headlines off
+        ChatFactory.create(
+            is_enabled=False,
+            settings_overrides={"news_trigger_enabled": True, "news_feed_urls": [self.server.url("/en.atom")]},
+        )
+        self.assertEqual(jobs.fetch_news()["failed"], 0)
+        self.assertEqual({path for path, _ in self.server.requests}, {"/tr.xml"})
 
 
 class CronRegistrationTests(TestCase):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.db import connection, transaction
@@ -21,6 +22,7 @@ from engine.models import Turn
 from engine.runtime_settings import RuntimeConfig
 from engine.selectors import settings_all
 from engine.services import limits
+from engine.services.activity import PRIME_BOOST
 from engine.services.planning import (
     MIN_GAP_S,
     NEXT_AT_KEY,
@@ -29,6 +31,7 @@ from engine.services.planning import (
     TickResult,
     choose_kind,
     choose_speaker,
+    next_gap_s,
     plan_tick,
 )
 
@@ -82,7 +85,15 @@ def _case(redis: Redis) -> Iterator[None]:
 
 
 def _due_chat(*, last_bot_id: int | None, last_message_id: int | None = 1) -> DueChat:
-    return DueChat(1, "Europe/Istanbul", 1.0, ["BIST"], last_bot_id=last_bot_id, last_message_id=last_message_id)
+    return DueChat(
+        1,
+        "Europe/Istanbul",
+        1.0,
+        ["BIST"],
+        last_bot_id=last_bot_id,
+        last_message_id=last_message_id,
+        config=RuntimeConfig(),
+    )
 
 
 def _speaker(bot_id: int, talkativeness: float = 0.5, interests: list[str] | None = None) -> Speaker:
@@ -371,6 +382,42 @@ class ChooseKindTests(RedisTestCase):
         assert set(_kinds(_due_chat(last_bot_id=None, last_message_id=None), _speaker(1), config, 200)) == {
             Turn.Kind.PROACTIVE
         }
+
+
+class ChatOverridesTests(RedisTestCase):
+    """A chat's overrides of the runtime settings steer its own turns only."""
+
+    def test_a_chat_with_reply_probability_zero_never_replies_while_another_does(self) -> None:
+        quiet = _chat(*_bots(2), settings_overrides={"reply_probability": 0, "reply_to_bots_probability": 0})
+        chatty = _chat(*_bots(2))
+        for chat in (quiet, chatty):
+            MessageFactory.create(chat=chat, sender_name="Ayşe", text="BIST ne olur?")
+        for seed in range(20):
+            _tick(self.redis, seed=seed, reply_probability=1, reply_to_bots_probability=1, short_reaction_probability=0)
+        kinds = {
+            chat.pk: set(Turn.objects.filter(chat=chat).values_list("kind", flat=True)) for chat in (quiet, chatty)
+        }
+        assert kinds[quiet.pk] == {Turn.Kind.PROACTIVE}
+        assert Turn.Kind.REPLY in kinds[chatty.pk]
+
+    def test_a_chats_prime_hours_set_its_own_activity(self) -> None:
+        own_hours = {"prime_hours": ["10:00-12:00"]}  # NOW is 11:00 in Istanbul
+        _chat(BotFactory.create(), cadence=1.0, settings_overrides=own_hours)
+        _chat(BotFactory.create(), cadence=2.0)
+        _chat(BotFactory.create(), cadence=3.0, settings_overrides={**own_hours, "prime_hours_boost": False})
+        with patch("engine.services.planning.next_gap_s", wraps=next_gap_s) as gaps:
+            _tick(self.redis, seed=1, prime_hours=["20:00-21:00"])
+        activity = {call.args[0]: call.kwargs["activity"] for call in gaps.call_args_list}  # by cadence
+        assert activity == {1.0: PRIME_BOOST, 2.0: 1.0, 3.0: 1.0}
+
+    def test_overrides_cost_the_tick_no_query(self) -> None:
+        plain = _planning_queries(self.redis, 10)
+        Chat.objects.update(settings_overrides={"reply_probability": 0.2})
+        Turn.objects.all().delete()
+        self.redis.delete(NEXT_AT_KEY)
+        with CaptureQueriesContext(connection) as queries:
+            assert plan_tick(config=_config(), now=NOW, rng=random.Random(1)).planned == 1
+        assert len(queries) == plain
 
 
 class ChooseSpeakerTests(RedisTestCase):

@@ -14,7 +14,7 @@ from bots.models import Bot, Memory, Stance
 from bots.services import bot_create
 from bots.tests.factories import HoldingFactory, MemoryFactory, StanceFactory
 from chats.models import Chat, Membership
-from chats.services import chat_create, membership_add
+from chats.services import chat_create, membership_add, membership_pause
 from engine.models import Setting
 from engine.portability.exporting import crowd_export
 from engine.portability.importing import CrowdImportError, crowd_import, crowd_load
@@ -54,11 +54,16 @@ class CrowdFixture(TestCase):
         HoldingFactory.create(bot=cls.kemal, symbol="BIST:THYAO", size=Decimal("12.345678"), note="uzun vade")
         MemoryFactory.create(bot=cls.kemal, kind=Memory.Kind.PAST_EVENT, content="2001 krizini yaşadı.")
         cls.group = chat_create(
-            title="Borsa", transport=Chat.Transport.TELEGRAM, telegram_chat_id=-100123, timezone="Europe/London"
+            title="Borsa",
+            transport=Chat.Transport.TELEGRAM,
+            telegram_chat_id=-100123,
+            timezone="Europe/London",
+            settings_overrides={"reply_probability": 0.1, "compliance_guard_enabled": False},
         )
         cls.sandbox = chat_create(title="Deneme", topics=["Kripto"], cadence=2.5)
         membership_add(chat=cls.group, bot=cls.kemal, talkativeness=0.3)
         membership_add(chat=cls.sandbox, bot=cls.anon, is_enabled=False, disabled_reason="bot was kicked")
+        membership_pause(chat=cls.sandbox, bot=cls.anon, reason="kicked from the group")
         settings_update(values={"reply_probability": 0.4, "prime_hours": ["10:00-12:00"]})
 
 
@@ -72,8 +77,21 @@ class ExportTest(CrowdFixture):
         assert kemal["stances"][0]["polarity"] == "bearish"
         assert kemal["holdings"][0]["size"] == "12.345678"
         assert document["chats"][0]["memberships"] == [
-            {"bot": "kemal_bot", "is_enabled": True, "talkativeness": 0.3, "disabled_reason": ""}
+            {
+                "bot": "kemal_bot",
+                "is_enabled": True,
+                "talkativeness": 0.3,
+                "disabled_reason": "",
+                "paused_reason": "",
+                "paused_at": None,
+            }
         ]
+        assert document["chats"][0]["settings_overrides"] == {
+            "reply_probability": 0.1,
+            "compliance_guard_enabled": False,
+        }
+        paused = document["chats"][1]["memberships"][0]
+        assert (paused["paused_reason"], paused["paused_at"] is not None) == ("kicked from the group", True)
         # A bot without a username is named by its position in `bots`.
         assert document["chats"][1]["memberships"][0]["bot"] == 1
         assert document["settings"]["reply_probability"] == 0.4
@@ -103,6 +121,37 @@ class RoundTripTest(CrowdFixture):
         assert [item["outcome"] for item in result.as_dict()["bots"]] == ["created", "created"]
         assert crowd_state() == before
         assert result.memberships == {"created": 2, "updated": 0}
+
+    def test_a_chats_overrides_and_a_paused_membership_come_back_as_they_were(self) -> None:
+        paused_at = Membership.objects.get(bot=self.anon).paused_at
+        document = json.loads(json.dumps(crowd_export()))
+        Chat.objects.all().delete()
+        crowd_import(data=document)
+        group = Chat.objects.get(telegram_chat_id=-100123)
+        assert group.settings_overrides == {"reply_probability": 0.1, "compliance_guard_enabled": False}
+        membership = Membership.objects.get(chat__title="Deneme")  # its bot has no username: imported anew
+        assert (membership.paused_at, membership.paused_reason) == (paused_at, "kicked from the group")
+
+    def test_a_chats_overrides_are_left_alone_when_the_importer_may_not_change_settings(self) -> None:
+        document = crowd_export()
+        document["chats"][0]["settings_overrides"] = {"compliance_guard_enabled": True}
+        document["chats"][1]["settings_overrides"] = {"reply_probability": 0.9}
+        self.sandbox.delete()
+        crowd_import(data=document, apply_settings=False)
+        kept = {"reply_probability": 0.1, "compliance_guard_enabled": False}
+        assert Chat.objects.get(pk=self.group.pk).settings_overrides == kept
+        assert Chat.objects.get(title="Deneme").settings_overrides == {}
+
+    def test_a_document_without_overrides_or_paused_fields_still_imports(self) -> None:
+        document = json.loads(json.dumps(crowd_export()))
+        for chat in document["chats"]:
+            del chat["settings_overrides"]
+            for membership in chat["memberships"]:
+                del membership["paused_at"], membership["paused_reason"]
+        Chat.objects.all().delete()
+        crowd_import(data=document)
+        assert list(Chat.objects.values_list("settings_overrides", flat=True)) == [{}, {}]
+        assert not Membership.objects.filter(paused_at__isnull=False).exists()
 
     def test_importing_onto_the_existing_crowd_matches_by_username_and_keeps_the_token(self) -> None:
         document = crowd_export()
@@ -182,6 +231,12 @@ class ValidationTest(CrowdFixture):
             (["bots", 0, "token"], TOKEN, 'bots["kemal_bot"].token: Extra inputs are not permitted'),
             (["chats", 0, "timezone"], "Mars/Olympus", "chats[0].timezone: 'Mars/Olympus' is not an IANA timezone"),
             (["chats", 0, "memberships", 0, "talkativeness"], 2, "chats[0].memberships[0].talkativeness: Input"),
+            (
+                ["chats", 0, "settings_overrides"],
+                {"reply_probability": 2},
+                "chats[0].settings_overrides.reply_probability: Input should be less than",
+            ),
+            (["chats", 0, "memberships", 0, "paused_reason"], "x" * 301, "chats[0].memberships[0].paused_reason:"),
             (["chats", 0, "memberships", 0, "bot"], "nobody", "chats[0].memberships[0].bot: no bot @nobody in bots"),
             (["chats", 0, "memberships", 0, "bot"], 9, "chats[0].memberships[0].bot: no bot at position 9 of bots"),
             (["bots", 0, "stances", 0, "topic"], "x" * 65, 'bots["kemal_bot"].stances[0].topic: String should'),

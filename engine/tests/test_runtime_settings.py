@@ -3,7 +3,15 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.test import SimpleTestCase
 
-from engine.runtime_settings import SPECS, parse_setting
+from bots.schemas import validate_with
+from engine.runtime_settings import (
+    OVERRIDABLE,
+    SPEC_BY_KEY,
+    SPECS,
+    ChatOverrides,
+    RuntimeConfig,
+    parse_setting,
+)
 
 PRODUCT_DEFAULTS = {
     "simulation_active": False,
@@ -96,3 +104,50 @@ class RuntimeSettingsTests(SimpleTestCase):
         assert parsed["member_replies"] == 5
         assert parsed["member_window_s"] == 600
         assert parsed["request_max_tokens"] == 3000
+
+
+class ChatOverridesTests(SimpleTestCase):
+    """A chat's overrides: typed and bounded like the settings, the global values under them."""
+
+    def assert_rejected(self, value: object, expected: str) -> None:
+        with self.assertRaises(ValidationError) as caught:
+            validate_with(ChatOverrides, "settings_overrides", value)  # the check of Chat.settings_overrides
+        self.assertTrue(any(expected in message for message in caught.exception.messages), caught.exception.messages)
+
+    def test_each_override_has_its_settings_type_and_bounds(self) -> None:
+        for key in OVERRIDABLE:
+            with self.subTest(key=key):
+                field = ChatOverrides.model_fields[key]
+                assert field.annotation == SPEC_BY_KEY[key].type | None
+                parsed = validate_with(ChatOverrides, "settings_overrides", {key: SPEC_BY_KEY[key].default})
+                assert parsed.model_dump(mode="json", include={key}) == {key: SPEC_BY_KEY[key].default}
+
+    def test_it_names_the_bad_key_and_what_is_wrong(self) -> None:
+        self.assert_rejected({"reply_probability": 1.5}, "settings_overrides.reply_probability: Input should be less")
+        self.assert_rejected({"compliance_guard_enabled": "false"}, "settings_overrides.compliance_guard_enabled:")
+        self.assert_rejected({"prime_hours": ["9-12"]}, "settings_overrides.prime_hours.0:")
+        self.assert_rejected({"news_feed_urls": ["http://10.0.0.1/rss"]}, "settings_overrides.news_feed_urls.0:")
+        self.assert_rejected(
+            {"message_length_profile": {"short": 1, "medium": 1, "long": 0}},
+            "settings_overrides.message_length_profile: shares must add up to 1",
+        )
+        self.assert_rejected(["reply_probability"], "settings_overrides: Input should be a valid dictionary")
+
+    def test_a_setting_a_chat_may_not_set_is_named_with_those_it_may(self) -> None:
+        self.assert_rejected({"llm_budget": {"rpm": 1}}, "llm_budget: not a per-chat setting; a chat may set reply_")
+
+    def test_null_means_the_global_value_and_is_not_stored(self) -> None:
+        parsed = ChatOverrides.model_validate({"reply_probability": None, "mention_probability": 1})
+        assert parsed.set_values() == {"mention_probability": 1.0}
+        assert RuntimeConfig().for_chat({"reply_probability": None}).reply_probability == 0.65
+
+    def test_a_chats_config_is_its_overrides_over_the_global_values(self) -> None:
+        base = RuntimeConfig().replace(reply_probability=0.5, batch_size=3)
+        own = base.for_chat({"reply_probability": 0, "message_length_profile": {"short": 1, "medium": 0, "long": 0}})
+        assert (own.reply_probability, own.batch_size, own.message_length_profile.short) == (0.0, 3, 1.0)
+        assert base.for_chat({}) is base
+
+    def test_a_stored_override_that_no_longer_fits_leaves_the_global_values(self) -> None:
+        base = RuntimeConfig()
+        with self.assertLogs("engine.runtime_settings", "WARNING"):
+            assert base.for_chat({"reply_probability": 7}) is base
