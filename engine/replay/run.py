@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from bots.schemas import format_errors
 from engine import clock, jobs, seeding
 from engine.clients.llm.recording import recorder
 from engine.replay.scheduler import Scheduler
@@ -65,9 +68,35 @@ class Scenario:
         return cls(**(data | {"posts": tuple(Post(**post) for post in data["posts"])}))
 
 
-def scenario_default(*, seed: int, minutes: float, scale: float, questions: int) -> Scenario:
-    """Members asking the demo bots in turn about a symbol, spread over the run."""
+class PostItem(BaseModel):
+    """A member's post as a posts file gives it (`simulate_run --posts`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    at_s: float = Field(ge=0)
+    sender: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=4096)
+
+
+def posts_parse(data: object, *, minutes: float) -> tuple[Post, ...]:
+    """The members' posts of a posts file, in time order; ValueError naming the item and field that is wrong."""
+    try:
+        items = TypeAdapter(list[PostItem]).validate_python(data)
+    except ValidationError as error:
+        raise ValueError("; ".join(format_errors("posts", error))) from None
+    late = next((n for n, item in enumerate(items) if item.at_s > minutes * 60), None)
+    if late is not None:
+        raise ValueError(f"posts.{late}.at_s: after the run's end ({minutes:g} minutes)")
+    return tuple(sorted((Post(item.at_s, item.sender, item.text) for item in items), key=lambda post: post.at_s))
+
+
+def scenario_default(
+    *, seed: int, minutes: float, scale: float, questions: int, posts: tuple[Post, ...] | None = None
+) -> Scenario:
+    """The members' `posts`, or members asking the demo bots in turn about a symbol, spread over the run."""
     from bots.demo import DEMO_BOTS
+
+    if posts is not None:
+        return Scenario(seed=seed, minutes=minutes, scale=scale, posts=posts)
 
     usernames = sorted(spec.username for spec in DEMO_BOTS)
     span = minutes * 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.test import SimpleTestCase
 
 from config.testing.fake_llm import FakeLlmServer
+from engine.replay.run import Post, posts_parse
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
 RUN = ["--minutes=3", "--questions=2"]
@@ -30,9 +32,6 @@ def lines(path: Path) -> list[dict[str, Any]]:
 
 
 class SeededRunTests(SimpleTestCase):
-    def setUp(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="replay-test-"))
-
     def simulate(self, *args: str, hash_seed: str = "0", env: dict[str, str] | None = None) -> str:
         result = manage(
             "simulate_run", *RUN, *args, env={"LLM_PROVIDER": "offline", "PYTHONHASHSEED": hash_seed} | (env or {})
@@ -53,48 +52,77 @@ class SeededRunTests(SimpleTestCase):
 
 
 class RecordedRunTests(SimpleTestCase):
-    def setUp(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="replay-test-"))
-        self.recording = self.dir / "run.jsonl"
+    dir: Path
+    recorded: list[dict[str, Any]]
+    requests: int
+    stopped_url: str
 
-    def record(self) -> FakeLlmServer:
-        """A run against the fake Groq server over HTTP, recorded; the server, stopped, for its request log."""
+    @classmethod
+    def setUpClass(cls) -> None:
+        """One run against the fake Groq server over HTTP, recorded; the server stopped afterwards."""
+        super().setUpClass()
+        cls.dir = Path(tempfile.mkdtemp(prefix="replay-test-"))
+        recording = cls.dir / "run.jsonl"
         with FakeLlmServer(realistic=True) as fake:
             env = {"LLM_PROVIDER": "groq", "GROQ_API_KEY": "test-key", "GROQ_BASE_URL": fake.groq_base_url}
-            env["PYTHONHASHSEED"] = "1"
-            result = manage("simulate_run", *RUN, "--seed=8", f"--record={self.recording}", env=env)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        return fake
+            result = manage(
+                "simulate_run", *RUN, "--seed=8", f"--record={recording}", env=env | {"PYTHONHASHSEED": "1"}
+            )
+        assert result.returncode == 0, result.stderr
+        cls.recorded, cls.requests, cls.stopped_url = lines(recording), len(fake.requests), fake.url
+
+    def replay(self, recorded: list[dict[str, Any]], *args: str) -> subprocess.CompletedProcess[str]:
+        """`manage.py replay` of these lines; the fake server is stopped, so a request reaching it would fail."""
+        path = Path(tempfile.mkdtemp(prefix="replay-test-", dir=self.dir)) / "run.jsonl"
+        path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in recorded), encoding="utf-8")
+        return manage("replay", str(path), *args, env={"GROQ_BASE_URL": self.stopped_url, "PYTHONHASHSEED": "2"})
+
+    def test_the_recording_holds_the_run_and_every_exchange(self) -> None:
+        header, *exchanges, transcript = self.recorded
+        self.assertEqual((header["kind"], header["provider"], header["scenario"]["seed"]), ("run", "groq", 8))
+        self.assertEqual(header["settings"]["scale_factor"], 10.0)
+        self.assertEqual(len(exchanges), self.requests)  # every request the server saw, and only those
+        self.assertTrue(all(line["kind"] == "llm" and "response" in line for line in exchanges))
+        self.assertIn("↩ Üye Ali:", transcript["text"])
 
     def test_a_recorded_network_run_replays_without_the_network(self) -> None:
-        fake = self.record()
-        recorded = lines(self.recording)
-        exchanges = [line for line in recorded if line["kind"] == "llm"]
-        self.assertEqual(len(exchanges), len(fake.requests))  # every request the server saw, and only those
-        self.assertEqual(
-            (recorded[0]["kind"], recorded[0]["provider"], recorded[0]["scenario"]["seed"]), ("run", "groq", 8)
-        )
         transcript = self.dir / "replayed.md"
-        # The fake server is stopped: a request reaching the network would fail the turn and change the transcript.
-        result = manage(
-            "replay",
-            str(self.recording),
-            f"--transcript={transcript}",
-            env={"GROQ_BASE_URL": fake.url, "PYTHONHASHSEED": "2"},
-        )
+        result = self.replay(self.recorded, f"--transcript={transcript}")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("the transcript matches the recording", result.stdout)
-        self.assertEqual(transcript.read_text(encoding="utf-8"), recorded[-1]["text"])
-        self.assertIn("↩ Üye Ali:", recorded[-1]["text"])
+        self.assertEqual(transcript.read_text(encoding="utf-8"), self.recorded[-1]["text"])
 
     def test_a_request_missing_from_the_recording_is_named(self) -> None:
-        self.record()
-        recorded = lines(self.recording)
-        first = next(line for line in recorded if line["kind"] == "llm")
+        recorded = copy.deepcopy(self.recorded)
+        first = recorded[1]
         first["hash"] = "0" * 64  # as if the run had asked something else
-        self.recording.write_text("".join(json.dumps(line) + "\n" for line in recorded), encoding="utf-8")
-        result = manage("replay", str(self.recording))
+        result = self.replay(recorded)
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("LLM request #", result.stderr)
         self.assertIn("has no answer left in", result.stderr)
         self.assertIn(f"seed {first['request']['seed']}", result.stderr)
+
+    def test_a_transcript_other_than_the_recorded_one_fails_the_replay(self) -> None:
+        recorded = copy.deepcopy(self.recorded)
+        recorded[-1]["text"] = recorded[-1]["text"].replace("Üye Ali", "Üye Veli", 1)
+        result = self.replay(recorded)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("the replay's transcript differs from the recording's", result.stderr)
+        self.assertRegex(result.stderr, r"\n-- \S+ \*\*Üye Veli\*\*: @piyasa")  # the diff: recorded, then replayed
+        self.assertRegex(result.stderr, r"\n\+- \S+ \*\*Üye Ali\*\*: @piyasa")
+
+
+class PostsTests(SimpleTestCase):
+    def test_a_posts_file_gives_the_posts_in_time_order(self) -> None:
+        data = [{"at_s": 40, "sender": "Zeynep", "text": "altın mı?"}, {"at_s": 10, "sender": "Mert", "text": "THYAO?"}]
+        self.assertEqual(
+            posts_parse(data, minutes=1), (Post(10.0, "Mert", "THYAO?"), Post(40.0, "Zeynep", "altın mı?"))
+        )
+
+    def test_a_wrong_post_is_named_by_item_and_field(self) -> None:
+        with self.assertRaisesMessage(ValueError, "posts.0.sender: String should have at least 1 character"):
+            posts_parse([{"at_s": 1, "sender": "", "text": "x"}], minutes=1)
+        with self.assertRaisesMessage(ValueError, "posts.0.at_s: after the run's end (1 minutes)"):
+            posts_parse([{"at_s": 61, "sender": "Mert", "text": "x"}], minutes=1)
+        with self.assertRaisesMessage(ValueError, "posts.0.extra: Extra inputs are not permitted"):
+            posts_parse([{"at_s": 1, "sender": "Mert", "text": "x", "extra": 1}], minutes=1)
