@@ -273,6 +273,11 @@ OPENAI_COMPAT_BASE_URL = env.str("OPENAI_COMPAT_BASE_URL", default="http://127.0
 OPENAI_COMPAT_API_KEY = env.str("OPENAI_COMPAT_API_KEY", default="not-needed")
 OPENAI_COMPAT_MODEL = env.str("OPENAI_COMPAT_MODEL", default="llama3.1")
 LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=30.0)
+# Replay (docs/decisions/032-deterministic-replay.md): every LLM exchange appended to LLM_RECORD_PATH (JSON lines),
+# or answered from the recording at LLM_REPLAY_PATH without the network; ENGINE_SEED seeds the engine's choices.
+LLM_RECORD_PATH = env.str("LLM_RECORD_PATH", default="")
+LLM_REPLAY_PATH = env.str("LLM_REPLAY_PATH", default="")
+ENGINE_SEED = env.int("ENGINE_SEED", default=None)
 TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
 TELEGRAM_TIMEOUT_S = env.float("TELEGRAM_TIMEOUT_S", default=10.0)
 WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")

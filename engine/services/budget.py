@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 from engine.clients.llm.base import RateLimitInfo
 from engine.runtime_settings import LlmBudget
@@ -67,7 +69,7 @@ def reserve_together(
 def _reserve(budget: LlmBudget, per_chat: dict[int | None, int], *, share: float, events: int = 1) -> float:
     # One round trip: the shared backoff, the requests window, both token tallies and each chat's minute share,
     # checked and taken at once.
-    now = datetime.now(UTC)
+    now = timezone.now()
     estimate = sum(per_chat.values())
     minute_wait = max(1.0, (now.replace(second=0, microsecond=0) + timedelta(minutes=1) - now).total_seconds())
     day_ends = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -94,7 +96,7 @@ def _token_keys(now: datetime) -> tuple[str, str]:
 def correct_tokens(delta: int) -> None:
     """Add the tokens used beyond the reservations (negative: reserved but never used), in one round trip."""
     if delta:
-        limits.tally_add(dict.fromkeys(_token_keys(datetime.now(UTC)), delta))
+        limits.tally_add(dict.fromkeys(_token_keys(timezone.now()), delta))
 
 
 def obey_headers(headers: RateLimitInfo | None) -> None:

@@ -6,7 +6,7 @@ import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import django_rq
 from django.db import transaction
@@ -44,7 +44,26 @@ return {due, redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. ARGV[1])}
 """
 
 
-def _queue(name: QueueName) -> Queue:
+class JobQueue(Protocol):
+    """What dispatch asks of a queue: RQ's, or a simulated run's (engine/replay/scheduler.py)."""
+
+    def enqueue(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+    def enqueue_at(self, datetime: datetime, f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+    def enqueue_many(self, job_datas: list[Any], pipeline: Any = None, group_id: Any = None) -> Any: ...
+
+
+_simulated: Callable[[QueueName], JobQueue] | None = None
+
+
+def queues_simulate(queues: Callable[[QueueName], JobQueue] | None) -> None:
+    """Hand every job to `queues` instead of RQ (a simulated run runs them itself, in simulated time); None: RQ."""
+    global _simulated
+    _simulated = queues
+
+
+def _queue(name: QueueName) -> JobQueue:
+    if _simulated is not None:
+        return _simulated(name)
     # "auto": this module already defers to on_commit itself, for scheduled jobs too.
     return django_rq.get_queue(name, commit_mode="auto", connection=redis_connection())
 

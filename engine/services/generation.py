@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from bots.models import Memory
 from config.queries import add_to_counts
-from engine import jobs, liveness
+from engine import jobs, liveness, seeding
 from engine.clients import loops
 from engine.clients.llm import LlmClient, client_from_settings
 from engine.clients.llm.base import (
@@ -215,7 +215,7 @@ def _prepare(loaded: LoadedTurn, config: RuntimeConfig) -> Draft | Ready | Outco
     turn = loaded.turn
     if turn.next_run_at is not None:
         metrics.observe_lateness("generate", (timezone.now() - turn.next_run_at).total_seconds())
-    rng = random.Random(turn.pk)
+    rng = seeding.rng("turn", turn.pk, unseeded=turn.pk)
     if not kind_spec(turn.kind).writes_text:
         return _react(loaded, rng, config)
     return Draft(loaded=loaded, context=build_context(loaded, config=config, rng=rng), rng=rng)

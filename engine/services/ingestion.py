@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,7 +14,7 @@ from bots.models import Bot
 from chats.models import Chat, Message
 from chats.services import chat_migrate
 from chats.transcripts import display_name
-from engine import jobs
+from engine import jobs, seeding
 from engine.clients.telegram_types import GROUP_TYPES, TgChat, TgMessage, TgUpdate, TgUser, mention_entities
 from engine.kinds import kind_spec
 from engine.models import Turn
@@ -184,7 +183,9 @@ def addressed_bot(chat: Chat, incoming: TgMessage, reply_to: Message | None) -> 
 def priority_reply_create(*, chat: Chat, bot: Bot, message: Message, config: RuntimeConfig) -> int | None:
     """A priority-reply turn for the message (at most one per message), generated on the high queue."""
     now = timezone.now()
-    delay = reading_delay(bot.speed, kind=Turn.Kind.PRIORITY_REPLY, scale=config.scale_factor, rng=random.Random())
+    delay = reading_delay(
+        bot.speed, kind=Turn.Kind.PRIORITY_REPLY, scale=config.scale_factor, rng=seeding.rng("read", message.pk)
+    )
     try:
         with transaction.atomic():
             turn = Turn.objects.create(

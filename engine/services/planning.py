@@ -18,6 +18,7 @@ from django.utils import timezone
 from bots.models import Stance
 from bots.symbols import symbols_match
 from chats.models import Chat, Membership, Message
+from engine import seeding
 from engine.kinds import kind_spec
 from engine.models import Turn
 from engine.redis import redis_connection
@@ -106,7 +107,8 @@ def tick_lock() -> Iterator[bool]:
 
 def plan_tick(*, config: RuntimeConfig, now: datetime | None = None, rng: random.Random | None = None) -> TickResult:
     """Plan a proactive turn for every due chat, within every limit; deferred chats are retried next tick."""
-    now, rng, result = now or timezone.now(), rng or random.Random(), TickResult()
+    now, result = now or timezone.now(), TickResult()
+    rng = rng or seeding.rng("tick", now.timestamp())
     if budget.blocked_for() > 0:
         result.defer("llm_budget")  # the provider asked everyone to wait: plan nothing new meanwhile
         return result

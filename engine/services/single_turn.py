@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from chats.models import Chat, Message
+from engine import seeding
 from engine.clients.llm import LlmClient, client_from_settings
 from engine.kinds import Target, kind_spec
 from engine.models import Turn
@@ -53,7 +54,7 @@ def turn_run_once(
     rng: random.Random | None = None,
 ) -> SingleTurnResult:
     """Plan one turn now (no due-ness or caps), generate it and, with `send`, deliver it without the typing delay."""
-    turn = turn_plan_one(chat_id=chat_id, bot_id=bot_id, kind=kind, rng=rng or random.Random())
+    turn = turn_plan_one(chat_id=chat_id, bot_id=bot_id, kind=kind, rng=rng or seeding.rng("one", chat_id, time.time()))
     outcome = generation.generate_turn(turn_id=turn.pk, llm=llm or client_from_settings())
     sent: str | None = None
     if outcome is Outcome.RETRY:

@@ -68,6 +68,11 @@ def topics_of(text: str, topics: list[str]) -> set[str]:
     return found | {topic for s in market_symbols_in(text) if (topic := symbol_topic(s, topics)) in topics}
 
 
+def in_chat_order(found: set[str], topics: list[str]) -> list[str]:
+    """Topics found, in the chat's order: ties then go the same way in every process (a set's order does not)."""
+    return [topic for topic in topics if topic in found]
+
+
 def topic_keywords(topic: str) -> tuple[str, ...]:
     """The words that signal a topic (a custom topic is its own keyword)."""
     return KEYWORDS.get(topic, (topic.casefold(),))
@@ -91,7 +96,7 @@ def topic_scores(texts: list[str], topics: list[str]) -> Counter[str]:
     scores: Counter[str] = Counter()
     for position, text in enumerate(texts, start=1):
         # One vote per text, so one keyword-heavy old message cannot outweigh the latest talk.
-        for topic in topics_of(text, topics):
+        for topic in in_chat_order(topics_of(text, topics), topics):
             scores[topic] += position
     return scores
 
@@ -101,7 +106,7 @@ def infer_topic(texts: list[str], topics: list[str]) -> str | None:
     scores: Counter[str] = Counter()
     last_seen: dict[str, int] = {}
     for position, text in enumerate(texts[-10:], start=1):
-        for topic in topics_of(text, topics):
+        for topic in in_chat_order(topics_of(text, topics), topics):
             scores[topic] += position
             last_seen[topic] = position
     if not scores:

@@ -31,6 +31,13 @@ class TopicInferenceTests(SimpleTestCase):
     def test_a_tie_goes_to_the_most_recent_topic(self) -> None:
         assert infer_topic(["Borsa sakin", "Borsa yine sakin", "Dolar hareketlendi"], TOPICS) == "FX"
 
+    def test_a_tie_goes_to_the_chats_earlier_topic_in_every_process(self) -> None:
+        # One text naming two topics: the tie was broken by a set's order, which PYTHONHASHSEED changes.
+        text = ["Dolar endeksi zayıflarsa BTC için iyi haber."]
+        assert infer_topic(text, ["FX", "Kripto"]) == "FX"
+        assert infer_topic(text, ["Kripto", "FX"]) == "Kripto"
+        assert list(topic_scores(text, ["Kripto", "FX"])) == ["Kripto", "FX"]
+
     def test_infer_topic_is_none_when_nothing_matches(self) -> None:
         assert infer_topic(["Günaydın millet", "Hava bugün çok güzel"], TOPICS) is None
         assert infer_topic([], TOPICS) is None

@@ -18,6 +18,7 @@ from engine.clients.llm.base import (
     LlmTransientError,
 )
 from engine.clients.llm.breaker import CircuitBreaker
+from engine.clients.llm.recording import provider_recorded
 from engine.providers import ProviderSpec, provider_spec
 from monitoring import metrics
 
@@ -105,6 +106,6 @@ def breaker_for(provider_name: str) -> CircuitBreaker:
 
 def client_from_settings() -> LlmClient:
     """An LlmClient for the configured provider, behind a circuit breaker when its spec says so."""
-    provider = provider_from_settings()
+    provider = provider_recorded(provider_from_settings())
     breaker = breaker_for(provider.name) if provider_spec(provider.name).breaker else None
     return LlmClient(provider, breaker)
