@@ -52,6 +52,13 @@ class Chat(models.Model):
     )
     telegram_type = models.CharField(max_length=16, blank=True, default="", help_text="group, supergroup or channel.")
     is_forum = models.BooleanField(default=False, help_text="A supergroup with forum topics, as Telegram reports it.")
+    forum_threads = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[SchemaValidator("chats.schemas.ForumThreads", "forum_threads")],
+        help_text='Forum topics and the chat topic each is for, e.g. [{"thread_id": 12, "name": "Kripto", '
+        '"topic": "Kripto"}]; learned from the group, mapped by the operator.',
+    )
     quiet_until = models.DateTimeField(
         null=True, blank=True, help_text="No proactive turns until then (a group admin's /quiet)."
     )
@@ -90,6 +97,13 @@ class Chat(models.Model):
     def is_discovered(self) -> bool:
         """Found by a bot and waiting for an operator: its messages are not for the engine yet."""
         return self.discovered_at is not None
+
+    def thread_name(self, thread_id: int | None) -> str:
+        """How a forum thread is named on the chat's pages ("General" for none)."""
+        if thread_id is None:
+            return "General"
+        known = next((t for t in self.forum_threads if t.get("thread_id") == thread_id), None)
+        return (known or {}).get("name") or f"thread {thread_id}"
 
     @property
     def migration_note(self) -> str:
@@ -152,6 +166,9 @@ class Message(models.Model):
     text_normalized = models.TextField(blank=True, default="", editable=False)
     telegram_message_id = models.BigIntegerField(null=True, blank=True)
     reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
+    thread_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The forum topic it was posted in (Telegram's message_thread_id); none: General."
+    )
     metadata = models.JSONField(
         default=dict, blank=True, validators=[SchemaValidator("chats.schemas.MessageMetadata", "metadata")]
     )
@@ -159,7 +176,10 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["chat", "-created_at"], name="message_chat_recent")]
+        indexes = [
+            models.Index(fields=["chat", "-created_at"], name="message_chat_recent"),
+            models.Index(fields=["chat", "thread_id", "-created_at"], name="message_chat_thread_recent"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["chat", "telegram_message_id"],

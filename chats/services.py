@@ -133,3 +133,34 @@ def chat_quiet(*, chat: Chat, until: datetime | None) -> Chat:
     chat.quiet_until = until
     chat.save(update_fields=["quiet_until", "updated_at"])
     return chat
+
+
+def chat_thread_seen(
+    *, chat: Chat, thread_id: int, name: str | None = None, closed: bool | None = None
+) -> dict[str, Any] | None:
+    """Learn a forum thread from the group (its creation, a message in it, its closing or reopening): the entry is
+    added or its name/closed state updated, keeping the operator's topic mapping; the entry when this call changed
+    it, None when nothing was new (no write)."""
+    if not _thread_news(chat.forum_threads, thread_id, name, closed):
+        return None
+    with transaction.atomic():
+        locked = Chat.objects.select_for_update().get(pk=chat.pk)  # two bots' copies of one update: one write
+        threads = [dict(entry) for entry in locked.forum_threads]
+        entry = next((e for e in threads if e.get("thread_id") == thread_id), None)
+        if entry is None:
+            entry = {"thread_id": thread_id, "name": "", "topic": None, "closed": False}
+            threads.append(entry)
+        entry.update({"name": name[:128]} if name else {})
+        entry.update({"closed": closed} if closed is not None else {})
+        locked.forum_threads = threads
+        locked.is_forum = True  # a topic message comes only from a forum
+        locked.save(update_fields=["forum_threads", "is_forum", "updated_at"])
+    chat.forum_threads, chat.is_forum = threads, True
+    return entry
+
+
+def _thread_news(threads: list[dict[str, Any]], thread_id: int, name: str | None, closed: bool | None) -> bool:
+    entry = next((e for e in threads if e.get("thread_id") == thread_id), None)
+    if entry is None:
+        return True
+    return bool(name and entry.get("name") != name[:128]) or (closed is not None and entry.get("closed") != closed)

@@ -32,6 +32,9 @@ class Turn(models.Model):
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="turns")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PROACTIVE)
     reply_to = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    thread_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The forum topic it is posted in (that of its target); none: General."
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     due_at = models.DateTimeField(help_text="When the bot starts typing (after its human-like delay).")
     send_at = models.DateTimeField(null=True, blank=True, help_text="When the send is scheduled, after typing.")
