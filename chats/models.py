@@ -105,6 +105,11 @@ class Chat(models.Model):
         known = next((t for t in self.forum_threads if t.get("thread_id") == thread_id), None)
         return (known or {}).get("name") or f"thread {thread_id}"
 
+    def thread_topic(self, thread_id: int | None) -> str | None:
+        """The chat topic the operator mapped a forum thread to, if any."""
+        known = next((t for t in self.forum_threads if t.get("thread_id") == thread_id), None) if thread_id else None
+        return (known or {}).get("topic") or None
+
     @property
     def migration_note(self) -> str:
         """How the chat's history reads its upgrade, or "" when it was never moved."""
@@ -167,7 +172,9 @@ class Message(models.Model):
     telegram_message_id = models.BigIntegerField(null=True, blank=True)
     reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
     thread_id = models.BigIntegerField(
-        null=True, blank=True, help_text="The forum topic it was posted in (Telegram's message_thread_id); none: General."
+        null=True,
+        blank=True,
+        help_text="The forum topic it was posted in (Telegram's message_thread_id); none: General.",
     )
     metadata = models.JSONField(
         default=dict, blank=True, validators=[SchemaValidator("chats.schemas.MessageMetadata", "metadata")]

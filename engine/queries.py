@@ -174,8 +174,8 @@ BotText = tuple[int, int, str, int, int | None]
 
 
 def recent_bot_texts(chat_ids: Iterable[int], since: datetime, limit: int) -> list[BotText]:
-    """(chat, message id, stored normalised text, bot, thread) of each chat's newest `limit` bot messages since `since`, newest
-    first per chat: a window the ORM compiled afresh for every batch."""
+    """(chat, message id, stored normalised text, bot, thread) of each chat's newest `limit` bot messages since
+    `since`, newest first per chat: a window the ORM compiled afresh for every batch."""
     ids = sorted(set(chat_ids))
     if not ids:
         return []

@@ -77,6 +77,7 @@ class PermanentKind(enum.StrEnum):
     UNAUTHORIZED = "unauthorized"
     CHAT_MIGRATED = "chat_migrated"
     CONFLICT = "conflict"
+    TOPIC_CLOSED = "topic_closed"  # a forum topic closed (or deleted) since: the chat and the bot are fine
     BAD_REQUEST = "bad_request"
 
 
@@ -176,9 +177,14 @@ class TelegramSession:
             can_read_all_group_messages=bool(user.can_read_all_group_messages),
         )
 
-    async def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage:
-        """Send a text message, threaded under `reply_to_message_id` when given (unthreaded if that is deleted)."""
+    async def send_message(
+        self, chat_id: int | str, text: str, reply_to_message_id: int | None = None, thread_id: int | None = None
+    ) -> SentMessage:
+        """Send a text message, threaded under `reply_to_message_id` when given (unthreaded if that is deleted), in
+        the forum topic `thread_id` (None: General, which Telegram wants addressed without one)."""
         data: dict[str, Any] = {"chat_id": chat_id, "text": text}
+        if thread_id is not None:
+            data["message_thread_id"] = thread_id
         if reply_to_message_id is not None:
             # A target deleted meanwhile would fail the send ("message to be replied not found"); the answer
             # still belongs in the chat.
@@ -198,9 +204,11 @@ class TelegramSession:
         member = await self._call("getChatMember", self._bot.get_chat_member(chat_id, user_id))
         return str(member.status)
 
-    async def send_typing(self, chat_id: int | str) -> None:
-        """Show "typing…" in the chat (Telegram clears it after ~5 s or on the next message)."""
-        await self._call("sendChatAction", self._bot.send_chat_action(chat_id, ChatAction.TYPING))
+    async def send_typing(self, chat_id: int | str, thread_id: int | None = None) -> None:
+        """Show "typing…" in the chat, in its forum topic `thread_id` if given (Telegram clears it after ~5 s or on
+        the next message)."""
+        call = self._bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id)
+        await self._call("sendChatAction", call)
 
     async def set_reaction(self, chat_id: int | str, message_id: int, emoji: str) -> None:
         """React to a message with one of Telegram's allowed reaction emoji (`telegram.constants.ReactionEmoji`)."""
@@ -274,17 +282,19 @@ class TelegramClient:
         """The bot behind the token; a permanent error means the token is invalid."""
         return self.run(lambda session: session.get_me())
 
-    def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage:
-        """Send a text message, threaded under `reply_to_message_id` when given."""
-        return self.run(lambda session: session.send_message(chat_id, text, reply_to_message_id))
+    def send_message(
+        self, chat_id: int | str, text: str, reply_to_message_id: int | None = None, thread_id: int | None = None
+    ) -> SentMessage:
+        """Send a text message, threaded under `reply_to_message_id` when given, in forum topic `thread_id`."""
+        return self.run(lambda session: session.send_message(chat_id, text, reply_to_message_id, thread_id))
 
     def get_chat_member_status(self, chat_id: int | str, user_id: int) -> str:
         """A user's status in a chat (creator, administrator, member, restricted, left, kicked)."""
         return self.run(lambda session: session.get_chat_member_status(chat_id, user_id))
 
-    def send_typing(self, chat_id: int | str) -> None:
-        """Show "typing…" in the chat."""
-        self.run(lambda session: session.send_typing(chat_id))
+    def send_typing(self, chat_id: int | str, thread_id: int | None = None) -> None:
+        """Show "typing…" in the chat (in forum topic `thread_id`)."""
+        self.run(lambda session: session.send_typing(chat_id, thread_id))
 
     def set_reaction(self, chat_id: int | str, message_id: int, emoji: str) -> None:
         """React to a message with one allowed emoji."""
@@ -423,6 +433,8 @@ def classify_permanent(exc: tg_error.TelegramError) -> PermanentKind:
         ("not a member", PermanentKind.NOT_A_MEMBER),
         ("not enough rights", PermanentKind.NOT_ENOUGH_RIGHTS),
         ("have no rights", PermanentKind.NOT_ENOUGH_RIGHTS),
+        ("topic_closed", PermanentKind.TOPIC_CLOSED),
+        ("message thread not found", PermanentKind.TOPIC_CLOSED),
     )
     for needle, kind in rules:
         if needle in text:

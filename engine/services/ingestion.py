@@ -63,9 +63,9 @@ def ingest_update(
     chat = Chat.objects.filter(transport=transport, telegram_chat_id=incoming.chat.id).first()
     if chat is None or chat.is_discovered:
         return IngestResult(lifecycle.unknown_chat_seen(telegram_chat=incoming.chat, receiver=receiver))
-    if transport == Chat.Transport.TELEGRAM and incoming.thread_id is not None and not update.is_edit:
-        if (event := _learn_thread(chat, incoming)) is not None:
-            return IngestResult(event)
+    threaded = transport == Chat.Transport.TELEGRAM and incoming.thread_id is not None and not update.is_edit
+    if threaded and (event := _learn_thread(chat, incoming)) is not None:
+        return IngestResult(event)
     sender = sender_of(incoming)
     if sender is None or not incoming.body.strip():
         return IngestResult("ignored: no sender or no text")

@@ -115,7 +115,9 @@ def latest_messages(chat_id: int, limit: int = HISTORY_LIMIT, *, thread_id: int 
     return latest_histories({(chat_id, thread_id)}, limit)[(chat_id, thread_id)]
 
 
-def latest_histories(scopes: set[queries.Scope], limit: int = HISTORY_LIMIT) -> dict[queries.Scope, list[RecentMessage]]:
+def latest_histories(
+    scopes: set[queries.Scope], limit: int = HISTORY_LIMIT
+) -> dict[queries.Scope, list[RecentMessage]]:
     """Each (chat, thread)'s latest `limit` messages, oldest first; two index-bound queries.
 
     The time of each one's `limit`-th newest message is looked up first (one index probe each), then only the
@@ -132,9 +134,7 @@ def latest_histories(scopes: set[queries.Scope], limit: int = HISTORY_LIMIT) -> 
     return histories
 
 
-def _history_bounds(
-    scopes: set[queries.Scope], limit: int
-) -> list[tuple[int, int | None, datetime | None]]:
+def _history_bounds(scopes: set[queries.Scope], limit: int) -> list[tuple[int, int | None, datetime | None]]:
     """When each scope's `limit`-th newest message was written (None: it has fewer), in one query over the chats:
     a bound per thread met in the batch (a chat without topics has one, thread None)."""
     threads = sorted({thread for _, thread in scopes}, key=lambda thread: -1 if thread is None else thread)
