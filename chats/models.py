@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bots.models import UNIT_INTERVAL, Bot
-from bots.schemas import SchemaValidator
-from chats.schemas import topics_default, validate_timezone
+from bots.schemas import SchemaValidator, validate_with
+from chats.schemas import ForumThreads, topics_default, validate_timezone
 
 SANDBOX_ID_RANGE = 2**52
 
@@ -88,6 +88,7 @@ class Chat(models.Model):
 
         if self.transport == self.Transport.TELEGRAM and self.telegram_chat_id is None:
             raise ValidationError({"telegram_chat_id": "A Telegram chat needs its Telegram chat id."})
+        self.forum_threads = forum_threads_clean(self.forum_threads)
 
     @property
     def is_sandbox(self) -> bool:
@@ -203,6 +204,16 @@ class Message(models.Model):
         """How the speaker is named in history: bots by name, members by their Telegram name."""
         bot_name = self.bot.name if self.bot_id is not None and self.bot is not None else None
         return speaker_label(bot_name, self.sender_name, self.sender_username)
+
+
+def forum_threads_clean(value: Any) -> list[dict[str, Any]]:
+    """The forum threads in their stored form (every field present), each thread once."""
+    from django.core.exceptions import ValidationError
+
+    threads = [thread.model_dump() for thread in validate_with(ForumThreads, "forum_threads", value)]
+    if len({thread["thread_id"] for thread in threads}) < len(threads):
+        raise ValidationError({"forum_threads": "forum_threads: each thread_id once."})
+    return threads
 
 
 def speaker_label(bot_name: str | None, sender_name: str, sender_username: str) -> str:

@@ -639,6 +639,7 @@ class FakeTelegram:
         assert chat_id <= SUPERGROUP_ID_BASE, "only supergroups have forum topics"
         with self._lock:
             forum = self._forums.setdefault(str(chat_id), {})
+            self._next_message_id.setdefault(str(chat_id), 1)  # 1 is the General topic's, never another's
             thread_id = self._take_message_id(chat_id)
             created = {
                 **self._service_locked(chat_id, thread_id, by),
