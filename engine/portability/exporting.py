@@ -15,7 +15,10 @@ from engine.selectors import settings_all
 
 BOT_FIELDS = ("name", "username", "is_enabled", "active_hours", "talkativeness", "llm_model")
 DOCUMENTS: dict[str, type[Schema]] = {"persona": Persona, "emotion": Emotion, "speed": Speed}
-CHAT_FIELDS = ("transport", "telegram_chat_id", "title", "is_enabled", "topics", "language", "timezone", "cadence")
+CHAT_FIELDS = (
+    "transport", "telegram_chat_id", "title", "is_enabled", "topics", "language", "timezone", "cadence",
+    "forum_threads",
+)  # fmt: skip
 
 
 def crowd_export() -> dict[str, Any]:

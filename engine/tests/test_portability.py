@@ -54,7 +54,12 @@ class CrowdFixture(TestCase):
         HoldingFactory.create(bot=cls.kemal, symbol="BIST:THYAO", size=Decimal("12.345678"), note="uzun vade")
         MemoryFactory.create(bot=cls.kemal, kind=Memory.Kind.PAST_EVENT, content="2001 krizini yaşadı.")
         cls.group = chat_create(
-            title="Borsa", transport=Chat.Transport.TELEGRAM, telegram_chat_id=-100123, timezone="Europe/London"
+            title="Borsa",
+            transport=Chat.Transport.TELEGRAM,
+            telegram_chat_id=-100123,
+            timezone="Europe/London",
+            is_forum=True,
+            forum_threads=[{"thread_id": 12, "name": "Kripto", "topic": "Kripto"}],
         )
         cls.sandbox = chat_create(title="Deneme", topics=["Kripto"], cadence=2.5)
         membership_add(chat=cls.group, bot=cls.kemal, talkativeness=0.3)
@@ -103,6 +108,15 @@ class RoundTripTest(CrowdFixture):
         assert [item["outcome"] for item in result.as_dict()["bots"]] == ["created", "created"]
         assert crowd_state() == before
         assert result.memberships == {"created": 2, "updated": 0}
+        assert Chat.objects.get(telegram_chat_id=-100123).thread_topic(12) == "Kripto"  # the forum mapping came too
+
+    def test_a_document_from_before_forum_topics_still_imports(self) -> None:
+        document = json.loads(json.dumps(crowd_export()))
+        for chat in document["chats"]:
+            del chat["forum_threads"]
+        Chat.objects.all().delete()
+        crowd_import(data=document)
+        assert list(Chat.objects.values_list("forum_threads", flat=True)) == [[], []]
 
     def test_importing_onto_the_existing_crowd_matches_by_username_and_keeps_the_token(self) -> None:
         document = crowd_export()
