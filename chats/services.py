@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bots.models import Bot
-from chats.models import Chat, Membership
+from chats.models import Chat, Membership, Message
 from config.queries import add_to_counts
 
 
@@ -35,6 +35,9 @@ def chat_migrate(*, from_chat_id: int, to_chat_id: int) -> tuple[Chat | None, bo
             return telegram.filter(telegram_chat_id=to_chat_id).first(), False
         chat.telegram_chat_id, chat.migrated_from_chat_id, chat.migrated_at = to_chat_id, from_chat_id, timezone.now()
         chat.save(update_fields=["telegram_chat_id", "migrated_from_chat_id", "migrated_at", "updated_at"])
+        # The supergroup numbers its messages afresh from 1: the group's ids name nothing there (a reply to one is
+        # sent unthreaded) and would collide with the new ones (message_chat_telegram_id_unique).
+        Message.objects.filter(chat=chat, telegram_message_id__isnull=False).update(telegram_message_id=None)
     return chat, True
 
 
