@@ -59,7 +59,7 @@ class ChatAdmin(admin.ModelAdmin):
     actions = ("enable_discovered_chats", "enable_chats", "disable_chats")
     fieldsets = (
         (None, {"fields": ("title", "transport", "telegram_chat_id", "is_enabled", "quiet_until")}),
-        ("Telegram", {"fields": ("telegram_type", "is_forum", "discovered_at")}),
+        ("Telegram", {"fields": ("telegram_type", "is_forum", "forum_threads", "discovered_at")}),
         ("Conversation", {"fields": ("language", "timezone", "cadence", "topics")}),
         (
             "Settings overrides",

@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bots.models import UNIT_INTERVAL, Bot
-from bots.schemas import SchemaValidator
-from chats.schemas import topics_default, validate_timezone
+from bots.schemas import SchemaValidator, validate_with
+from chats.schemas import ForumThreads, topics_default, validate_timezone
 
 SANDBOX_ID_RANGE = 2**52
 
@@ -59,6 +59,13 @@ class Chat(models.Model):
     )
     telegram_type = models.CharField(max_length=16, blank=True, default="", help_text="group, supergroup or channel.")
     is_forum = models.BooleanField(default=False, help_text="A supergroup with forum topics, as Telegram reports it.")
+    forum_threads = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[SchemaValidator("chats.schemas.ForumThreads", "forum_threads")],
+        help_text='Forum topics and the chat topic each is for, e.g. [{"thread_id": 12, "name": "Kripto", '
+        '"topic": "Kripto"}]; learned from the group, mapped by the operator.',
+    )
     quiet_until = models.DateTimeField(
         null=True, blank=True, help_text="No proactive turns until then (a group admin's /quiet)."
     )
@@ -98,6 +105,7 @@ class Chat(models.Model):
 
         if self.transport == self.Transport.TELEGRAM and self.telegram_chat_id is None:
             raise ValidationError({"telegram_chat_id": "A Telegram chat needs its Telegram chat id."})
+        self.forum_threads = forum_threads_clean(self.forum_threads)
 
     @property
     def is_sandbox(self) -> bool:
@@ -107,6 +115,18 @@ class Chat(models.Model):
     def is_discovered(self) -> bool:
         """Found by a bot and waiting for an operator: its messages are not for the engine yet."""
         return self.discovered_at is not None
+
+    def thread_name(self, thread_id: int | None) -> str:
+        """How a forum thread is named on the chat's pages ("General" for none)."""
+        if thread_id is None:
+            return "General"
+        known = next((t for t in self.forum_threads if t.get("thread_id") == thread_id), None)
+        return (known or {}).get("name") or f"thread {thread_id}"
+
+    def thread_topic(self, thread_id: int | None) -> str | None:
+        """The chat topic the operator mapped a forum thread to, if any."""
+        known = next((t for t in self.forum_threads if t.get("thread_id") == thread_id), None) if thread_id else None
+        return (known or {}).get("topic") or None
 
     @property
     def members_may_send(self) -> bool:
@@ -174,6 +194,11 @@ class Message(models.Model):
     text_normalized = models.TextField(blank=True, default="", editable=False)
     telegram_message_id = models.BigIntegerField(null=True, blank=True)
     reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
+    thread_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The forum topic it was posted in (Telegram's message_thread_id); none: General.",
+    )
     metadata = models.JSONField(
         default=dict, blank=True, validators=[SchemaValidator("chats.schemas.MessageMetadata", "metadata")]
     )
@@ -181,7 +206,10 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["chat", "-created_at"], name="message_chat_recent")]
+        indexes = [
+            models.Index(fields=["chat", "-created_at"], name="message_chat_recent"),
+            models.Index(fields=["chat", "thread_id", "-created_at"], name="message_chat_thread_recent"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["chat", "telegram_message_id"],
@@ -198,6 +226,16 @@ class Message(models.Model):
         """How the speaker is named in history: bots by name, members by their Telegram name."""
         bot_name = self.bot.name if self.bot_id is not None and self.bot is not None else None
         return speaker_label(bot_name, self.sender_name, self.sender_username)
+
+
+def forum_threads_clean(value: Any) -> list[dict[str, Any]]:
+    """The forum threads in their stored form (every field present), each thread once."""
+    from django.core.exceptions import ValidationError
+
+    threads = [thread.model_dump() for thread in validate_with(ForumThreads, "forum_threads", value)]
+    if len({thread["thread_id"] for thread in threads}) < len(threads):
+        raise ValidationError({"forum_threads": "forum_threads: each thread_id once."})
+    return threads
 
 
 def speaker_label(bot_name: str | None, sender_name: str, sender_username: str) -> str:

@@ -25,6 +25,18 @@ class MessageMetadata(Schema):
     flags: list[Literal["priority_reply", "reaction", "news", "edited", "repaired"]] = Field(default_factory=list)
 
 
+class ForumThread(Schema):
+    """A forum topic of a chat: Telegram's thread id, its name, the chat topic it is for, and whether it is closed."""
+
+    thread_id: int = Field(ge=2)  # 1 is the General topic, addressed without a thread id
+    name: str = Field(default="", max_length=128)
+    topic: Topic | None = None  # the chat topic proactive posts on it go to this thread for
+    closed: bool = False
+
+
+ForumThreads = Annotated[list[ForumThread], Field(max_length=200)]
+
+
 def topics_default() -> list[str]:
     """Default chat topics."""
     return list(DEFAULT_TOPICS)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bots.models import Bot
-from chats.models import Chat, Membership
+from chats.models import Chat, Membership, Message
 from config.queries import add_to_counts
 
 
@@ -35,6 +35,9 @@ def chat_migrate(*, from_chat_id: int, to_chat_id: int) -> tuple[Chat | None, bo
             return telegram.filter(telegram_chat_id=to_chat_id).first(), False
         chat.telegram_chat_id, chat.migrated_from_chat_id, chat.migrated_at = to_chat_id, from_chat_id, timezone.now()
         chat.save(update_fields=["telegram_chat_id", "migrated_from_chat_id", "migrated_at", "updated_at"])
+        # The supergroup numbers its messages afresh from 1: the group's ids name nothing there (a reply to one is
+        # sent unthreaded) and would collide with the new ones (message_chat_telegram_id_unique).
+        Message.objects.filter(chat=chat, telegram_message_id__isnull=False).update(telegram_message_id=None)
     return chat, True
 
 
@@ -149,3 +152,34 @@ def chat_capabilities_set(
     fields = ["is_forum", "slow_mode_delay", "permissions", "available_reactions", "capabilities_checked_at"]
     chat.save(update_fields=[*fields, "updated_at"])
     return chat
+
+
+def chat_thread_seen(
+    *, chat: Chat, thread_id: int, name: str | None = None, closed: bool | None = None
+) -> dict[str, Any] | None:
+    """Learn a forum thread from the group (its creation, a message in it, its closing or reopening): the entry is
+    added or its name/closed state updated, keeping the operator's topic mapping; the entry when this call changed
+    it, None when nothing was new (no write)."""
+    if not _thread_news(chat.forum_threads, thread_id, name, closed):
+        return None
+    with transaction.atomic():
+        locked = Chat.objects.select_for_update().get(pk=chat.pk)  # two bots' copies of one update: one write
+        threads = [dict(entry) for entry in locked.forum_threads]
+        entry = next((e for e in threads if e.get("thread_id") == thread_id), None)
+        if entry is None:
+            entry = {"thread_id": thread_id, "name": "", "topic": None, "closed": False}
+            threads.append(entry)
+        entry.update({"name": name[:128]} if name else {})
+        entry.update({"closed": closed} if closed is not None else {})
+        locked.forum_threads = threads
+        locked.is_forum = True  # a topic message comes only from a forum
+        locked.save(update_fields=["forum_threads", "is_forum", "updated_at"])
+    chat.forum_threads, chat.is_forum = threads, True
+    return entry
+
+
+def _thread_news(threads: list[dict[str, Any]], thread_id: int, name: str | None, closed: bool | None) -> bool:
+    entry = next((e for e in threads if e.get("thread_id") == thread_id), None)
+    if entry is None:
+        return True
+    return bool(name and entry.get("name") != name[:128]) or (closed is not None and entry.get("closed") != closed)

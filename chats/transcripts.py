@@ -64,18 +64,20 @@ def transcript_markdown(
         if local.date() != day:
             day = local.date()
             yield f"\n## {day.isoformat()}\n\n"
-        yield markdown_line(message, local)
+        yield markdown_line(message, local, thread=chat.thread_name(message.thread_id) if chat.is_forum else "")
 
 
-def markdown_line(message: Message, local: datetime) -> str:
-    """`- HH:MM:SS **Speaker** ↩ Replied-to: text`, continuation lines indented under the item.
+def markdown_line(message: Message, local: datetime, *, thread: str = "") -> str:
+    """`- HH:MM:SS [Thread] **Speaker** ↩ Replied-to: text` (the forum thread in a forum), continuation lines
+    indented under the item.
 
     Names and texts are untrusted: escaped, names kept on one line, so no message can forge another's line.
     """
     speaker = markdown_escape(display_name(message.speaker_label))
     replied = message.reply_to
     reply = f" ↩ {markdown_escape(display_name(replied.speaker_label))}" if replied is not None else ""
-    return f"- {local:%H:%M:%S} **{speaker}**{reply}: {markdown_text(message.text)}\n"
+    where = f"\\[{markdown_escape(display_name(thread))}\\] " if thread else ""
+    return f"- {local:%H:%M:%S} {where}**{speaker}**{reply}: {markdown_text(message.text)}\n"
 
 
 def display_name(name: str) -> str:
@@ -137,6 +139,8 @@ def chat_document(chat: Chat) -> dict[str, Any]:
         "telegram_chat_id": chat.telegram_chat_id,
         "timezone": chat.timezone,
         "language": chat.language,
+        "is_forum": chat.is_forum,
+        "forum_threads": {str(thread["thread_id"]): thread.get("name", "") for thread in chat.forum_threads},
     }
 
 
@@ -152,6 +156,7 @@ def message_document(message: Message, zone: ZoneInfo) -> dict[str, Any]:
         "bot_id": message.bot_id,
         "sender": _sender(message),
         "text": message.text,
+        "thread_id": message.thread_id,  # a forum topic (chat.forum_threads names it); None: General
         "reply_to": _reply(message),
         "metadata": message.metadata,
     }

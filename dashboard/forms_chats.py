@@ -10,14 +10,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from bots.schemas import validate_with
-from chats.models import Chat
+from chats.models import Chat, forum_threads_clean
 from chats.schemas import Topics
 from chats.services import chat_create, chat_update
 from dashboard.forms_common import JSONTextField, json_textarea, prefix_errors_with_name
 from dashboard.forms_settings import json_type
 from engine.runtime_settings import OVERRIDABLE, SPEC_BY_KEY, RuntimeConfig, SettingSpec, parse_setting
 
-CHAT_FIELDS = ("title", "transport", "telegram_chat_id", "language", "timezone", "cadence", "topics", "is_enabled")
+CHAT_FIELDS = (
+    "title", "transport", "telegram_chat_id", "language", "timezone", "cadence", "topics", "forum_threads",
+    "is_enabled",
+)  # fmt: skip
 
 
 class ChatForm(forms.ModelForm):
@@ -26,17 +29,22 @@ class ChatForm(forms.ModelForm):
     class Meta:
         model = Chat
         fields = CHAT_FIELDS
-        field_classes = {"topics": JSONTextField}
-        widgets = {"topics": json_textarea(4)}
+        field_classes = {"topics": JSONTextField, "forum_threads": JSONTextField}
+        widgets = {"topics": json_textarea(4), "forum_threads": json_textarea(6)}
         labels = {"is_enabled": "Enabled", "telegram_chat_id": "Telegram chat id"}
         help_texts = {
             "telegram_chat_id": "Telegram's chat id (e.g. -1001234567890); sandbox chats get a local id when empty.",
             "topics": 'A JSON list, e.g. ["BIST", "FX", "Kripto", "Makro"].',
+            "forum_threads": "A forum's topics, learned from the group; set each one's chat topic so that proactive "
+            'posts on it go there, e.g. [{"thread_id": 12, "name": "Kripto", "topic": "Kripto"}].',
             "timezone": "IANA name; active and prime hours are evaluated in it.",
         }
 
     def clean_topics(self) -> Any:
         return validate_with(Topics, "topics", self.cleaned_data["topics"])
+
+    def clean_forum_threads(self) -> Any:
+        return forum_threads_clean(self.cleaned_data["forum_threads"] or [])
 
     def save_through_service(self) -> Chat:
         """Create or update the chat with the chat services (which validate again)."""

@@ -34,6 +34,9 @@ class Turn(models.Model):
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="turns")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PROACTIVE)
     reply_to = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    thread_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The forum topic it is posted in (that of its target); none: General."
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     due_at = models.DateTimeField(help_text="When the bot starts typing (after its human-like delay).")
     send_at = models.DateTimeField(null=True, blank=True, help_text="When the send is scheduled, after typing.")
@@ -63,7 +66,8 @@ class Turn(models.Model):
         Status.PLANNED: frozenset({Status.GENERATING, Status.SKIPPED, Status.FAILED}),
         Status.GENERATING: frozenset({Status.READY, Status.PLANNED, Status.SKIPPED, Status.FAILED}),
         Status.READY: frozenset({Status.SENDING, Status.SKIPPED, Status.FAILED}),
-        Status.SENDING: frozenset({Status.SENT, Status.READY, Status.FAILED, Status.UNCONFIRMED}),
+        # Skipped when sending: Telegram refused it where it was going (a closed forum topic), nothing is wrong.
+        Status.SENDING: frozenset({Status.SENT, Status.READY, Status.SKIPPED, Status.FAILED, Status.UNCONFIRMED}),
     }
     TIMESTAMP_FIELD: dict[str, str] = {
         Status.GENERATING: "generating_at",

@@ -41,6 +41,7 @@ class HistoryRow(NamedTuple):
     created_at: datetime
     telegram_message_id: int | None
     reply_to_id: int | None
+    thread_id: int | None  # the forum topic it is in; None: General, or a chat without topics
     addressed_bot_id: int | None  # the bot a member's message is for: the bot of its priority reply, unless dropped
 
 
@@ -58,8 +59,10 @@ HISTORY_FIELDS = (
     "created_at",
     "telegram_message_id",
     "reply_to_id",
+    "thread_id",
     "addressed_bot_id",
 )
+Scope = tuple[int, int | None]  # (chat, forum thread): one history; a chat without topics is all thread None
 
 
 def history_values(messages: QuerySet[Message]) -> QuerySet[Message, tuple[Any, ...]]:
@@ -71,40 +74,51 @@ def history_values(messages: QuerySet[Message]) -> QuerySet[Message, tuple[Any, 
     return messages.annotate(addressed_bot_id=Subquery(priority.values("bot_id")[:1])).values_list(*HISTORY_FIELDS)
 
 
-def messages_since(bounds: Sequence[tuple[int, datetime | None]]) -> list[HistoryRow]:
-    """Each chat's messages since its bound (all of them when None), newest first per chat, with their bots' names.
+def messages_since(bounds: Sequence[tuple[int, int | None, datetime | None]]) -> list[HistoryRow]:
+    """Each (chat, thread)'s messages since its bound (all of them when None), newest first per chat, with their
+    bots' names.
 
-    A filter of one condition pair per chat: the ORM compiled it afresh for every batch.
+    A filter of one condition group per (chat, thread): the ORM compiled it afresh for every batch.
     """
     if not bounds:
         return []
-    bounded = [(chat_id, moment) for chat_id, moment in bounds if moment is not None]
-    every = [chat_id for chat_id, moment in bounds if moment is None]
-    params = [value for chat_id, moment in bounded for value in (chat_id, _moment(moment))]
+    shapes = sorted(bounds, key=_bound_shape)  # grouped by shape, so a batch's SQL is built once per mix of shapes
+    params = [value for chat_id, thread, moment in shapes for value in _bound_params(chat_id, thread, moment)]
     with connection.cursor() as cursor:
-        cursor.execute(_messages_since_sql(len(bounded), len(every)), [*params, *every])
+        cursor.execute(_messages_since_sql(tuple(_bound_shape(bound) for bound in shapes)), params)
         rows = cursor.fetchall()
     return [HistoryRow._make((*row[:9], _aware(row[9]), *row[10:])) for row in rows]
 
 
-def messages_since_orm(bounds: Sequence[tuple[int, datetime | None]]) -> list[HistoryRow]:
+def messages_since_orm(bounds: Sequence[tuple[int, int | None, datetime | None]]) -> list[HistoryRow]:
     """`messages_since` through the ORM: the reference it is tested against."""
     if not bounds:
         return []
     condition = Q()
-    for chat_id, moment in bounds:
-        condition |= Q(chat_id=chat_id, created_at__gte=moment) if moment is not None else Q(chat_id=chat_id)
+    for chat_id, thread, moment in bounds:
+        scope = Q(chat_id=chat_id, thread_id=thread)  # thread None: IS NULL
+        condition |= scope & Q(created_at__gte=moment) if moment is not None else scope
     rows = history_values(Message.objects.filter(condition).order_by("chat_id", "-created_at", "-id"))
     return [HistoryRow._make(row) for row in rows]
 
 
+def _bound_shape(bound: tuple[int, int | None, datetime | None]) -> tuple[bool, bool]:
+    """(in a thread, bounded in time): what the bound's condition looks like."""
+    return bound[1] is not None, bound[2] is not None
+
+
+def _bound_params(chat_id: int, thread: int | None, moment: datetime | None) -> list[Any]:
+    return [chat_id, *([thread] if thread is not None else []), *([_moment(moment)] if moment is not None else [])]
+
+
 @cache
-def _messages_since_sql(bounded: int, every: int) -> str:
+def _messages_since_sql(shapes: tuple[tuple[bool, bool], ...]) -> str:
     quote = connection.ops.quote_name
     messages, bots, turns = quote(Message._meta.db_table), quote(Bot._meta.db_table), quote(Turn._meta.db_table)
-    m = {name: f"m.{quote(name)}" for name in [*HISTORY_FIELDS[:3], *HISTORY_FIELDS[5:12]]}
-    conditions = [f"({m['chat_id']} = %s AND {m['created_at']} >= %s)"] * bounded
-    conditions += [f"{m['chat_id']} IN ({_marks(every)})"] if every else []
+    m = {name: f"m.{quote(name)}" for name in [*HISTORY_FIELDS[:3], *HISTORY_FIELDS[5:13]]}
+    thread = {True: f"{m['thread_id']} = %s", False: f"{m['thread_id']} IS NULL"}
+    since = {True: f" AND {m['created_at']} >= %s", False: ""}
+    conditions = [f"({m['chat_id']} = %s AND {thread[threaded]}{since[bounded]})" for threaded, bounded in shapes]
     # At most one priority reply per message (turn_one_priority_reply), found through the reply_to index.
     dropped = ", ".join(f"'{status.value}'" for status in DROPPED)
     addressed = (
@@ -114,7 +128,7 @@ def _messages_since_sql(bounded: int, every: int) -> str:
     return (
         f"SELECT {m['chat_id']}, {m['id']}, {m['bot_id']}, b.{quote('name')}, b.{quote('username')}, "
         f"{m['sender_name']}, {m['sender_username']}, {m['sender_is_bot']}, {m['text']}, {m['created_at']}, "
-        f"{m['telegram_message_id']}, {m['reply_to_id']}, {addressed} "
+        f"{m['telegram_message_id']}, {m['reply_to_id']}, {m['thread_id']}, {addressed} "
         f"FROM {messages} m LEFT OUTER JOIN {bots} b ON {m['bot_id']} = b.{quote('id')} "
         f"WHERE {' OR '.join(conditions)} ORDER BY {m['chat_id']}, {m['created_at']} DESC, {m['id']} DESC"
     )
@@ -156,9 +170,12 @@ def _own_statements_sql(bots: int, topics: int) -> str:
     )
 
 
-def recent_bot_texts(chat_ids: Iterable[int], since: datetime, limit: int) -> list[tuple[int, int, str, int]]:
-    """(chat, message id, stored normalised text, bot) of each chat's newest `limit` bot messages since `since`, newest
-    first per chat: a window the ORM compiled afresh for every batch."""
+BotText = tuple[int, int, str, int, int | None]
+
+
+def recent_bot_texts(chat_ids: Iterable[int], since: datetime, limit: int) -> list[BotText]:
+    """(chat, message id, stored normalised text, bot, thread) of each chat's newest `limit` bot messages since
+    `since`, newest first per chat: a window the ORM compiled afresh for every batch."""
     ids = sorted(set(chat_ids))
     if not ids:
         return []
@@ -167,25 +184,25 @@ def recent_bot_texts(chat_ids: Iterable[int], since: datetime, limit: int) -> li
         return cursor.fetchall()  # rows are tuples already
 
 
-def recent_bot_texts_orm(chat_ids: Iterable[int], since: datetime, limit: int) -> list[tuple[int, int, str, int]]:
+def recent_bot_texts_orm(chat_ids: Iterable[int], since: datetime, limit: int) -> list[BotText]:
     """`recent_bot_texts` through the ORM: the reference it is tested against."""
     rows = (
         Message.objects.filter(chat_id__in=set(chat_ids), bot__isnull=False, created_at__gte=since)
         .annotate(rank=_newest_first([F("chat_id")]))
         .filter(rank__lte=limit)
     )
-    return list(rows.order_by("chat_id", "rank").values_list("chat_id", "id", "text_normalized", "bot_id"))
+    return list(rows.order_by("chat_id", "rank").values_list("chat_id", "id", "text_normalized", "bot_id", "thread_id"))
 
 
 @cache
 def _recent_bot_texts_sql(chats: int) -> str:
     quote = connection.ops.quote_name
-    chat, pk, normalized, created, bot = (
-        quote(name) for name in ("chat_id", "id", "text_normalized", "created_at", "bot_id")
+    chat, pk, normalized, created, bot, thread = (
+        quote(name) for name in ("chat_id", "id", "text_normalized", "created_at", "bot_id", "thread_id")
     )
     rank = f"ROW_NUMBER() OVER (PARTITION BY {chat} ORDER BY {created} DESC, {pk} DESC)"
     return (
-        f"SELECT {chat}, {pk}, {normalized}, {bot} FROM (SELECT {chat}, {pk}, {normalized}, {bot}, "
+        f"SELECT {chat}, {pk}, {normalized}, {bot}, {thread} FROM (SELECT {chat}, {pk}, {normalized}, {bot}, {thread}, "
         f"{rank} AS {quote('rank')} FROM {quote(Message._meta.db_table)} WHERE {chat} IN ({_marks(chats)}) "
         f"AND {bot} IS NOT NULL AND {created} >= %s) ranked WHERE {quote('rank')} <= %s "
         f"ORDER BY {chat}, {quote('rank')}"

@@ -38,8 +38,8 @@ class ChatSerializer(serializers.ModelSerializer[Chat]):
         model = Chat
         fields = (
             "id", "transport", "telegram_chat_id", "title", "is_enabled", "topics", "language", "timezone",
-            "cadence", "settings_overrides", "telegram_type", "is_forum", "is_discovered", "discovered_at",
-            "quiet_until", "bots", "created_at", "updated_at",
+            "cadence", "settings_overrides", "telegram_type", "is_forum", "forum_threads", "is_discovered",
+            "discovered_at", "quiet_until", "bots", "created_at", "updated_at",
         )  # fmt: skip
         read_only_fields = ("telegram_type", "is_forum", "discovered_at", "created_at", "updated_at")
         validators: list[Any] = []  # the service's full_clean checks uniqueness and transport rules
@@ -91,7 +91,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
         model = Message
         fields = (
             "id", "chat", "bot", "speaker", "sender_user_id", "sender_username", "sender_name", "sender_is_bot",
-            "text", "telegram_message_id", "reply_to", "metadata", "created_at",
+            "text", "telegram_message_id", "reply_to", "thread_id", "metadata", "created_at",
         )  # fmt: skip
         read_only_fields = fields
 

@@ -130,7 +130,11 @@ class ChatListTest(AdminTestCase):
             self.client.post(url, {"action": "enable_discovered_chats", "_selected_action": [found.pk]})
         found.refresh_from_db()
         self.assertEqual((found.is_enabled, found.is_discovered), (True, False))
-        asked = [job.args for job in django_rq.get_queue("low").jobs if job.func_name.endswith("capabilities")]
+        asked = [
+            job.args
+            for job in django_rq.get_queue("low").jobs
+            if job.func_name == "engine.jobs.refresh_chat_capabilities"
+        ]
         self.assertEqual(asked, [(found.pk,)])
 
     def test_it_lists_paused_memberships_with_their_reason(self) -> None:

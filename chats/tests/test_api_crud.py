@@ -79,6 +79,17 @@ class ChatApiTest(TestCase):
         chat.refresh_from_db()
         self.assertEqual(chat.settings_overrides, {})
 
+    def test_an_operator_maps_a_forum_s_threads_to_topics_and_bad_ones_are_named(self) -> None:
+        chat = ChatFactory.create(is_forum=True)
+        threads = [{"thread_id": 12, "name": "Kripto", "topic": "Kripto"}]
+        response = self.api.patch(f"/api/chats/{chat.pk}/", {"forum_threads": threads}, format="json")
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["forum_threads"], [{**threads[0], "closed": False}])
+        self.assertEqual(Chat.objects.get().thread_topic(12), "Kripto")
+        for bad in ([{"thread_id": 1, "topic": "BIST"}], [{"thread_id": 12}, {"thread_id": 12}], [{"id": 12}]):
+            response = self.api.patch(f"/api/chats/{chat.pk}/", {"forum_threads": bad}, format="json")
+            self.assertEqual((response.status_code, set(response.json())), (400, {"forum_threads"}), bad)
+
     def test_pause_and_resume(self) -> None:
         chat = ChatFactory.create()
         self.assertFalse(self.api.post(f"/api/chats/{chat.pk}/pause/").json()["is_enabled"])
@@ -108,7 +119,11 @@ class DiscoveredChatApiTest(RedisTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             enabled = api.post(f"/api/chats/{chat.pk}/enable/").json()
         assert (enabled["is_enabled"], enabled["is_discovered"], enabled["discovered_at"]) == (True, False, None)
-        asked = [job.args for job in django_rq.get_queue("low").jobs if job.func_name.endswith("capabilities")]
+        asked = [
+            job.args
+            for job in django_rq.get_queue("low").jobs
+            if job.func_name == "engine.jobs.refresh_chat_capabilities"
+        ]
         assert asked == [(chat.pk,)]  # Telegram is asked for the group's capabilities at once
         assert api.get("/api/chats/?discovered=true").json()["results"] == []
 
@@ -177,6 +192,10 @@ class MessageApiTest(TestCase):
         since = (timezone.now() - timedelta(minutes=5)).isoformat()
         response = self.api.get("/api/messages/", {"chat": str(self.chat.pk), "since": since})
         self.assertEqual(response.json()["count"], 1)
+
+    def test_a_message_says_its_forum_thread(self) -> None:
+        MessageFactory.create(chat=self.chat, thread_id=12)
+        self.assertEqual(self.api.get(f"/api/messages/?chat={self.chat.pk}").json()["results"][0]["thread_id"], 12)
 
     def test_a_bad_filter_value_is_a_json_400_naming_it(self) -> None:
         response = self.api.get("/api/messages/?since=yesterday")

@@ -91,6 +91,23 @@ class MarkdownTests(TranscriptTestCase):
         self.assertEqual("".join(transcript_render(chat=chat, fmt="md")).strip().splitlines()[0], "# Boş")
 
 
+class ForumTranscriptTests(TranscriptTestCase):
+    def test_a_forum_s_transcript_says_each_message_s_thread(self) -> None:
+        Chat.objects.filter(pk=self.chat.pk).update(
+            is_forum=True, forum_threads=[{"thread_id": 12, "name": "Döviz *kuru*", "topic": "FX", "closed": False}]
+        )
+        Message.objects.filter(pk__in=[self.question.pk, self.answer.pk]).update(thread_id=12)
+        lines = self.render("md").splitlines()
+        assert "- 23:59:30 \\[Döviz \\*kuru\\*\\] **Ayşe**: Dolar?" in lines
+        assert "- 01:15:00 \\[General\\] **Veteran Vedat**: Sabır." in lines
+        document = json.loads(self.render("json"))
+        assert document["chat"]["forum_threads"] == {"12": "Döviz *kuru*"}
+        assert [m["thread_id"] for m in document["messages"]] == [12, 12, None, None]
+
+    def test_a_chat_without_topics_shows_no_threads(self) -> None:
+        assert "[General]" not in self.render("md")
+
+
 class JsonTests(TranscriptTestCase):
     def test_it_is_one_document_with_ids_flags_replies_and_metadata(self) -> None:
         document = json.loads(self.render("json"))
@@ -112,6 +129,7 @@ class JsonTests(TranscriptTestCase):
                 "bot_id": None,
                 "sender": {"user_id": self.question.sender_user_id, "username": "ayse", "name": "Ayşe"},
                 "text": "Dolar?\nNe dersiniz?",
+                "thread_id": None,
                 "reply_to": None,
                 "metadata": {},
             },

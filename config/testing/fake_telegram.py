@@ -65,6 +65,9 @@ BOT_KICKED = "Forbidden: bot was kicked from the group chat"
 BOT_BLOCKED = "Forbidden: bot was blocked by the user"
 REPLY_TARGET_GONE = "Bad Request: message to be replied not found"
 CHAT_UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"  # with parameters.migrate_to_chat_id
+TOPIC_CLOSED = "Bad Request: TOPIC_CLOSED"
+THREAD_NOT_FOUND = "Bad Request: message thread not found"  # also for 1, General's id: General takes no thread id
+TOPIC_ICON_COLOR = 7322096  # one of the six colours Telegram allows for a topic's icon
 SUPERGROUP_ID_BASE = -1_000_000_000_000  # supergroup ids are -100… (-10^12 - n)
 CHAT_METHODS = frozenset({"sendmessage", "sendchataction", "setmessagereaction", "getchat"})
 WEBHOOK_CONFLICT = (
@@ -189,6 +192,16 @@ class WebhookState:
     secret_token: str | None = None
     allowed_updates: list[str] = field(default_factory=list)
     max_connections: int = 40
+
+
+@dataclass
+class ForumTopic:
+    """A topic of a forum supergroup: its thread id is the id of its `forum_topic_created` service message."""
+
+    thread_id: int
+    name: str
+    created: JSONDict  # the service message, which every message in the topic replies to
+    closed: bool = False
 
 
 def make_token(bot_id: int) -> str:
@@ -387,6 +400,7 @@ class FakeTelegram:
         self._allowed: dict[str, frozenset[str]] = {}  # what each bot registered with getUpdates or setWebhook
         self._chats: dict[str, JSONDict] = {}  # a group's settings (`set_chat`): slow mode, rights, reactions
         self._last_sent: dict[tuple[str, int], float] = {}  # (chat, bot id) → when the bot last sent there
+        self._forums: dict[str, dict[int, ForumTopic]] = {}  # forum chat → its topics by thread id
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -574,15 +588,19 @@ class FakeTelegram:
         chat_title: str | None = None,
         extra: JSONDict | None = None,
         as_caption: bool = False,
+        thread_id: int | None = None,
     ) -> JSONDict:
         """A member writes in a chat: store the message and queue an update for each bot (default all); `extra` adds
         fields such as `sender_chat` (see `anonymous_admin_fields`, `automatic_forward_fields`); `as_caption` sends
-        the text as a photo's caption (`caption`, `caption_entities`), as Telegram does."""
+        the text as a photo's caption (`caption`, `caption_entities`), as Telegram does; `thread_id` posts in a
+        forum topic (a message there with no reply of its own replies to the topic's creation, as in Telegram)."""
         with self._lock:
-            chat = make_chat(chat_id, chat_title)
+            chat = self._chat_locked(chat_id, chat_title)
             reply = self._messages.get((str(chat_id), reply_to_message_id)) if reply_to_message_id else None
             if reply_to_message_id and reply is None:
                 reply = {"message_id": reply_to_message_id, "chat": chat, "date": int(time.time())}
+            topic = self._forums[str(chat_id)][thread_id] if thread_id is not None else None
+            reply = reply or (topic.created if topic is not None else None)
             message = make_message(
                 message_id=self._take_message_id(chat_id),
                 chat=chat,
@@ -594,6 +612,8 @@ class FakeTelegram:
                 message["caption"] = message.pop("text")
                 message["caption_entities"] = message.pop("entities", [])
                 message["photo"] = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 60}]
+            if topic is not None:
+                message.update(message_thread_id=topic.thread_id, is_topic_message=True)
             message.update(extra or {})
             self._messages[(str(chat_id), message["message_id"])] = message
             for token in self._bots if to_tokens is None else to_tokens:
@@ -629,6 +649,35 @@ class FakeTelegram:
                     self._queue_locked(token, {"message": to})
                     self._queue_locked(token, {"message": from_})
         return new_id
+
+    def create_forum_topic(self, chat_id: int, name: str, *, by: JSONDict | None = None) -> int:
+        """An admin creates a topic in a forum supergroup (the chat becomes a forum if it was not): every bot gets
+        the `forum_topic_created` service message, whose id is the topic's thread id. Returns the thread id."""
+        assert chat_id <= SUPERGROUP_ID_BASE, "only supergroups have forum topics"
+        with self._lock:
+            forum = self._forums.setdefault(str(chat_id), {})
+            self._next_message_id.setdefault(str(chat_id), 1)  # 1 is the General topic's, never another's
+            thread_id = self._take_message_id(chat_id)
+            created = {
+                **self._service_locked(chat_id, thread_id, by),
+                "forum_topic_created": {"name": name, "icon_color": TOPIC_ICON_COLOR},
+            }
+            forum[thread_id] = ForumTopic(thread_id, name, created)
+            self._announce_locked(chat_id, created)
+            return thread_id
+
+    def close_forum_topic(
+        self, chat_id: int, thread_id: int, *, closed: bool = True, by: JSONDict | None = None
+    ) -> None:
+        """An admin closes (or, `closed=False`, reopens) a topic: bots' sends there answer TOPIC_CLOSED meanwhile,
+        and every bot gets the `forum_topic_closed` (`forum_topic_reopened`) service message."""
+        with self._lock:
+            topic = self._forums[str(chat_id)][thread_id]
+            topic.closed = closed
+            service = self._service_locked(chat_id, self._take_message_id(chat_id), by, thread_id=thread_id)
+            service["forum_topic_closed" if closed else "forum_topic_reopened"] = {}
+            service["reply_to_message"] = topic.created
+            self._announce_locked(chat_id, service)
 
     def set_bot_status(
         self,
@@ -817,16 +866,21 @@ class FakeTelegram:
         self._obey_chat_settings(bot, chat_id)
         with self._lock:
             reply = self._reply_target(chat_id, params)
+            # Without a thread id, a reply goes to the thread of the message it answers (Telegram does the same).
+            thread_id = params.get("message_thread_id") or (reply or {}).get("message_thread_id")
+            topic = self._topic_locked(chat_id, thread_id)
             message = make_message(
                 message_id=self._take_message_id(chat_id),
-                chat=make_chat(chat_id),
+                chat=self._chat_locked(chat_id),
                 sender=bot.user(),
                 text=text,
-                reply_to_message=reply,
+                reply_to_message=reply or (topic.created if topic is not None else None),
             )
             quote = _quote_of(params, reply)
             if quote is not None:
                 message["quote"] = quote
+            if topic is not None:
+                message.update(message_thread_id=topic.thread_id, is_topic_message=True)
             self._messages[(str(chat_id), message["message_id"])] = {**message, "_sent": True}
             self._last_sent[(str(chat_id), bot.id)] = time.monotonic()
         return ok(message)
@@ -885,9 +939,11 @@ class FakeTelegram:
         return ok({"status": "member", "user": users.get(user_id) or make_user(user_id, f"User {user_id}")})
 
     def _send_chat_action(self, params: JSONDict) -> JSONDict:
-        _require_chat_id(params)
+        chat_id = _require_chat_id(params)
         if params.get("action") not in CHAT_ACTIONS:
             raise FakeTelegramError(400, "Bad Request: wrong parameter action in request")
+        with self._lock:
+            self._topic_locked(chat_id, params.get("message_thread_id"))
         return ok(True)
 
     def _set_reaction(self, params: JSONDict) -> JSONDict:
@@ -991,7 +1047,7 @@ class FakeTelegram:
         """getChat's ChatFullInfo for a group, as telegram-bot-api writes it (optional fields only when set)."""
         settings = self._chats.get(str(chat_id), {})
         info: JSONDict = {**make_chat(chat_id, settings.get("title")), "accent_color_id": 0, "max_reaction_count": 11}
-        if settings.get("is_forum"):
+        if settings.get("is_forum") or str(chat_id) in self._forums:
             info["is_forum"] = True
         info["permissions"] = settings.get("permissions") or default_permissions()
         if settings.get("available_reactions") is not None:
@@ -999,6 +1055,42 @@ class FakeTelegram:
         if settings.get("slow_mode_delay"):
             info["slow_mode_delay"] = settings["slow_mode_delay"]
         return info
+
+    def _chat_locked(self, chat_id: int, title: str | None = None) -> JSONDict:
+        """The Chat object, with `is_forum` for a forum (Telegram sets it only there)."""
+        chat = make_chat(chat_id, title)
+        if str(chat_id) in self._forums:
+            chat["is_forum"] = True
+        return chat
+
+    def _topic_locked(self, chat_id: int, thread_id: Any) -> ForumTopic | None:
+        """The open topic a request addresses (None: no thread id, General); Telegram's refusals otherwise."""
+        if thread_id in (None, ""):
+            return None
+        topic = self._forums.get(str(chat_id), {}).get(thread_id) if isinstance(thread_id, int) else None
+        if topic is None:
+            raise FakeTelegramError(400, THREAD_NOT_FOUND)
+        if topic.closed:
+            raise FakeTelegramError(400, TOPIC_CLOSED)
+        return topic
+
+    def _service_locked(
+        self, chat_id: int, message_id: int, by: JSONDict | None, *, thread_id: int | None = None
+    ) -> JSONDict:
+        """A forum topic's service message (its thread is its own id when it creates the topic)."""
+        return {
+            "message_id": message_id,
+            "message_thread_id": thread_id or message_id,
+            "from": by or make_user(1, "Admin"),
+            "chat": {**make_chat(chat_id), "is_forum": True},
+            "date": int(time.time()),
+            "is_topic_message": True,
+        }
+
+    def _announce_locked(self, chat_id: int, message: JSONDict) -> None:
+        self._messages[(str(chat_id), message["message_id"])] = message
+        for token in self._bots:
+            self._queue_locked(token, {"message": message})
 
     def _member_locked(self, chat_id: int | str, user: JSONDict) -> JSONDict:
         default = {"status": "member", "user": user}

@@ -75,6 +75,21 @@ class ChatEditTests(EditPageTestCase):
         self.chat.refresh_from_db()
         self.assertEqual((self.chat.title, self.chat.language, self.chat.cadence), ("BIST Sohbet", "en", 3.0))
 
+    def test_a_forum_s_threads_are_mapped_to_topics_here(self) -> None:
+        Chat.objects.filter(pk=self.chat.pk).update(is_forum=True)
+        self.assertIn('name="forum_threads"', self.page(self.url, Role.OPERATOR))
+        threads = json.dumps([{"thread_id": 12, "name": "Kripto", "topic": "Kripto"}])
+        self.post(self.url, chat_data(forum_threads=threads))
+        self.chat.refresh_from_db()
+        self.assertEqual(
+            self.chat.forum_threads, [{"thread_id": 12, "name": "Kripto", "topic": "Kripto", "closed": False}]
+        )
+        html = self.post(self.url, chat_data(forum_threads='[{"thread_id": 1}]'), status=400)
+        self.assertIn("forum_threads.0.thread_id", field_errors(html, "chat-form"))
+
+    def test_a_chat_without_topics_has_no_thread_field(self) -> None:
+        self.assertNotIn('name="forum_threads"', self.page(self.url, Role.OPERATOR))
+
     def test_an_invalid_cadence_is_a_400_inline(self) -> None:
         html = self.post(self.url, chat_data(cadence="99"), status=400)
         self.assertIn('id="id_cadence-errors"', html)

@@ -55,6 +55,19 @@ class ChatLiveTests(DashboardTestCase):
         self.assertContains(response, "↪ Ayşe: Dolar ne olur?")
         self.assertContains(response, f'data-poll-url="/api/messages/?chat={self.chat.pk}"')
 
+    def test_a_forum_s_messages_show_their_thread(self) -> None:
+        threads = [{"thread_id": 12, "name": "Kripto <b>", "topic": "Kripto", "closed": False}]
+        chat = ChatFactory.create(transport=Chat.Transport.TELEGRAM, telegram_chat_id=-1002471352452, is_forum=True)
+        Chat.objects.filter(pk=chat.pk).update(forum_threads=threads)
+        MessageFactory.create(chat=chat, text="BTC?", thread_id=12)
+        MessageFactory.create(chat=chat, text="Günaydın")
+        self.login_as(Role.VIEWER)
+        response = self.client.get(f"/chats/{chat.pk}/")
+        self.assertContains(response, '<span class="thread" data-thread-id="12">Kripto &lt;b&gt;</span>')
+        self.assertContains(response, '<span class="thread" data-thread-id="">General</span>')
+        self.assertContains(response, 'id="thread-names"')
+        self.assertNotContains(self.client.get(f"/chats/{self.chat.pk}/"), 'class="thread"')
+
     def test_an_upgraded_group_says_when_it_became_a_supergroup(self) -> None:
         chat = ChatFactory.create(transport=Chat.Transport.TELEGRAM, telegram_chat_id=-4518810793)
         self.login_as(Role.VIEWER)

@@ -56,7 +56,12 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         latest = Message.objects.filter(chat=self.object).select_related("bot", "reply_to", "reply_to__bot")
-        context["chat_messages"] = list(reversed(latest.order_by("-created_at", "-id")[:LIVE_INITIAL_MESSAGES]))
+        shown = reversed(latest.order_by("-created_at", "-id")[:LIVE_INITIAL_MESSAGES])
+        forum = self.object.is_forum  # a forum's messages say which topic they are in
+        context["chat_messages"] = [(m, self.object.thread_name(m.thread_id) if forum else "") for m in shown]
+        context["thread_names"] = {
+            t["thread_id"]: self.object.thread_name(t["thread_id"]) for t in self.object.forum_threads
+        }
         context["memberships"] = self.object.memberships.select_related("bot").order_by("bot__name")
         context["quiet_hours"] = chats_quiet_hours([self.object.pk], now=timezone.now()).get(self.object.pk)
         context["can_post"] = self.object.is_sandbox and self.user_may("chats.add_message")

@@ -79,6 +79,7 @@ class PermanentKind(enum.StrEnum):
     CHAT_MIGRATED = "chat_migrated"
     CONFLICT = "conflict"
     QUOTE_INVALID = "quote_invalid"
+    TOPIC_CLOSED = "topic_closed"  # a forum topic closed (or deleted) since: the chat and the bot are fine
     BAD_REQUEST = "bad_request"
 
 
@@ -189,11 +190,20 @@ class TelegramSession:
         )
 
     async def send_message(
-        self, chat_id: int | str, text: str, reply_to_message_id: int | None = None, *, quote: str | None = None
+        self,
+        chat_id: int | str,
+        text: str,
+        reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
+        *,
+        quote: str | None = None,
     ) -> SentMessage:
-        """Send a text message, threaded under `reply_to_message_id` when given (unthreaded if that is deleted),
-        quoting the part of it answered when `quote` is given (sent again without it if Telegram refuses it)."""
+        """Send a text message, threaded under `reply_to_message_id` when given (unthreaded if that is deleted), in
+        the forum topic `thread_id` (None: General, which Telegram wants addressed without one), quoting the part
+        of the target answered when `quote` is given (sent again without it if Telegram refuses it)."""
         data: dict[str, Any] = {"chat_id": chat_id, "text": text}
+        if thread_id is not None:
+            data["message_thread_id"] = thread_id
         if reply_to_message_id is not None:
             # A target deleted meanwhile would fail the send ("message to be replied not found"); the answer
             # still belongs in the chat.
@@ -239,9 +249,11 @@ class TelegramSession:
         member = await self._call("getChatMember", self._bot.get_chat_member(chat_id, user_id))
         return TgChatMember.model_validate(member.to_dict())
 
-    async def send_typing(self, chat_id: int | str) -> None:
-        """Show "typing…" in the chat (Telegram clears it after ~5 s or on the next message)."""
-        await self._call("sendChatAction", self._bot.send_chat_action(chat_id, ChatAction.TYPING))
+    async def send_typing(self, chat_id: int | str, thread_id: int | None = None) -> None:
+        """Show "typing…" in the chat, in its forum topic `thread_id` if given (Telegram clears it after ~5 s or on
+        the next message)."""
+        call = self._bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id)
+        await self._call("sendChatAction", call)
 
     async def set_reaction(self, chat_id: int | str, message_id: int, emoji: str) -> None:
         """React to a message with one of Telegram's allowed reaction emoji (`telegram.constants.ReactionEmoji`)."""
@@ -315,9 +327,11 @@ class TelegramClient:
         """The bot behind the token; a permanent error means the token is invalid."""
         return self.run(lambda session: session.get_me())
 
-    def send_message(self, chat_id: int | str, text: str, reply_to_message_id: int | None = None) -> SentMessage:
-        """Send a text message, threaded under `reply_to_message_id` when given."""
-        return self.run(lambda session: session.send_message(chat_id, text, reply_to_message_id))
+    def send_message(
+        self, chat_id: int | str, text: str, reply_to_message_id: int | None = None, thread_id: int | None = None
+    ) -> SentMessage:
+        """Send a text message, threaded under `reply_to_message_id` when given, in forum topic `thread_id`."""
+        return self.run(lambda session: session.send_message(chat_id, text, reply_to_message_id, thread_id))
 
     def get_chat(self, chat_id: int | str) -> ChatCapabilities:
         """What the group lets its members do (getChat)."""
@@ -327,9 +341,9 @@ class TelegramClient:
         """A user's status in a chat (creator, administrator, member, restricted, left, kicked)."""
         return self.run(lambda session: session.get_chat_member_status(chat_id, user_id))
 
-    def send_typing(self, chat_id: int | str) -> None:
-        """Show "typing…" in the chat."""
-        self.run(lambda session: session.send_typing(chat_id))
+    def send_typing(self, chat_id: int | str, thread_id: int | None = None) -> None:
+        """Show "typing…" in the chat (in forum topic `thread_id`)."""
+        self.run(lambda session: session.send_typing(chat_id, thread_id))
 
     def set_reaction(self, chat_id: int | str, message_id: int, emoji: str) -> None:
         """React to a message with one allowed emoji."""
@@ -482,6 +496,8 @@ def classify_permanent(exc: tg_error.TelegramError) -> PermanentKind:
         ("not enough rights", PermanentKind.NOT_ENOUGH_RIGHTS),
         ("have no rights", PermanentKind.NOT_ENOUGH_RIGHTS),
         ("quote_text_invalid", PermanentKind.QUOTE_INVALID),
+        ("topic_closed", PermanentKind.TOPIC_CLOSED),
+        ("message thread not found", PermanentKind.TOPIC_CLOSED),
     )
     for needle, kind in rules:
         if needle in text:

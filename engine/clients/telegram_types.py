@@ -52,6 +52,12 @@ class TgEntity(TgModel):
     user: TgUser | None = None
 
 
+class TgForumTopic(TgModel):
+    """A forum topic's service message content (`forum_topic_created` / `forum_topic_edited`)."""
+
+    name: str | None = None
+
+
 class TgMessage(TgModel):
     """A message (or edited message) in a chat."""
 
@@ -69,6 +75,38 @@ class TgMessage(TgModel):
     reply_to_message: TgMessage | None = None
     migrate_to_chat_id: int | None = None  # service message in a group upgraded to a supergroup: its new id
     migrate_from_chat_id: int | None = None  # service message in the new supergroup: the group's old id
+    # In a forum: the topic's id; outside topics (General, or a non-forum's reply thread) it is not a topic's.
+    message_thread_id: int | None = None
+    is_topic_message: bool = False
+    forum_topic_created: TgForumTopic | None = None
+    forum_topic_edited: TgForumTopic | None = None
+    forum_topic_closed: dict[str, Any] | None = None  # an empty object in Telegram's payloads
+    forum_topic_reopened: dict[str, Any] | None = None
+
+    @property
+    def thread_id(self) -> int | None:
+        """The forum topic the message is in; None for General and for chats without topics."""
+        threaded = self.is_topic_message and self.message_thread_id is not None and self.message_thread_id > 1
+        return self.message_thread_id if threaded else None  # 1 is General's id, never addressed by it
+
+    @property
+    def replied(self) -> TgMessage | None:
+        """The message it answers: in a forum topic every message "replies" to the topic's creation, which is not
+        an answer to anyone."""
+        replied = self.reply_to_message
+        return None if replied is None or replied.forum_topic_created is not None else replied
+
+    @property
+    def topic_event(self) -> tuple[str | None, bool | None] | None:
+        """(new name, closed) when this is a forum topic's service message (created, edited, closed, reopened)."""
+        named = self.forum_topic_created or self.forum_topic_edited
+        if named is not None:
+            return named.name, None
+        if self.forum_topic_closed is not None:
+            return None, True
+        if self.forum_topic_reopened is not None:
+            return None, False
+        return None
 
     @property
     def migration(self) -> tuple[int, int] | None:

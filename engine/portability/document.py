@@ -12,7 +12,7 @@ from bots.drafts import HoldingDraft  # a position is written the same in a draf
 from bots.models import Memory, Stance
 from bots.schemas import ActiveHours, Emotion, Persona, Schema, Speed, Unit
 from chats.models import Chat
-from chats.schemas import DEFAULT_TOPICS, Topics
+from chats.schemas import DEFAULT_TOPICS, ForumThreads, Topics
 
 FORMAT = "piyasa-crowd"
 VERSION = 1
@@ -99,6 +99,7 @@ class ChatItem(Schema):
     timezone: Timezone = "Europe/Istanbul"
     cadence: float = Field(default=1.0, ge=0.0, le=20.0)
     settings_overrides: dict[str, Any] = Field(default_factory=dict)  # validated as the chat's field is
+    forum_threads: ForumThreads = Field(default_factory=list)  # absent from documents before forum topics
     memberships: list[MembershipItem] = Field(default_factory=list, max_length=1000)
 
 

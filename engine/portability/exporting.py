@@ -18,6 +18,7 @@ DOCUMENTS: dict[str, type[Schema]] = {"persona": Persona, "emotion": Emotion, "s
 CHAT_FIELDS = (
     "transport", "telegram_chat_id", "title", "is_enabled", "topics", "language", "timezone", "cadence",
     "settings_overrides",
+    "forum_threads",
 )  # fmt: skip
 MEMBERSHIP_FIELDS = ("is_enabled", "talkativeness", "disabled_reason", "paused_reason")
 

@@ -80,7 +80,12 @@ def build_context(loaded: LoadedTurn, *, config: RuntimeConfig, rng: random.Rand
     turn, chat, bot = loaded.turn, loaded.chat, loaded.bot
     persona, emotion = Persona.model_validate(bot.persona), Emotion.model_validate(bot.emotion)
     history = [_line(message, bot.pk) for message in loaded.history]
-    topic = infer_topic([line.text for line in history], chat.topics) or _preferred_topic(chat.topics, persona, rng)
+    # A forum thread mapped to a topic is about it; elsewhere the history says what is talked about.
+    topic = (
+        chat.thread_topic(turn.thread_id)
+        or infer_topic([line.text for line in history], chat.topics)
+        or _preferred_topic(chat.topics, persona, rng)
+    )
     target = _target(loaded, persona, topic, rng)
     symbol = asked_symbol(target.text) if target is not None else None
     if target is not None:

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from bots.models import Bot
 from chats.models import Chat, Membership, Message
-from chats.services import membership_disable, memberships_count_sent
+from chats.services import chat_thread_seen, membership_disable, memberships_count_sent
 from engine import jobs, liveness
 from engine.clients import loops
 from engine.clients.telegram import (
+    PermanentKind,
     SentMessage,
     TelegramChatMigrated,
     TelegramClientError,
@@ -289,7 +290,7 @@ def _sent(result: object) -> Sent:
 
 def _typing_call(turn: Turn) -> Awaitable[None]:
     chat = turn.chat
-    return transport_call(chat, turn.bot, lambda api: api.send_typing(chat_ref(chat)))
+    return transport_call(chat, turn.bot, lambda api: api.send_typing(chat_ref(chat), turn.thread_id))
 
 
 def _api_call(send: LoadedSend) -> Awaitable[SentMessage | None]:
@@ -299,10 +300,10 @@ def _api_call(send: LoadedSend) -> Awaitable[SentMessage | None]:
 
 
 async def _send_message(api: Transport, send: LoadedSend) -> SentMessage:
-    """The text, threaded under its target (quoting the part of a long one it answers)."""
+    """The text, threaded under its target (quoting the part of a long one it answers), in its forum thread."""
     target = _reply_to(send.turn)
     quote = send.turn.inputs.get("quote") if target is not None else None
-    return await api.send_message(chat_ref(send.chat), send.turn.text, target, quote=quote)
+    return await api.send_message(chat_ref(send.chat), send.turn.text, target, send.turn.thread_id, quote=quote)
 
 
 async def _set_reaction(api: Transport, send: LoadedSend) -> None:
@@ -377,6 +378,7 @@ def _message(turn: Turn, sent: SentMessage) -> Message:
         text_normalized=postprocess.normalize(turn.text),
         telegram_message_id=sent.message_id,
         reply_to=turn.reply_to,
+        thread_id=turn.thread_id,
         metadata=_metadata(turn),
     )
 
@@ -435,6 +437,8 @@ def _back_to_ready(turn: Turn, *, delay: float, error: str) -> None:
 def _permanent(send: LoadedSend, error: TelegramPermanentError) -> Outcome:
     if isinstance(error, TelegramChatMigrated) and send.turn.attempts < MAX_SEND_ATTEMPTS:
         return _migrated(send, error)
+    if error.kind == PermanentKind.TOPIC_CLOSED:
+        return _topic_closed(send, error)
     _end(send.turn, Turn.Status.FAILED, f"Telegram: {error}")
     if error.pauses_membership:  # kicked, left or muted: resumed when Telegram says the bot may post again
         lifecycle.send_refused(chat=send.chat, bot=send.bot, error=error)
@@ -449,6 +453,15 @@ def _migrated(send: LoadedSend, error: TelegramChatMigrated) -> Outcome:
     follow_migration(from_chat_id=send.chat.telegram_chat_id, to_chat_id=error.migrate_to_chat_id, source="send_error")
     _back_to_ready(send.turn, delay=0.0, error=f"group upgraded to a supergroup; sending at {error.migrate_to_chat_id}")
     return Outcome.RETRY
+
+
+def _topic_closed(send: LoadedSend, error: TelegramPermanentError) -> Outcome:
+    """The forum topic is closed (or gone): the turn is skipped, the thread is left out of proactive posts until
+    Telegram says it reopened; the bot and the chat are fine."""
+    _end(send.turn, Turn.Status.SKIPPED, f"topic_closed (Telegram: {error})")
+    if send.turn.thread_id is not None:
+        chat_thread_seen(chat=send.chat, thread_id=send.turn.thread_id, closed=True)
+    return Outcome.SKIPPED
 
 
 def _transient(turn: Turn, error: TelegramTransientError) -> Outcome:

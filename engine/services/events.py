@@ -24,7 +24,7 @@ FRESH_S = 20 * 60.0  # simulated seconds an event stays in prompts and pace (the
 INTENSITY_LEVELS = {"low": 0.3, "medium": 0.6, "high": 0.9}
 MAX_SYMBOLS = 8
 MAX_TOPICS = 4
-STANCE_DIRECTION = {MarketEvent.Direction.UP: "bullish", MarketEvent.Direction.DOWN: "bearish"}
+STANCE_DIRECTION: dict[str, str] = {MarketEvent.Direction.UP: "bullish", MarketEvent.Direction.DOWN: "bearish"}
 
 
 @dataclass(frozen=True)

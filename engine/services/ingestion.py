@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bots.models import Bot
 from chats.models import Chat, Message
-from chats.services import chat_migrate
+from chats.services import chat_migrate, chat_thread_seen
 from chats.transcripts import display_name
 from engine import jobs, seeding
 from engine.clients.telegram_types import GROUP_TYPES, TgChat, TgMessage, TgUpdate, TgUser, mention_entities
@@ -62,6 +62,9 @@ def ingest_update(
     chat = Chat.objects.filter(transport=transport, telegram_chat_id=incoming.chat.id).first()
     if chat is None or chat.is_discovered:
         return IngestResult(lifecycle.unknown_chat_seen(telegram_chat=incoming.chat, receiver=receiver))
+    threaded = transport == Chat.Transport.TELEGRAM and incoming.thread_id is not None and not update.is_edit
+    if threaded and (event := _learn_thread(chat, incoming)) is not None:
+        return IngestResult(event)
     sender = sender_of(incoming)
     if sender is None or not incoming.body.strip():
         return IngestResult("ignored: no sender or no text")
@@ -116,6 +119,20 @@ def sandbox_user_id(name: str) -> int:
     return -int.from_bytes(hashlib.sha256(name.casefold().encode()).digest()[:6], "big") - 1
 
 
+def _learn_thread(chat: Chat, incoming: TgMessage) -> str | None:
+    """Keep the chat's forum threads up to date from a message in one; what a topic's service message did, or None
+    for a member's message (stored as usual)."""
+    assert incoming.thread_id is not None
+    event = incoming.topic_event
+    if event is not None:
+        name, closed = event
+        chat_thread_seen(chat=chat, thread_id=incoming.thread_id, name=name, closed=closed)
+        return "thread " + ("closed" if closed else "reopened" if closed is not None else "named")
+    created = incoming.reply_to_message.forum_topic_created if incoming.reply_to_message is not None else None
+    chat_thread_seen(chat=chat, thread_id=incoming.thread_id, name=created.name if created is not None else None)
+    return None
+
+
 def _edit(chat: Chat, incoming: TgMessage) -> IngestResult:
     changed = Message.objects.filter(chat=chat, telegram_message_id=incoming.message_id, bot__isnull=True)
     return IngestResult("edited" if changed.update(text=incoming.body[:4096]) else "ignored: edit of unknown message")
@@ -123,8 +140,8 @@ def _edit(chat: Chat, incoming: TgMessage) -> IngestResult:
 
 def _store(chat: Chat, incoming: TgMessage, sender: Sender) -> IngestResult:
     reply_to = None
-    if incoming.reply_to_message is not None:
-        reply_to = Message.objects.filter(chat=chat, telegram_message_id=incoming.reply_to_message.message_id).first()
+    if incoming.replied is not None:
+        reply_to = Message.objects.filter(chat=chat, telegram_message_id=incoming.replied.message_id).first()
     message, created = Message.objects.get_or_create(
         chat=chat,
         telegram_message_id=incoming.message_id,
@@ -135,6 +152,7 @@ def _store(chat: Chat, incoming: TgMessage, sender: Sender) -> IngestResult:
             "sender_is_bot": sender.is_bot,
             "text": incoming.body[:4096],
             "reply_to": reply_to,
+            "thread_id": incoming.thread_id,
         },
     )
     if not created:
@@ -174,7 +192,7 @@ def addressed_bot(chat: Chat, incoming: TgMessage, reply_to: Message | None) -> 
             return by_telegram_id[user_id]
     if reply_to is not None and reply_to.bot_id in members:
         return members[reply_to.bot_id]
-    replied = incoming.reply_to_message
+    replied = incoming.replied
     if replied is not None and replied.sender is not None:
         return by_telegram_id.get(replied.sender.id)
     return None
@@ -193,6 +211,7 @@ def priority_reply_create(*, chat: Chat, bot: Bot, message: Message, config: Run
                 bot=bot,
                 kind=Turn.Kind.PRIORITY_REPLY,
                 reply_to=message,
+                thread_id=message.thread_id,  # the answer goes where the question was
                 next_run_at=now,
                 due_at=now + timedelta(seconds=min(delay, PRIORITY_MAX_DELAY_S)),
             )

@@ -44,6 +44,7 @@ class RecentMessage:
     created_at: datetime
     telegram_message_id: int | None
     reply_to_id: int | None = None  # the message it answers
+    thread_id: int | None = None  # the forum topic it is in (None: General, or a chat without topics)
     addressed_bot_id: int | None = None  # for a member's message: the bot it is for (its priority reply's bot)
 
 
@@ -71,11 +72,11 @@ class LoadedTurn:
     turn: Turn
     chat: Chat
     bot: Bot
-    history: list[RecentMessage]  # the chat's latest messages, oldest first
+    history: list[RecentMessage]  # the latest messages of the turn's thread (a chat without topics: all), oldest first
     target: RecentMessage | None  # the message the turn was planned on (`reply_to`), if any
     facts: BotFacts
     refresh: RefreshState | None  # None when the bot is no longer a member of the chat
-    recent_texts: list[str]  # the chat's recent bot messages, normalised, for dedup (empty when dedup is off)
+    recent_texts: list[str]  # the thread's recent bot messages, normalised, for dedup (empty when dedup is off)
     own_texts: list[str]  # the bot's own among them, newest first, at most OWN_TEXTS_LIMIT
     config: RuntimeConfig  # the chat's own: its overrides over the global settings
     events: tuple[FreshEvent, ...] = ()  # the chat's fresh market events, newest first
@@ -85,11 +86,12 @@ def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn
     """The turns (in the order given, those that exist) with everything their contexts need."""
     turns = {turn.pk: turn for turn in Turn.objects.filter(pk__in=turn_ids).select_related("chat", "bot")}
     ordered = [turns[turn_id] for turn_id in turn_ids if turn_id in turns]
-    chat_ids = {turn.chat_id for turn in ordered}
-    histories = latest_histories(chat_ids)
+    scopes = {_scope(turn) for turn in ordered}
+    histories = latest_histories(scopes)
     targets = _targets(ordered, histories)
     facts = bot_facts({turn.bot_id: turn.bot for turn in ordered}.values())
     refresh = _refresh_states(ordered)
+    chat_ids = {turn.chat_id for turn in ordered}
     texts = recent_bot_texts(chat_ids, config) if config.dedup_enabled else {}
     events = fresh_events(chat_ids, now=timezone.now(), scale=config.scale_factor)
     configs = {turn.chat_id: config.for_chat(turn.chat.settings_overrides) for turn in ordered}  # once per chat
@@ -98,12 +100,12 @@ def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn
             turn=turn,
             chat=turn.chat,
             bot=turn.bot,
-            history=histories[turn.chat_id],
+            history=histories[_scope(turn)],
             target=targets.get(turn.reply_to_id) if turn.reply_to_id is not None else None,
             facts=facts[turn.bot_id],
             refresh=refresh.get((turn.chat_id, turn.bot_id)),
-            recent_texts=[text for _, text in texts.get(turn.chat_id, [])],
-            own_texts=[text for bot, text in texts.get(turn.chat_id, []) if bot == turn.bot_id][:OWN_TEXTS_LIMIT],
+            recent_texts=[text for _, text in texts.get(_scope(turn), [])],
+            own_texts=[text for bot, text in texts.get(_scope(turn), []) if bot == turn.bot_id][:OWN_TEXTS_LIMIT],
             config=configs[turn.chat_id],
             events=tuple(events.get(turn.chat_id, ())),
         )
@@ -111,29 +113,51 @@ def load_batch(turn_ids: list[int], *, config: RuntimeConfig) -> list[LoadedTurn
     ]
 
 
-def latest_messages(chat_id: int, limit: int = HISTORY_LIMIT) -> list[RecentMessage]:
-    """The latest `limit` messages of a chat, oldest first (the newest are never cut off)."""
-    return latest_histories({chat_id}, limit)[chat_id]
+def _scope(turn: Turn) -> queries.Scope:
+    """The history a turn speaks into: its chat's, in a forum its thread's."""
+    return turn.chat_id, turn.thread_id
 
 
-def latest_histories(chat_ids: set[int], limit: int = HISTORY_LIMIT) -> dict[int, list[RecentMessage]]:
-    """Each chat's latest `limit` messages, oldest first; two index-bound queries.
+def latest_messages(chat_id: int, limit: int = HISTORY_LIMIT, *, thread_id: int | None = None) -> list[RecentMessage]:
+    """The latest `limit` messages of a chat (of a forum thread), oldest first (the newest are never cut off)."""
+    return latest_histories({(chat_id, thread_id)}, limit)[(chat_id, thread_id)]
 
-    The time of each chat's `limit`-th newest message is looked up first (one index probe per chat), then only
-    the messages since then are read: a window ranking each chat's messages would read all it ever had
+
+def latest_histories(
+    scopes: set[queries.Scope], limit: int = HISTORY_LIMIT
+) -> dict[queries.Scope, list[RecentMessage]]:
+    """Each (chat, thread)'s latest `limit` messages, oldest first; two index-bound queries.
+
+    The time of each one's `limit`-th newest message is looked up first (one index probe each), then only the
+    messages since then are read: a window ranking each chat's messages would read all it ever had
     (docs/decisions/020-index-bound-histories.md).
     """
-    newest = Message.objects.filter(chat_id=OuterRef("pk")).order_by("-created_at", "-id")
-    oldest_kept = Subquery(newest.values("created_at")[limit - 1 : limit])
-    bounds = list(Chat.objects.filter(pk__in=chat_ids).annotate(since=oldest_kept).values_list("pk", "since"))
-    histories: dict[int, list[RecentMessage]] = {chat_id: [] for chat_id in chat_ids}
-    for row in queries.messages_since(bounds):
-        history = histories[row.chat_id]
-        if len(history) < limit:  # messages tied with the oldest kept one may come too
+    histories: dict[queries.Scope, list[RecentMessage]] = {scope: [] for scope in scopes}
+    for row in queries.messages_since(_history_bounds(scopes, limit)):
+        history = histories.get((row.chat_id, row.thread_id))
+        if history is not None and len(history) < limit:  # messages tied with the oldest kept one may come too
             history.append(_recent(row))
     for history in histories.values():
         history.reverse()
     return histories
+
+
+def _history_bounds(scopes: set[queries.Scope], limit: int) -> list[tuple[int, int | None, datetime | None]]:
+    """When each scope's `limit`-th newest message was written (None: it has fewer), in one query over the chats:
+    a bound per thread met in the batch (a chat without topics has one, thread None)."""
+    threads = sorted({thread for _, thread in scopes}, key=lambda thread: -1 if thread is None else thread)
+    newest = Message.objects.filter(chat_id=OuterRef("pk")).order_by("-created_at", "-id")
+    since = {
+        f"since_{index}": Subquery(newest.filter(thread_id=thread).values("created_at")[limit - 1 : limit])
+        for index, thread in enumerate(threads)
+    }
+    rows = Chat.objects.filter(pk__in={chat_id for chat_id, _ in scopes}).annotate(**since).values("pk", *since)
+    return [
+        (row["pk"], thread, row[f"since_{index}"])
+        for row in rows
+        for index, thread in enumerate(threads)
+        if (row["pk"], thread) in scopes
+    ]
 
 
 def _recent(row: queries.HistoryRow) -> RecentMessage:
@@ -148,13 +172,14 @@ def _recent(row: queries.HistoryRow) -> RecentMessage:
         row.created_at,
         row.telegram_message_id,
         row.reply_to_id,
+        row.thread_id,
         row.addressed_bot_id,
     )
 
 
-def _targets(turns: list[Turn], histories: dict[int, list[RecentMessage]]) -> dict[int, RecentMessage]:
-    """The messages the turns were planned on: from their chats' histories, the older ones in one query."""
-    found = {message.pk: message for turn in turns for message in histories[turn.chat_id]}
+def _targets(turns: list[Turn], histories: dict[queries.Scope, list[RecentMessage]]) -> dict[int, RecentMessage]:
+    """The messages the turns were planned on: from their threads' histories, the older ones in one query."""
+    found = {message.pk: message for turn in turns for message in histories[_scope(turn)]}
     missing = {turn.reply_to_id for turn in turns if turn.reply_to_id is not None and turn.reply_to_id not in found}
     if missing:
         rows = queries.history_values(Message.objects.filter(pk__in=missing))
@@ -199,18 +224,18 @@ def _by_bot(rows: QuerySet[R], order: list[Any], bots: int, *, limit: int | None
     return grouped
 
 
-def recent_bot_texts(chat_ids: set[int], config: RuntimeConfig) -> dict[int, list[tuple[int, str]]]:
-    """Each chat's bot messages inside the dedup window as (bot, normalised text), newest first, at most
-    DEDUP_SCAN_LIMIT.
+def recent_bot_texts(chat_ids: set[int], config: RuntimeConfig) -> dict[queries.Scope, list[tuple[int, str]]]:
+    """Each (chat, thread)'s bot messages inside the dedup window as (bot, normalised text), newest first, of the
+    chat's newest DEDUP_SCAN_LIMIT (a forum's threads share the chat's read: one query whatever the threads).
 
     Texts come in the form stored with them (docs/decisions/023-dedup-normalised-rapidfuzz.md); a message stored
     without it (not recorded by the engine) is read and folded here, in a second query only when there is one.
     """
     since = timezone.now() - timedelta(hours=config.dedup_window_hours)
     rows = queries.recent_bot_texts(chat_ids, since, DEDUP_SCAN_LIMIT)
-    unfolded = [pk for _, pk, normalized, _ in rows if not normalized]
+    unfolded = [pk for _, pk, normalized, _, _ in rows if not normalized]
     unread = dict(Message.objects.filter(pk__in=unfolded).values_list("pk", "text")) if unfolded else {}
-    texts: dict[int, list[tuple[int, str]]] = {chat_id: [] for chat_id in chat_ids}
-    for chat_id, pk, normalized, bot_id in rows:
-        texts[chat_id].append((bot_id, normalized or postprocess.normalize(unread[pk])))
+    texts: dict[queries.Scope, list[tuple[int, str]]] = {}
+    for chat_id, pk, normalized, bot_id, thread in rows:
+        texts.setdefault((chat_id, thread), []).append((bot_id, normalized or postprocess.normalize(unread[pk])))
     return texts

@@ -59,6 +59,7 @@ class DueChat:
     timezone: str
     cadence: float
     topics: list[str]
+    threads: list[dict[str, Any]] = field(default_factory=list)  # a forum's threads (chats.schemas.ForumThread)
     last_bot_id: int | None = None
     previous_bot_id: int | None = None  # the speaker of the message before the last, when a bot
     last_message_id: int | None = None
@@ -128,8 +129,8 @@ def plan_tick(*, config: RuntimeConfig, now: datetime | None = None, rng: random
 
 def _load_due_chats(now: datetime, config: RuntimeConfig) -> list[DueChat]:
     talking = Chat.objects.filter(is_enabled=True).exclude(quiet_until__gt=now)  # an admin's /quiet holds it
-    columns = ("id", "timezone", "cadence", "topics", "available_reactions", "settings_overrides")
-    rows = list(talking.values_list(*columns))
+    columns = ("id", "timezone", "cadence", "topics", "is_forum", "forum_threads", "available_reactions")
+    rows = list(talking.values_list(*columns, "settings_overrides"))
     next_at = redis_connection().hmget(NEXT_AT_KEY, [row[0] for row in rows]) if rows else []
     stamp = now.timestamp()
     # Most overdue first: under a saturated global cap the same chats must not win every tick.
@@ -138,7 +139,13 @@ def _load_due_chats(now: datetime, config: RuntimeConfig) -> list[DueChat]:
     )
     due = {
         row[0]: DueChat(
-            row[0], row[1], row[2], row[3], can_react=reactions_possible(row[4]), config=config.for_chat(row[5])
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[5] if row[4] else [],
+            can_react=reactions_possible(row[6]),
+            config=config.for_chat(row[7]),
         )
         for at, row in overdue
         if row[2] > 0 and at <= stamp
@@ -238,6 +245,7 @@ def _plan_chat(
         bot_id=speaker.bot_id,
         kind=kind,
         reply_to_id=reply_to,
+        thread_id=choose_thread(chat.threads, speaker=speaker, rng=rng) if reply_to is None else None,
         due_at=now + timedelta(seconds=reading_delay(speaker.speed, kind=kind, scale=config.scale_factor, rng=rng)),
         next_run_at=now,
     )
@@ -287,6 +295,16 @@ def choose_speaker(
     pool = [s for s in eligible if s.bot_id != last_bot_id] or eligible
     weights = [max(s.talkativeness, 0.01) * topic_fit(s, topic) for s in pool]
     return rng.choices(pool, weights=weights, k=1)[0]
+
+
+def choose_thread(threads: list[dict[str, Any]], *, speaker: Speaker, rng: random.Random) -> int | None:
+    """The forum thread a post goes to: an open one mapped to a chat topic, weighted by the bot's fit with that
+    topic; None (General) when the chat has none."""
+    open_threads = [thread for thread in threads if thread.get("topic") and not thread.get("closed")]
+    if not open_threads:
+        return None
+    weights = [topic_fit(speaker, thread["topic"]) for thread in open_threads]
+    return int(rng.choices(open_threads, weights=weights, k=1)[0]["thread_id"])
 
 
 def choose_kind(

@@ -27,9 +27,15 @@ class Transport(Protocol):
     """The Bot API calls delivery makes, as one bot in one chat."""
 
     async def send_message(
-        self, chat_id: int | str, text: str, reply_to_message_id: int | None = None, *, quote: str | None = None
+        self,
+        chat_id: int | str,
+        text: str,
+        reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
+        *,
+        quote: str | None = None,
     ) -> SentMessage: ...
-    async def send_typing(self, chat_id: int | str) -> None: ...
+    async def send_typing(self, chat_id: int | str, thread_id: int | None = None) -> None: ...
     async def set_reaction(self, chat_id: int | str, message_id: int, emoji: str) -> None: ...
 
 
@@ -43,12 +49,18 @@ class SandboxTransport:
         self.chat_pk = chat_pk
 
     async def send_message(
-        self, chat_id: int | str, text: str, reply_to_message_id: int | None = None, *, quote: str | None = None
+        self,
+        chat_id: int | str,
+        text: str,
+        reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
+        *,
+        quote: str | None = None,
     ) -> SentMessage:
         message_id = int(redis_connection().incr(f"{SANDBOX_ID_KEY}{self.chat_pk}"))  # seeded by `prepare`
         return SentMessage(message_id=message_id, date=timezone.now())
 
-    async def send_typing(self, chat_id: int | str) -> None:
+    async def send_typing(self, chat_id: int | str, thread_id: int | None = None) -> None:
         redis_connection().set(f"{SANDBOX_TYPING_KEY}{self.chat_pk}", 1, ex=5)
 
     async def set_reaction(self, chat_id: int | str, message_id: int, emoji: str) -> None:

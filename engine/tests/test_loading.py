@@ -78,6 +78,28 @@ class LoadBatchTests(TestCase):
         assert (loaded[own.pk].mention_probability, loaded[own.pk].compliance_guard_enabled) == (1.0, False)
         assert loaded[own.pk].reply_probability == 0.5
 
+    def test_forum_turns_read_their_own_thread_in_the_same_queries(self) -> None:
+        config = settings_all()
+        plain = _busy_chat_turn(old_target=True)
+        forum, (me, other) = crowd(2)
+        for n in range(24):
+            say(forum, f"thread {n % 3} line {n}", bot=other if n % 2 else None, thread_id=[None, 12, 14][n % 3])
+        say(forum, "thread 1 mine", bot=me, thread_id=12, minutes_ago=5, text_normalized="thread 1 mine")
+        turns = [TurnFactory.create(chat=forum, bot=me, kind=Turn.Kind.REPLY, thread_id=thread) for thread in (12, 14)]
+        with CaptureQueriesContext(connection) as plain_only:
+            load_batch([plain.pk], config=config)
+        with CaptureQueriesContext(connection) as queries:
+            loaded = load_batch([plain.pk, *[turn.pk for turn in turns]], config=config)
+        assert len(queries) == len(plain_only)  # as for chats without topics
+        in_12, in_14 = loaded[1], loaded[2]
+        assert {m.text[:8] for m in in_12.history} == {"thread 1"}
+        assert {m.text[:8] for m in in_14.history} == {"thread 2"}
+        assert in_12.own_texts == ["thread 1 mine"]  # dedup and the bot's own texts: the thread's
+        assert in_14.own_texts == []
+        assert "thread 1 mine" in in_12.recent_texts
+        assert "thread 1 mine" not in in_14.recent_texts
+        assert len(loaded[0].history) == 20
+
     def test_what_a_batch_loads_is_what_the_turn_loaded_alone_gets(self) -> None:
         config = settings_all()
         turn = _busy_chat_turn()

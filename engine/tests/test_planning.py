@@ -31,6 +31,7 @@ from engine.services.planning import (
     TickResult,
     choose_kind,
     choose_speaker,
+    choose_thread,
     next_gap_s,
     plan_tick,
 )
@@ -433,6 +434,37 @@ class ChooseSpeakerTests(RedisTestCase):
         assert picks[1] / 5000 == pytest.approx(0.6 / 1.2, abs=0.03)
         assert picks[3] / 5000 == pytest.approx(0.4 / 1.2, abs=0.03)
         assert 3 not in {choose_speaker([chatty, fan], last_bot_id=3, topic="THYAO", rng=rng).bot_id for _ in range(50)}
+
+
+class ChooseThreadTests(RedisTestCase):
+    """choose_thread: where a forum's proactive post goes."""
+
+    THREADS = [
+        {"thread_id": 12, "name": "Kripto", "topic": "Kripto", "closed": False},
+        {"thread_id": 14, "name": "Borsa", "topic": "BIST", "closed": False},
+        {"thread_id": 16, "name": "Kapalı", "topic": "FX", "closed": True},
+        {"thread_id": 18, "name": "Sohbet", "topic": None, "closed": False},
+    ]
+
+    def test_an_open_mapped_thread_is_chosen_by_the_bot_s_fit_with_its_topic(self) -> None:
+        rng = random.Random(3)
+        picks = Counter(
+            choose_thread(self.THREADS, speaker=_speaker(1, interests=["Kripto"]), rng=rng) for _ in range(3000)
+        )
+        assert set(picks) == {12, 14}  # never a closed thread, nor one without a topic
+        assert picks[12] / 3000 == pytest.approx(2 / 3, abs=0.04)
+
+    def test_a_forum_without_open_mapped_threads_and_a_chat_without_topics_post_in_general(self) -> None:
+        closed = [{**thread, "closed": True} for thread in self.THREADS[:3]]
+        assert choose_thread(closed, speaker=_speaker(1), rng=random.Random(1)) is None
+        assert choose_thread([], speaker=_speaker(1), rng=random.Random(1)) is None
+
+    def test_a_tick_plans_a_forum_s_post_into_a_mapped_thread_and_a_plain_chat_s_without_one(self) -> None:
+        forum = _chat(*_bots(2), is_forum=True, forum_threads=self.THREADS[:2])
+        plain = _chat(*_bots(2), forum_threads=self.THREADS[:2])  # not a forum (any more): no threads
+        assert plan_tick(config=_config(short_reaction_probability=0.0), now=NOW, rng=random.Random(1)).planned == 2
+        assert Turn.objects.get(chat=forum).thread_id in {12, 14}
+        assert Turn.objects.get(chat=plain).thread_id is None
 
 
 class NextGapTests(RedisTestCase):

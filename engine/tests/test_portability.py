@@ -59,6 +59,8 @@ class CrowdFixture(TestCase):
             telegram_chat_id=-100123,
             timezone="Europe/London",
             settings_overrides={"reply_probability": 0.1, "compliance_guard_enabled": False},
+            is_forum=True,
+            forum_threads=[{"thread_id": 12, "name": "Kripto", "topic": "Kripto"}],
         )
         cls.sandbox = chat_create(title="Deneme", topics=["Kripto"], cadence=2.5)
         membership_add(chat=cls.group, bot=cls.kemal, talkativeness=0.3)
@@ -121,6 +123,15 @@ class RoundTripTest(CrowdFixture):
         assert [item["outcome"] for item in result.as_dict()["bots"]] == ["created", "created"]
         assert crowd_state() == before
         assert result.memberships == {"created": 2, "updated": 0}
+        assert Chat.objects.get(telegram_chat_id=-100123).thread_topic(12) == "Kripto"  # the forum mapping came too
+
+    def test_a_document_from_before_forum_topics_still_imports(self) -> None:
+        document = json.loads(json.dumps(crowd_export()))
+        for chat in document["chats"]:
+            del chat["forum_threads"]
+        Chat.objects.all().delete()
+        crowd_import(data=document)
+        assert list(Chat.objects.values_list("forum_threads", flat=True)) == [[], []]
 
     def test_a_chats_overrides_and_a_paused_membership_come_back_as_they_were(self) -> None:
         paused_at = Membership.objects.get(bot=self.anon).paused_at

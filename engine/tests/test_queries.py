@@ -52,6 +52,8 @@ class MessageReadsTests(TestCase):
             topic = ["BIST", "FX", "Kripto"][n % 3]
             _message(chat, f"message {n}", minutes_ago=n // 2, bot=bot, metadata={"topic": topic})
         _message(cls.chats[0], "tied", minutes_ago=0, bot=cls.bots[2], metadata={"topic": "BIST"})
+        for n in range(4):  # a forum thread of the third chat
+            _message(cls.chats[2], f"thread 12 message {n}", minutes_ago=n, bot=cls.bots[n % 2], thread_id=12)
         Message.objects.filter(text__in=["message 0", "tied"]).update(created_at=timezone.now())
         Message.objects.filter(text="message 3").update(text_normalized="message 3")
         asked = _message(cls.chats[1], "@bot THYAO?", minutes_ago=0.5)
@@ -70,24 +72,29 @@ class MessageReadsTests(TestCase):
     def test_messages_since_matches_its_reference(self) -> None:
         now = timezone.now()
         bounds = [
-            (self.chats[0].pk, now - timedelta(minutes=3)),
-            (self.chats[1].pk, None),
-            (self.chats[2].pk, now - timedelta(minutes=30)),
+            (self.chats[0].pk, None, now - timedelta(minutes=3)),
+            (self.chats[1].pk, None, None),
+            (self.chats[2].pk, None, now - timedelta(minutes=30)),
+            (self.chats[2].pk, 12, now - timedelta(minutes=2.5)),
+            (self.chats[0].pk, 12, None),
         ]
         rows = queries.messages_since(bounds)
         assert rows == queries.messages_since_orm(bounds)
         assert {row.chat_id for row in rows} == {chat.pk for chat in self.chats}
+        threaded = [row.text for row in rows if row.thread_id == 12]
+        assert threaded == ["thread 12 message 0", "thread 12 message 1", "thread 12 message 2"]
+        assert not any(row.thread_id == 12 for row in queries.messages_since([(self.chats[2].pk, None, None)]))
         assert any(row.bot_name for row in rows)
         assert any(row.bot_id is None for row in rows)
         assert queries.messages_since([]) == queries.messages_since_orm([]) == []
 
     def test_history_rows_say_what_each_message_answers_and_which_bot_a_members_message_is_for(self) -> None:
-        rows = {row.text: row for row in queries.messages_since([(self.chats[1].pk, None)])}
+        rows = {row.text: row for row in queries.messages_since([(self.chats[1].pk, None, None)])}
         asked, answer = rows["@bot THYAO?"], rows["THYAO güçlü"]
         assert (asked.addressed_bot_id, asked.reply_to_id) == (self.bots[1].pk, None)  # its priority reply's bot
         assert (answer.addressed_bot_id, answer.reply_to_id) == (None, asked.pk)
         assert rows["@bot EREGL?"].addressed_bot_id is None  # its priority reply failed: anyone may answer it
-        assert rows == {row.text: row for row in queries.messages_since_orm([(self.chats[1].pk, None)])}
+        assert rows == {row.text: row for row in queries.messages_since_orm([(self.chats[1].pk, None, None)])}
 
     def test_own_statements_match_their_reference(self) -> None:
         def grouped(rows: list[tuple[int, str, str]]) -> dict[tuple[int, str], list[str]]:
@@ -112,6 +119,7 @@ class MessageReadsTests(TestCase):
                 rows = queries.recent_bot_texts(chats, since, limit)
                 assert rows == queries.recent_bot_texts_orm(chats, since, limit)
                 assert rows
+                assert {row[4] for row in rows} == {None, 12}  # the thread of each
         assert queries.recent_bot_texts([], timezone.now(), 3) == []
 
 

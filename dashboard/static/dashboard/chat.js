@@ -9,6 +9,13 @@
   const seen = new Set();
   let newest = null;
   let replyTo = null;
+  const threadScript = document.getElementById("thread-names"); // only a forum's page has it
+  const threadNames = threadScript ? JSON.parse(threadScript.textContent) : null;
+
+  function threadName(threadId) {
+    if (threadId === null) return "General";
+    return threadNames[String(threadId)] || "thread " + threadId;
+  }
 
   function track(item) {
     seen.add(item.dataset.messageId);
@@ -40,6 +47,10 @@
     item.dataset.created = message.created_at;
     item.dataset.speaker = message.speaker;
     const head = element("div", "msg-head");
+    if (threadNames) {
+      head.appendChild(element("span", "thread", threadName(message.thread_id)));
+      head.appendChild(document.createTextNode(" "));
+    }
     head.appendChild(element("strong", "speaker", message.speaker));
     head.appendChild(document.createTextNode(" "));
     const time = element("time", "", new Date(message.created_at).toLocaleTimeString());
