@@ -277,7 +277,7 @@ LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=30.0)
 # or answered from the recording at LLM_REPLAY_PATH without the network; ENGINE_SEED seeds the engine's choices.
 LLM_RECORD_PATH = env.str("LLM_RECORD_PATH", default="")
 LLM_REPLAY_PATH = env.str("LLM_REPLAY_PATH", default="")
-ENGINE_SEED = env.int("ENGINE_SEED", default=None)
+ENGINE_SEED = env.int("ENGINE_SEED") if env.str("ENGINE_SEED", default="") else None  # empty: unseeded
 TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
 TELEGRAM_TIMEOUT_S = env.float("TELEGRAM_TIMEOUT_S", default=10.0)
 WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")

@@ -83,6 +83,12 @@ class ChatFormTest(AdminTestCase):
         response = self.client.post(reverse("admin:chats_chat_add"), bad)
         self.assertContains(response, "settings_overrides.reply_probability: Input should be less than or equal to 1")
         self.assertEqual(Chat.objects.count(), 1)
+        chat = Chat.objects.get()
+        emptied = chat_form_data(settings_overrides="")  # an emptied box: no overrides, every global value
+        response = self.client.post(reverse("admin:chats_chat_change", args=[chat.pk]), emptied)
+        self.assertEqual(response.status_code, 302, response.content.decode()[:2000])
+        chat.refresh_from_db()
+        self.assertEqual(chat.settings_overrides, {})
 
     def test_staff_without_the_settings_permission_see_the_overrides_read_only(self) -> None:
         from django.contrib.auth import get_user_model

@@ -278,6 +278,13 @@ class PersonaTests(SimpleTestCase):
         assert 0 < sum("Sabır her şeydir" in text for text in written) < len(SEEDS)
         assert 0 < sum("🦉" in text for text in written) < len(SEEDS)
 
+    def test_a_signature_emoji_never_contradicts_the_message_s_direction(self) -> None:
+        bearish = [StanceHint("BIST:AKBNK", "bearish", "Bankalar zayıf")]
+        for emoji, stances in (("📈", bearish), ("📉", BASE.stances)):
+            hints = replace(BASE, stances=stances, signature_emoji=emoji, emojis=True)
+            with self.subTest(emoji=emoji):
+                assert not any(emoji in text for text in texts(hints))
+
     def test_no_emoji_when_the_persona_uses_none(self) -> None:
         hints = replace(BASE, signature_emoji="🦉", emojis=False, length="long")
         assert not any(has_emoji(text) for text in texts(hints))

@@ -35,6 +35,7 @@ __all__ = ["OfflineProvider", "compose", "display_topic", "draft", "pick_stance"
 # Sentences after the view (and the reply's relation), by length.
 EXTRAS_BY_LENGTH = {"short": (0, 0), "medium": (1, 1), "long": (2, 3)}
 EMOJI_PROBABILITY = 0.35
+OPPOSITE = {"bullish": "bearish", "bearish": "bullish"}
 # Kept rare so no persona sounds like a catchphrase machine: a signature phrase in about one message in fourteen.
 SIGNATURE_PROBABILITY = 0.07
 ADDRESS_PROBABILITY = 0.05
@@ -462,6 +463,7 @@ def _sentence(part: str, lang: str, emotion_tone: str, rng: random.Random) -> st
 def _with_emoji(text: str, hints: GenerationHints, polarity: str, rng: random.Random) -> str:
     if not hints.emojis or rng.random() >= EMOJI_PROBABILITY:
         return text
-    if hints.signature_emoji and rng.random() < 0.5:
+    contradicts = hints.signature_emoji in phrases.EMOJIS.get(OPPOSITE.get(polarity, ""), [])
+    if hints.signature_emoji and rng.random() < 0.5 and not contradicts:  # a bull's 📈 stays off a bearish take
         return f"{text} {hints.signature_emoji}"
     return f"{text} {rng.choice(phrases.EMOJIS[polarity])}"
