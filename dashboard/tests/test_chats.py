@@ -82,6 +82,14 @@ class ChatLiveTests(DashboardTestCase):
         self.assertContains(self.client.get(f"/chats/{self.chat.pk}/"), "paused: muted by Kemal: may not send messages")
         self.assertContains(self.client.get("/chats/"), "(1 paused)")
 
+    def test_the_chat_page_shows_its_own_settings_beside_the_global_values(self) -> None:
+        self.login_as(Role.VIEWER)
+        self.assertContains(self.client.get(f"/chats/{self.chat.pk}/"), "None: every global setting applies.")
+        Chat.objects.filter(pk=self.chat.pk).update(settings_overrides={"reply_probability": 0.1})
+        page = self.client.get(f"/chats/{self.chat.pk}/")
+        self.assertContains(page, "<code>reply_probability</code> 0.1 <small class=\"muted\">(global 0.65)</small>")
+        self.assertNotContains(page, "None: every global setting applies.")
+
     def test_a_discovered_group_shows_what_telegram_said_and_one_enable_button(self) -> None:
         chat, _ = chat_discover(
             telegram_chat_id=-1002000111222, title="Yeni", telegram_type="supergroup", is_forum=True

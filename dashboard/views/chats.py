@@ -16,7 +16,7 @@ from chats.services import chat_set_enabled
 from dashboard.forms import MemberPostForm
 from dashboard.views.access import RoleRequiredMixin
 from engine.quality.selectors import quality_report
-from engine.selectors import chats_quiet_hours
+from engine.selectors import chats_quiet_hours, settings_all
 from engine.services.capabilities import chat_enable
 
 LIVE_INITIAL_MESSAGES = 50
@@ -71,6 +71,10 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
         context["now"] = timezone.now()
         context["events"] = list(self.object.market_events.order_by("-fire_at", "-id")[:LIVE_EVENTS])
         context["can_inject"] = self.user_may("engine.add_marketevent")
+        everywhere = settings_all().values()
+        context["overrides"] = [  # the chat's own settings, each beside the global value it replaces
+            (key, value, everywhere[key]) for key, value in sorted(self.object.settings_overrides.items())
+        ]
         context["nav"] = "chats"
         return context
 
