@@ -53,7 +53,9 @@ def _stored_view(instance: Knowledge) -> tuple[str, float] | None:
     return Stance.objects.filter(pk=instance.pk).values_list("polarity", "confidence").first()
 
 
-def stance_change_record(*, stance: Stance, old_polarity: str, old_confidence: float) -> StanceChange:
+def stance_change_record(
+    *, stance: Stance, old_polarity: str, old_confidence: float, cause: str = "changed by an operator"
+) -> StanceChange:
     """Record an operator's change of a stance (it counts nothing toward the stance's daily drift cap)."""
     return StanceChange.objects.create(
         stance=stance,
@@ -64,7 +66,7 @@ def stance_change_record(*, stance: Stance, old_polarity: str, old_confidence: f
         old_confidence=old_confidence,
         new_confidence=stance.confidence,
         cause_kind=StanceChange.Cause.OPERATOR,
-        cause="changed by an operator",
+        cause=cause,
     )
 
 

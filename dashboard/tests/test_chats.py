@@ -87,7 +87,7 @@ class ChatLiveTests(DashboardTestCase):
         self.assertContains(self.client.get(f"/chats/{self.chat.pk}/"), "None: every global setting applies.")
         Chat.objects.filter(pk=self.chat.pk).update(settings_overrides={"reply_probability": 0.1})
         page = self.client.get(f"/chats/{self.chat.pk}/")
-        self.assertContains(page, "<code>reply_probability</code> 0.1 <small class=\"muted\">(global 0.65)</small>")
+        self.assertContains(page, '<code>reply_probability</code> 0.1 <small class="muted">(global 0.65)</small>')
         self.assertNotContains(page, "None: every global setting applies.")
 
     def test_a_discovered_group_shows_what_telegram_said_and_one_enable_button(self) -> None:

@@ -13,6 +13,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from bots.importing import Outcome, error_lines
 from bots.models import Bot, Holding, Memory, Stance
+from bots.services import stance_change_record
 from chats.models import Chat, Membership
 from engine.portability.document import (
     SETTINGS_LEFT_OUT,
@@ -28,6 +29,7 @@ from engine.runtime_settings import parse_setting
 from engine.selectors import settings_all
 from engine.services import settings_update
 
+IMPORTED = "changed by a crowd import"  # a stance's history names what moved it
 # What identifies a stance, holding or memory of one bot: a matched one is updated, the rest replaced.
 KNOWLEDGE: tuple[tuple[str, type[models.Model], Callable[[Any], Any]], ...] = (
     ("stances", Stance, lambda item: item.topic),
@@ -251,7 +253,10 @@ def _replace_knowledge(bot: Bot, model: type[models.Model], items: list[Any], ke
     existing = {key(instance): instance for instance in model._default_manager.filter(bot=bot)}
     for item in items:
         instance = existing.pop(key(item), None) or model(bot=bot)
+        before = (instance.polarity, instance.confidence) if isinstance(instance, Stance) and instance.pk else None
         assign(instance, item.model_dump())
         instance.save()
+        if isinstance(instance, Stance) and before and before != (instance.polarity, instance.confidence):
+            stance_change_record(stance=instance, old_polarity=before[0], old_confidence=before[1], cause=IMPORTED)
     if existing:
         model._default_manager.filter(pk__in=[instance.pk for instance in existing.values()]).delete()

@@ -10,7 +10,7 @@ from unittest.mock import patch
 
 from django.test import TestCase
 
-from bots.models import Bot, Memory, Stance
+from bots.models import Bot, Memory, Stance, StanceChange
 from bots.services import bot_create
 from bots.tests.factories import HoldingFactory, MemoryFactory, StanceFactory
 from chats.models import Chat, Membership
@@ -180,6 +180,17 @@ class RoundTripTest(CrowdFixture):
         assert Membership.objects.get(chat=self.group).talkativeness == 0.3
         # The bot without a username cannot be matched: it is created again.
         assert Bot.objects.filter(name="İsimsiz").count() == 2
+
+    def test_a_stance_the_import_moves_is_recorded_in_its_history(self) -> None:
+        document = crowd_export()
+        [stance] = document["bots"][0]["stances"]
+        stance.update(polarity="bullish", confidence=0.5)
+        crowd_import(data=document)
+        assert list(StanceChange.objects.values_list("old_polarity", "new_polarity", "old_confidence", "cause")) == [
+            ("bearish", "bullish", 0.9, "changed by a crowd import")
+        ]
+        crowd_import(data=document)  # nothing moved this time: nothing recorded
+        assert StanceChange.objects.count() == 1
 
     def test_a_matched_bot_keeps_the_usage_of_its_unchanged_memories(self) -> None:
         Memory.objects.filter(bot=self.kemal).update(usage_count=7)
