@@ -31,6 +31,7 @@ urlpatterns = [
     path("connect/chats/<int:pk>/", connect.ConnectChatView.as_view(), name="connect-chat"),
     path("chats/", chats.ChatListView.as_view(), name="chat-list"),
     path("chats/<int:pk>/", chats.ChatLiveView.as_view(), name="chat-live"),
+    path("chats/<int:pk>/events/", chats.ChatEventsView.as_view(), name="chat-events"),
     path("chats/new/", chats_edit.ChatCreateView.as_view(), name="chat-new"),
     path("chats/<int:pk>/edit/", chats_edit.ChatEditView.as_view(), name="chat-edit"),
     path("chats/<int:pk>/overrides/", chats_edit.ChatOverridesView.as_view(), name="chat-overrides"),

@@ -31,6 +31,7 @@ from engine.models import MarketEvent, Turn
 from engine.portability.exporting import crowd_export
 from engine.selectors import settings_all
 from engine.services import settings_update
+from engine.services.events import event_create
 from engine.services.polling import poll_once
 from engine.tests.pipeline import FAST_SPEED, drain
 
@@ -248,6 +249,9 @@ class DashboardBrowserTests(RedisTransactionTestCase, StaticLiveServerTestCase):
         page.goto(f"{base}/chats/{chat.pk}/")
         expect(page.locator(f"#event-timeline [data-event='{event.pk}']")).to_contain_text("500 baz puan")
         bot_messages_shown(page, 3)
+        later = event_create(text="BDDK kredi kartı limitlerini sıkılaştırdı", direction="down", intensity=0.6)
+        # No reload: the open page swaps the timeline in when an event fires.
+        expect(page.locator(f"#event-timeline [data-event='{later.pk}']")).to_contain_text("BDDK", timeout=15_000)
         shot(page, "15-market-event")
         assert problems == []
 

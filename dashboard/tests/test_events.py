@@ -68,5 +68,20 @@ class EventPagesTests(RedisTestCase, DashboardTestCase):
         assert self.client.post(f"/events/{event.pk}/cancel/").status_code == 403
         assert not MarketEvent.objects.exclude(pk=event.pk).exists()
 
+    def test_the_timeline_alone_is_a_fragment_a_viewer_may_read(self) -> None:
+        chat, other = ChatFactory.create(), ChatFactory.create()
+        event = event_create(text=RATE_HIKE, direction="up", intensity=0.9, chats=[chat])
+        event_create(text="Başka bir grup", direction="down", intensity=0.5, chats=[other])
+        self.login_as(Role.VIEWER)
+        html = self.client.get(f"/chats/{chat.pk}/events/").content.decode()
+        assert html.lstrip().startswith('<ol class="event-timeline" id="event-timeline">')
+        assert f'data-event="{event.pk}"' in html
+        assert RATE_HIKE in html
+        assert "Başka bir grup" not in html
+        assert "<html" not in html
+        live = self.client.get(f"/chats/{chat.pk}/").content.decode()
+        assert f'data-url="/chats/{chat.pk}/events/"' in live
+
     def test_anonymous_users_are_sent_to_log_in(self) -> None:
         self.assertRedirectsToLogin("/events/")
+        self.assertRedirectsToLogin(f"/chats/{ChatFactory.create().pk}/events/")

@@ -15,6 +15,7 @@ from chats.models import Chat, Message
 from chats.services import chat_set_enabled
 from dashboard.forms import MemberPostForm
 from dashboard.views.access import RoleRequiredMixin
+from engine.models import MarketEvent
 from engine.quality.selectors import quality_report
 from engine.selectors import chats_quiet_hours, settings_all
 from engine.services.capabilities import chat_enable
@@ -69,7 +70,7 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
         context["post_form"] = MemberPostForm()
         context["quality"] = quality_report(chat_ids=[self.object.pk])
         context["now"] = timezone.now()
-        context["events"] = list(self.object.market_events.order_by("-fire_at", "-id")[:LIVE_EVENTS])
+        context["events"] = latest_events(self.object)
         context["can_inject"] = self.user_may("engine.add_marketevent")
         everywhere = settings_all().values()
         context["overrides"] = [  # the chat's own settings, each beside the global value it replaces
@@ -91,3 +92,22 @@ class ChatLiveView(RoleRequiredMixin, DetailView):
         chat_set_enabled(chat=chat, enabled=enabled)
         messages.success(request, f"{chat.title}: {'resumed' if enabled else 'paused'}.")
         return redirect("dashboard:chat-live", pk=chat.pk)
+
+
+def latest_events(chat: Chat) -> list[MarketEvent]:
+    """The chat's latest market events, newest first: its timeline."""
+    return list(chat.market_events.order_by("-fire_at", "-id")[:LIVE_EVENTS])
+
+
+class ChatEventsView(RoleRequiredMixin, DetailView):
+    """The chat's event timeline alone (an HTML fragment): the live page's script swaps it in as events fire."""
+
+    template_name = "dashboard/_event_timeline.html"
+    permission_required = "chats.view_chat"
+    model = Chat
+    context_object_name = "chat"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["events"] = latest_events(self.object)
+        return context

@@ -1,8 +1,10 @@
-/* Live chat view: polls the messages API every 2 s and appends new messages; sandbox chats post as a member. */
+/* Live chat view: polls the messages API every 2 s and appends new messages, and the event timeline every 5 s;
+   sandbox chats post as a member. */
 (function () {
   "use strict";
 
   const POLL_MS = 2000;
+  const EVENTS_POLL_MS = 5000;
   const OVERLAP_MS = 5000; // a message may commit a moment after a later-created one: re-ask, drop known ids
   const list = document.getElementById("messages");
   const form = document.getElementById("post-form");
@@ -151,4 +153,20 @@
     });
   }
   window.setInterval(poll, POLL_MS);
+
+  // The market events' timeline: the server renders it (escaped by its template); swapped in when it changed.
+  const timeline = document.getElementById("event-timeline-live");
+  let shownEvents = null;
+  async function pollEvents() {
+    const response = await fetch(timeline.dataset.url, { credentials: "same-origin" }).catch(function () {
+      return null;
+    });
+    if (!response || !response.ok) return;
+    const html = await response.text();
+    if (html === shownEvents) return;
+    shownEvents = html;
+    const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("event-timeline");
+    if (fresh) timeline.replaceChildren(document.importNode(fresh, true));
+  }
+  if (timeline) window.setInterval(pollEvents, EVENTS_POLL_MS);
 })();
