@@ -97,11 +97,13 @@ class ForumEndToEndTests(RedisTransactionTestCase):
                 "simulation_active": True,
                 "scale_factor": 10.0,
                 "short_reaction_probability": 0.0,
+                "reply_probability": 0.0,  # every turn a proactive post: each one a thread chosen by topic fit
+                "reply_to_bots_probability": 0.0,
                 "max_msgs_per_min": 600,
                 "bot_hourly_msg_limit": {"min": 100, "max": 100},
             }
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine plans slower; the loop ends when enough are sent
         proactive = Turn.objects.filter(kind=Turn.Kind.PROACTIVE, status=Turn.Status.SENT)
         while time.monotonic() < deadline and proactive.count() < until:
             jobs.tick()
