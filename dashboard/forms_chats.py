@@ -7,15 +7,14 @@ import json
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from bots.schemas import validate_with
 from chats.models import Chat, forum_threads_clean
 from chats.schemas import Topics
 from chats.services import chat_create, chat_update
 from dashboard.forms_common import JSONTextField, json_textarea, prefix_errors_with_name
-from dashboard.forms_settings import json_type
-from engine.runtime_settings import OVERRIDABLE, SPEC_BY_KEY, RuntimeConfig, SettingSpec, parse_setting
+from dashboard.forms_settings import json_type, parse_settings
+from engine.runtime_settings import OVERRIDABLE, SPEC_BY_KEY, RuntimeConfig, SettingSpec
 
 CHAT_FIELDS = (
     "title", "transport", "telegram_chat_id", "language", "timezone", "cadence", "topics", "forum_threads",
@@ -82,13 +81,8 @@ class ChatOverridesForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        for key, value in list(cleaned.items()):
-            if value is not None:
-                try:
-                    cleaned[key] = parse_setting(key, value)  # the override's type is the setting's own
-                except ValidationError as error:
-                    self.add_error(key, error.messages)
-        return cleaned
+        filled = [key for key, value in cleaned.items() if value is not None]
+        return parse_settings(self, cleaned, filled)  # the override's type is the setting's own
 
     def full_clean(self) -> None:
         super().full_clean()

@@ -50,13 +50,7 @@ class SettingsForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        for key in self.changed_data:
-            if key in cleaned:
-                try:
-                    cleaned[key] = parse_setting(key, cleaned[key])
-                except ValidationError as error:
-                    self.add_error(key, error.messages)
-        return cleaned
+        return parse_settings(self, cleaned, [key for key in self.changed_data if key in cleaned])
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -69,3 +63,14 @@ class SettingsForm(forms.Form):
         if changed:
             settings_update(values=changed)
         return sorted(changed)
+
+
+def parse_settings(form: forms.BaseForm, cleaned: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """Each of `keys` in `cleaned` parsed as its runtime setting's type; a value that is not is an error at its
+    field (and leaves the cleaned data)."""
+    for key in keys:
+        try:
+            cleaned[key] = parse_setting(key, cleaned[key])
+        except ValidationError as error:
+            form.add_error(key, error.messages)
+    return cleaned
